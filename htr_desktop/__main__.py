@@ -1,0 +1,30 @@
+"""Entry point: the desktop app by default; ``recognize`` runs headless."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``htr-desktop [--version] [recognize ...] [FILES...]``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["recognize"]:
+        from htr_desktop.cli import run_recognize
+
+        return run_recognize(args[1:])
+    if args[:1] in (["--version"], ["-V"]):
+        from htr_desktop.cli import print_version
+
+        return print_version()
+    if args[:1] in (["-h"], ["--help"]):
+        print("usage: htr-desktop [FILE...]            open the window (optionally with images)\n"
+              "       htr-desktop recognize --help     recognize images headless\n"
+              "       htr-desktop --version            app and model versions")
+        return 0
+    from htr_desktop.app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

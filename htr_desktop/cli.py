@@ -1,0 +1,92 @@
+"""The headless ``recognize`` command: one result per input, JSON lines with ``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from htr_desktop import __version__
+
+log = logging.getLogger(__name__)
+
+LAYOUTS = ("auto", "page", "line", "word")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="htr-desktop recognize", description="Recognize handwriting in images.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files")
+    p.add_argument("--layout", choices=LAYOUTS, default="auto",
+                   help="page: segment into lines and words; line/word: the image is one line/word; "
+                        "auto (default): choose from the image")
+    p.add_argument("--json", action="store_true", help="one JSON object per input on its own line")
+    p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
+    p.add_argument("--decoder", choices=["greedy", "beam", "beam+lexicon"], help="override the model's decoder")
+    p.add_argument("--threads", type=int, help="CPU threads for the network")
+    return p
+
+
+def print_version() -> int:
+    """Print the app and the bundled model versions."""
+    from model.bundle import ModelError, bundled_model_dir, read_info
+
+    try:
+        model = read_info(bundled_model_dir()).version
+    except ModelError as exc:
+        model = f"unavailable ({exc})"
+    print(f"htr-desktop {__version__}, model {model}")
+    return 0
+
+
+def _emit(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False), flush=True)
+    elif "error" in result:
+        print(f"{result['path']}: error: {result['error']}", file=sys.stderr, flush=True)
+    else:
+        print(f"{result['path']}\t{result['text']}", flush=True)
+
+
+def recognize_path(recognizer: Any, path: str, layout: str) -> dict[str, Any]:
+    """Recognize one file as the given layout; returns the JSON-ready result (or an error)."""
+    from model.imageio import ImageError, load_image
+    from model.page import choose_layout, read_page
+
+    try:
+        image = load_image(path)
+        chosen = choose_layout(image) if layout == "auto" else layout
+        if chosen == "page":
+            page = read_page(image, recognizer)
+            return {"path": path, "text": page.text, "confidence": round(page.confidence, 4),
+                    "layout": "page", "regions": [r.to_json() for r in page.regions]}
+        pred = recognizer.recognize([image])[0]
+        return {"path": path, "text": pred.text, "confidence": round(pred.confidence, 4), "layout": chosen,
+                "words": [{"text": w.text, "confidence": round(w.confidence, 4)} for w in pred.words]}
+    except ImageError as exc:
+        return {"path": path, "error": str(exc)}
+    except MemoryError:
+        return {"path": path, "error": f"{Path(path).name}: not enough memory to process this image"}
+
+
+def run_recognize(argv: list[str]) -> int:
+    """Run the command; exit code 0 if every input was recognized, 1 if any failed, 2 if no model."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    from model.bundle import ModelError
+    from model.recognizer import Recognizer
+
+    try:
+        recognizer = Recognizer.load(args.model, decoder=args.decoder, threads=args.threads)
+    except (ModelError, ValueError) as exc:
+        for path in args.paths:
+            _emit({"path": path, "error": f"model unavailable: {exc}"}, args.json)
+        return 2
+    failures = 0
+    for path in args.paths:
+        result = recognize_path(recognizer, path, args.layout)
+        failures += "error" in result
+        _emit(result, args.json)
+    return 1 if failures else 0

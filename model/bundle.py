@@ -1,0 +1,92 @@
+"""The self-describing model bundle: ``model.json`` + ``.tflite`` (+ ``.keras`` for fine-tuning)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from model.charset import Charset
+from model.preprocess import InputSpec
+
+BUNDLE_FORMAT = 1
+
+
+class ModelError(RuntimeError):
+    """A missing or unusable model bundle; the message is meant for users."""
+
+
+@dataclass
+class ModelInfo:
+    """What ``model.json`` says about a bundle."""
+
+    version: str
+    charset: Charset
+    input_spec: InputSpec
+    tflite: dict[int, str]  # batch size -> file name
+    decoder: str = "greedy"
+    lexicon: str | None = None
+    trained_on: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The dict written to ``model.json``."""
+        return {
+            "format": BUNDLE_FORMAT,
+            "version": self.version,
+            "charset": self.charset.chars,
+            "input": self.input_spec.to_json(),
+            "tflite": {str(k): v for k, v in sorted(self.tflite.items())},
+            "decoder": self.decoder,
+            "lexicon": self.lexicon,
+            "trained_on": self.trained_on,
+            "figures": self.figures,
+            **self.extra,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelInfo:
+        """Parse ``model.json``; raises ModelError on missing keys."""
+        try:
+            known = {"format", "version", "charset", "input", "tflite", "decoder", "lexicon", "trained_on", "figures"}
+            return cls(
+                version=str(data["version"]),
+                charset=Charset(data["charset"]),
+                input_spec=InputSpec.from_json(data["input"]),
+                tflite={int(k): str(v) for k, v in data["tflite"].items()},
+                decoder=str(data.get("decoder", "greedy")),
+                lexicon=data.get("lexicon"),
+                trained_on=list(data.get("trained_on", [])),
+                figures=dict(data.get("figures", {})),
+                extra={k: v for k, v in data.items() if k not in known},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"model.json is incomplete or invalid ({exc})") from None
+
+
+def bundled_model_dir() -> Traversable:
+    """The model shipped with the app (works from a wheel and from a PyInstaller bundle)."""
+    return resources.files("resources") / "model"
+
+
+def read_info(folder: Traversable | Path) -> ModelInfo:
+    """Read and validate a bundle's ``model.json``."""
+    path = folder / "model.json"
+    if not path.is_file():
+        raise ModelError(f"no model found: {path} is missing")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model.json cannot be read ({exc})") from None
+    if not isinstance(data, dict):
+        raise ModelError("model.json is not a JSON object")
+    return ModelInfo.from_json(data)
+
+
+def write_info(folder: Path, info: ModelInfo) -> None:
+    """Write ``model.json``."""
+    (folder / "model.json").write_text(json.dumps(info.to_json(), indent=2) + "\n", encoding="utf-8")

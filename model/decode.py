@@ -1,0 +1,140 @@
+"""CTC decoding: greedy and prefix beam search with optional word-frequency rescoring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.charset import Charset
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text with per-character confidences (one per output character)."""
+
+    text: str
+    char_confidences: tuple[float, ...]
+
+    @property
+    def confidence(self) -> float:
+        """Line confidence: geometric mean of the character confidences (1.0 when empty)."""
+        if not self.char_confidences:
+            return 1.0
+        return float(np.exp(np.mean(np.log(np.maximum(self.char_confidences, 1e-6)))))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, numerically stable."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def greedy_decode(probs: np.ndarray, charset: Charset) -> Decoded:
+    """Best path: argmax per frame, merge repeats, drop blanks; confidence = max prob of each kept frame run."""
+    best = probs.argmax(axis=-1)
+    ids: list[int] = []
+    confs: list[float] = []
+    prev = 0
+    for t, k in enumerate(best):
+        k = int(k)
+        if k != 0 and k != prev:
+            ids.append(k)
+            confs.append(float(probs[t, k]))
+        elif k != 0 and k == prev:
+            confs[-1] = max(confs[-1], float(probs[t, k]))
+        prev = k
+    return Decoded(charset.decode(ids), tuple(confs))
+
+
+WordScorer = Callable[[str], float]
+
+
+def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
+                word_score: WordScorer | None = None, prune: float = 1e-3) -> Decoded:
+    """CTC prefix beam search; ``word_score(word)`` (a log-prob bonus) is added as each word completes."""
+    T, C = probs.shape
+    space = charset.encode(" ")[0] if " " in charset.chars else -1
+    log = np.log(np.maximum(probs, 1e-12))
+    # beam: prefix tuple -> (log p_blank, log p_nonblank)
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -np.inf)}
+    bonus: dict[tuple[int, ...], float] = {(): 0.0}
+
+    def lm(prefix: tuple[int, ...]) -> float:
+        if word_score is None or not prefix:
+            return 0.0
+        if prefix in bonus:
+            return bonus[prefix]
+        # score of the last completed word when it closes with a space
+        text = charset.decode(list(prefix))
+        value = 0.0
+        if prefix[-1] == space:
+            words = text.split()
+            if words:
+                value = word_score(words[-1])
+        b = bonus.get(prefix[:-1], 0.0) + value
+        bonus[prefix] = b
+        return b
+
+    for t in range(T):
+        row = log[t]
+        candidates = np.nonzero(probs[t] > prune)[0]
+        nxt: dict[tuple[int, ...], list[float]] = {}
+
+        def add(prefix: tuple[int, ...], pb: float, pnb: float) -> None:
+            cur = nxt.get(prefix)
+            if cur is None:
+                nxt[prefix] = [pb, pnb]
+            else:
+                cur[0] = np.logaddexp(cur[0], pb)
+                cur[1] = np.logaddexp(cur[1], pnb)
+
+        for prefix, (pb, pnb) in beams.items():
+            total = np.logaddexp(pb, pnb)
+            for k in candidates:
+                k = int(k)
+                p = row[k]
+                if k == 0:
+                    add(prefix, total + p, -np.inf)
+                    continue
+                last = prefix[-1] if prefix else None
+                new = prefix + (k,)
+                if k == last:
+                    add(new, -np.inf, pb + p)  # repeat needs a blank in between
+                    add(prefix, -np.inf, pnb + p)  # collapse
+                else:
+                    add(new, -np.inf, total + p)
+        scored = sorted(nxt.items(), key=lambda kv: np.logaddexp(*kv[1]) + lm(kv[0]), reverse=True)
+        beams = {k: (v[0], v[1]) for k, v in scored[:beam_width]}
+
+    def final(item: tuple[tuple[int, ...], tuple[float, float]]) -> float:
+        prefix, (pb, pnb) = item
+        extra = 0.0
+        if word_score is not None and prefix and prefix[-1] != space:
+            words = charset.decode(list(prefix)).split()
+            if words:
+                extra = word_score(words[-1])
+        return float(np.logaddexp(pb, pnb)) + lm(prefix) + extra
+
+    best_prefix = max(beams.items(), key=final)[0]
+    return Decoded(charset.decode(list(best_prefix)), _align_confidences(probs, list(best_prefix)))
+
+
+def _align_confidences(probs: np.ndarray, ids: list[int]) -> tuple[float, ...]:
+    """Confidence per character of a decoded label: the best frame probability of that label, in order."""
+    if not ids:
+        return ()
+    T = probs.shape[0]
+    confs = []
+    t = 0
+    for k in ids:
+        window = probs[t:, k]
+        if window.size == 0:
+            confs.append(float(probs[:, k].max()))
+            continue
+        j = int(window.argmax())
+        confs.append(float(window[j]))
+        t = min(T, t + j + 1)
+    return tuple(confs)

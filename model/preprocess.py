@@ -1,0 +1,139 @@
+"""The one preprocessing path: any grayscale crop -> the network's input tensor.
+
+Used unchanged by training (``training.datasets``) and by ``Recognizer``. Pure numpy/OpenCV.
+Output convention: float32 (height, width), ink = 1.0, paper = 0.0, so zero padding is paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.imageio import ImageError, to_gray
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How crops are scaled: fixed height, width by aspect ratio within [min_width, max_width]."""
+
+    height: int = 32
+    min_width: int = 16
+    max_width: int = 1600
+    width_step: int = 8  # widths are padded to a multiple of this (the network's downsampling)
+
+    def to_json(self) -> dict[str, int | str]:
+        """The spec as stored in model.json."""
+        return {
+            "height": self.height,
+            "min_width": self.min_width,
+            "max_width": self.max_width,
+            "width_step": self.width_step,
+            "width_policy": "aspect-preserving resize to height; batch padded to the widest",
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> InputSpec:
+        """Read the spec stored in model.json."""
+        return cls(**{k: int(data[k]) for k in ("height", "min_width", "max_width", "width_step") if k in data})  # type: ignore[call-overload]
+
+
+def normalize_illumination(gray: np.ndarray) -> np.ndarray:
+    """Divide by an estimate of the paper (uneven light, stains) -> ink map in [0, 1], ink = 1."""
+    img = gray.astype(np.float32)
+    h, w = img.shape
+    k = int(np.clip(min(h, w) // 3, 9, 61))
+    # Estimate the paper on a reduced image: a grey closing (max then min filter) removes the ink.
+    factor = max(1.0, k / 7.0, max(h, w) / 1000.0)
+    sw, sh = max(1, int(round(w / factor))), max(1, int(round(h / factor)))
+    small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA) if factor > 1 else img
+    ks = max(3, int(round(k / factor)) | 1)
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (ks, ks)))
+    paper = cv2.blur(paper, (ks, ks))
+    if factor > 1:
+        paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    ink = 1.0 - np.clip(img / np.maximum(paper, 1.0), 0.0, 1.0)
+    return stretch_contrast(ink)
+
+
+def stretch_contrast(ink: np.ndarray) -> np.ndarray:
+    """Map faint paper noise to 0 and the typical stroke darkness to 1."""
+    sample = ink[:: max(1, ink.shape[0] // 64), :: max(1, ink.shape[1] // 256)]
+    floor = float(np.median(sample)) + 0.04
+    peak = float(np.percentile(sample, 99.5))
+    peak = max(peak, floor + 0.2)
+    return np.clip((ink - floor) / (peak - floor), 0.0, 1.0).astype(np.float32)
+
+
+def ink_box(ink: np.ndarray, threshold: float = 0.4) -> tuple[int, int, int, int] | None:
+    """Bounding box (x, y, w, h) of the ink, ignoring isolated specks; None when there is none."""
+    mask = (ink > threshold).astype(np.uint8)
+    if mask.sum() == 0:
+        return None
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = areas >= max(2, int(0.002 * areas.max()) + 1) if n > 2 else areas > 0
+    if not keep.any():
+        return None
+    boxes = stats[1:][keep]
+    x0 = int(boxes[:, 0].min())
+    y0 = int(boxes[:, 1].min())
+    x1 = int((boxes[:, 0] + boxes[:, 2]).max())
+    y1 = int((boxes[:, 1] + boxes[:, 3]).max())
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def crop_to_ink(ink: np.ndarray, margin: float = 0.08) -> np.ndarray:
+    """Crop the ink map to its ink plus a margin relative to the ink height."""
+    box = ink_box(ink)
+    if box is None:
+        return ink[:0, :0]
+    x, y, w, h = box
+    m = max(1, int(round(margin * h)))
+    H, W = ink.shape
+    return ink[max(0, y - m): min(H, y + h + m), max(0, x - m): min(W, x + w + m)]
+
+
+def resize_to_height(ink: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """Aspect-preserving resize to the model height, clamped to the spec's width range."""
+    h, w = ink.shape
+    width = int(round(w * spec.height / h))
+    width = int(np.clip(width, spec.min_width, spec.max_width))
+    interp = cv2.INTER_AREA if h > spec.height else cv2.INTER_LINEAR
+    return cv2.resize(ink, (width, spec.height), interpolation=interp)
+
+
+def prepare_ink(ink: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """Ink map -> network input: crop to ink, resize to height (blank if there is no ink)."""
+    cropped = crop_to_ink(ink)
+    if cropped.size == 0:
+        return np.zeros((spec.height, spec.min_width), dtype=np.float32)
+    return resize_to_height(cropped, spec).astype(np.float32)
+
+
+def prepare_line(image: np.ndarray, spec: InputSpec) -> np.ndarray:
+    """Any image array of one word or line -> float32 (height, width) network input."""
+    if image is None or getattr(image, "size", 0) == 0:
+        raise ImageError("the image is empty")
+    gray = to_gray(np.asarray(image))
+    if min(gray.shape) < 2:
+        raise ImageError(f"the image is too small ({gray.shape[1]}x{gray.shape[0]} pixels)")
+    return prepare_ink(normalize_illumination(gray), spec)
+
+
+def has_ink(tensor: np.ndarray) -> bool:
+    """True if a prepared tensor holds any ink."""
+    return bool((tensor > 0.4).any())
+
+
+def pad_batch(tensors: list[np.ndarray], spec: InputSpec, width: int | None = None) -> np.ndarray:
+    """Stack prepared tensors into (n, height, width, 1), right-padded with paper (0)."""
+    widest = max(t.shape[1] for t in tensors)
+    width = width or widest
+    step = spec.width_step
+    width = max(spec.min_width, -(-width // step) * step)
+    batch = np.zeros((len(tensors), spec.height, width, 1), dtype=np.float32)
+    for i, t in enumerate(tensors):
+        batch[i, :, : t.shape[1], 0] = t[:, :width]
+    return batch

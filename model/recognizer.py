@@ -1,0 +1,162 @@
+"""``Recognizer``: the small, Qt-free API that turns word/line images into text with confidences."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
+from model.decode import Decoded, beam_decode, greedy_decode, softmax
+from model.imageio import ImageError
+from model.lexicon import Lexicon
+from model.preprocess import has_ink, pad_batch, prepare_line
+
+log = logging.getLogger(__name__)
+
+DECODERS = ("greedy", "beam", "beam+lexicon")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognized word and its confidence (0..1)."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The text of one image, its confidence, and its words."""
+
+    text: str
+    confidence: float
+    words: tuple[Word, ...] = field(default_factory=tuple)
+
+
+def _words(decoded: Decoded) -> tuple[Word, ...]:
+    words: list[Word] = []
+    current: list[float] = []
+    chars = ""
+    for ch, conf in zip(decoded.text, decoded.char_confidences):
+        if ch == " ":
+            if chars:
+                words.append(Word(chars, float(np.exp(np.mean(np.log(np.maximum(current, 1e-6)))))))
+            chars, current = "", []
+        else:
+            chars += ch
+            current.append(conf)
+    if chars:
+        words.append(Word(chars, float(np.exp(np.mean(np.log(np.maximum(current, 1e-6)))))))
+    return tuple(words)
+
+
+class Recognizer:
+    """Loads a model bundle once and recognizes batches of word or line images."""
+
+    def __init__(self, folder: Traversable | Path, info: ModelInfo, decoder: str | None = None,
+                 threads: int | None = None) -> None:
+        self.folder = folder
+        self.info = info
+        self.decoder = decoder or info.decoder
+        if self.decoder not in DECODERS:
+            raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
+        self.threads = threads or min(2, os.cpu_count() or 1)
+        self._interpreters: dict[int, Any] = {}
+        self._lexicon: Lexicon | None = None
+        self._lock = threading.Lock()
+        for batch, name in info.tflite.items():
+            self._interpreters[batch] = self._open(folder / name)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, decoder: str | None = None,
+             threads: int | None = None) -> Recognizer:
+        """Load the bundled model (default) or the bundle folder at ``path``; raises ModelError."""
+        folder: Traversable | Path = bundled_model_dir() if path is None else Path(path)
+        if isinstance(folder, Path) and not folder.is_dir():
+            raise ModelError(f"model folder not found: {folder}")
+        return cls(folder, read_info(folder), decoder=decoder, threads=threads)
+
+    def _open(self, file: Traversable | Path) -> Any:
+        from ai_edge_litert.interpreter import Interpreter
+
+        if not file.is_file():
+            raise ModelError(f"model file missing: {file}")
+        try:
+            return Interpreter(model_content=file.read_bytes(), num_threads=self.threads)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"model file {file.name} cannot be loaded ({exc})") from None
+
+    @property
+    def version(self) -> str:
+        """The model's version string."""
+        return self.info.version
+
+    def _lexicon_scorer(self) -> Callable[[str], float] | None:
+        if self.decoder != "beam+lexicon" or not self.info.lexicon:
+            return None
+        if self._lexicon is None:
+            self._lexicon = Lexicon.load(self.folder / self.info.lexicon)
+        return self._lexicon.score
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Run the network on a padded batch (n, h, w, 1) -> (n, w/4, classes) logits."""
+        n = batch.shape[0]
+        sizes = sorted(self._interpreters, reverse=True)
+        outputs = []
+        with self._lock:
+            i = 0
+            while i < n:
+                size = next((s for s in sizes if s <= n - i), sizes[-1])
+                interp = self._interpreters[size]
+                chunk = batch[i: i + size]
+                if chunk.shape[0] < size:  # pad the last chunk up to the interpreter's batch size
+                    chunk = np.concatenate([chunk, np.zeros((size - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)])
+                inp = interp.get_input_details()[0]
+                if tuple(inp["shape"]) != chunk.shape:
+                    interp.resize_tensor_input(inp["index"], chunk.shape)
+                    interp.allocate_tensors()
+                interp.set_tensor(inp["index"], chunk)
+                interp.invoke()
+                out = interp.get_tensor(interp.get_output_details()[0]["index"])
+                outputs.append(out[: min(size, n - i)].copy())
+                i += size
+        return np.concatenate(outputs)
+
+    def decode(self, logits: np.ndarray) -> Decoded:
+        """Decode one sequence of logits with the configured decoder."""
+        probs = softmax(logits)
+        if self.decoder == "greedy":
+            return greedy_decode(probs, self.info.charset)
+        return beam_decode(probs, self.info.charset, word_score=self._lexicon_scorer())
+
+    def recognize(self, images: Sequence[np.ndarray], max_batch: int = 16) -> list[Prediction]:
+        """Recognize word/line crops (any numpy image); batched by similar width.
+
+        Raises ImageError for an empty or unusable image; blank crops give empty text.
+        """
+        spec = self.info.input_spec
+        tensors = [prepare_line(img, spec) for img in images]
+        results: list[Prediction | None] = [None] * len(tensors)
+        order = sorted(range(len(tensors)), key=lambda i: tensors[i].shape[1])
+        for start in range(0, len(order), max_batch):
+            idx = order[start: start + max_batch]
+            logits = self.logits(pad_batch([tensors[i] for i in idx], spec))
+            for j, i in enumerate(idx):
+                if not has_ink(tensors[i]):
+                    results[i] = Prediction("", 0.0)
+                    continue
+                valid = -(-tensors[i].shape[1] // 4)
+                d = self.decode(logits[j, : max(1, valid + 2)])
+                results[i] = Prediction(d.text, d.confidence, _words(d))
+        return [r for r in results if r is not None]
+
+
+__all__ = ["DECODERS", "ImageError", "ModelError", "Prediction", "Recognizer", "Word"]

@@ -1,0 +1,1 @@
+"""Resources shipped with htr-desktop: the model bundle and icons."""

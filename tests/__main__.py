@@ -1,0 +1,32 @@
+"""``python -m tests``: lint (ruff), architecture contracts (import-linter), then pytest offscreen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    """Run every check; non-zero exit if any fails."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_DRIVER": "PySide6", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    bin_dir = Path(sys.executable).parent
+    steps = [
+        [str(bin_dir / "ruff"), "check", "."],
+        [str(bin_dir / "lint-imports")],
+        [sys.executable, "-m", "pytest", *sys.argv[1:]],
+    ]
+    for cmd in steps:
+        print("+", " ".join(cmd), flush=True)
+        code = subprocess.call(cmd, cwd=ROOT, env=env)
+        if code != 0:
+            print(f"FAILED ({code}): {' '.join(cmd)}", flush=True)
+            return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

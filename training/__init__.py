@@ -1,0 +1,1 @@
+"""Training side of htr-desktop: data, augmentation, training, evaluation and export (TensorFlow/Keras)."""

@@ -1,0 +1,54 @@
+"""``python -m training``: fonts | train | evaluate | export | pages."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the sub-command and run it."""
+    parser = argparse.ArgumentParser(prog="python -m training", description="Train and export htr-desktop models.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("fonts", help="fetch the @fontsource handwriting fonts with npm")
+    tr = sub.add_parser("train", help="train a CRNN")
+    tr.add_argument("--config", help="TOML config file (see training/configs/)")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--batch-size", type=int, dest="batch_size")
+    tr.add_argument("--learning-rate", type=float, dest="learning_rate")
+    tr.add_argument("--steps-per-epoch", type=int, dest="steps_per_epoch")
+    tr.add_argument("--init-from", dest="init_from", help=".keras weights to fine-tune from")
+    tr.add_argument("--strategy", choices=["default", "mirrored", "multiworker"])
+    tr.add_argument("--run-dir", dest="run_dir")
+    tr.add_argument("--name")
+    tr.add_argument("--verbose", type=int)
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.command == "fonts":
+        from training.fonts import main as fonts_main
+
+        fonts_main()
+        return 0
+    if args.command == "train":
+        from training.config import TrainConfig
+        from training.train import train
+
+        overrides = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
+        cfg = TrainConfig.load(args.config, **overrides)
+        print(train(cfg))
+        return 0
+    if args.command == "evaluate":
+        from training.evaluate import main as eval_main
+
+        return eval_main(rest)
+    if args.command == "export":
+        from training.export import main as export_main
+
+        return export_main(rest)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

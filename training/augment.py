@@ -1,0 +1,84 @@
+"""Hard augmentation of grayscale crops (ink dark on light paper), applied before preprocessing."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _geometry(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Slant, rotation, horizontal scale and a mild perspective in one warp."""
+    h, w = img.shape
+    pad = h // 2
+    img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    H, W = img.shape
+    shear = rng.uniform(-0.45, 0.45)
+    limit = min(2.5, np.rad2deg(np.arctan(0.25 * h / max(w, 1))))
+    angle = np.deg2rad(rng.uniform(-limit, limit))
+    sx = rng.uniform(0.75, 1.25)
+    a = np.array([[sx * np.cos(angle), -np.sin(angle) + shear, 0], [np.sin(angle), np.cos(angle), 0]])
+    a[:, 2] = np.array([W / 2, H / 2]) - a[:, :2] @ np.array([W / 2, H / 2])
+    src = np.float32([[0, 0], [W, 0], [W, H], [0, H]])
+    dst = np.float32(np.c_[src, np.ones(4)] @ a.T)
+    dst += rng.uniform(-0.03, 0.03, dst.shape).astype(np.float32) * h
+    m = cv2.getPerspectiveTransform(src, dst)
+    out_w = int(W * sx + abs(shear) * H) + 2
+    m[0, 2] += (out_w - W) / 2
+    return cv2.warpPerspective(img, m, (out_w, H), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _elastic(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Smooth random displacement field (handwriting wobble)."""
+    h, w = img.shape
+    gh, gw = max(2, h // 16), max(2, w // 16)
+    dx = cv2.resize(rng.normal(0, strength, (gh, gw)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize(rng.normal(0, strength, (gh, gw)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(img, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=255)
+
+
+def _stroke(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Thicker or thinner strokes."""
+    r = rng.random()
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(rng.integers(2, 4)),) * 2)
+    if r < 0.25:
+        return cv2.erode(img, k)  # ink grows
+    if r < 0.45:
+        return cv2.dilate(img, k)  # ink shrinks
+    return img
+
+
+def _photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Ink and paper tone, paper texture, illumination gradient, blur, noise, JPEG."""
+    h, w = img.shape
+    f = img.astype(np.float32) / 255.0
+    ink = rng.uniform(0.0, 0.45 * strength)
+    paper = rng.uniform(1.0 - 0.35 * strength, 1.0)
+    f = ink + (paper - ink) * f
+    if rng.random() < 0.5 * strength:
+        tex = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), rng.uniform(1, 6))
+        f += tex * rng.uniform(0.02, 0.1) * strength
+    if rng.random() < 0.6 * strength:
+        gx, gy = np.meshgrid(np.linspace(-1, 1, w, dtype=np.float32), np.linspace(-1, 1, h, dtype=np.float32))
+        a, b = rng.uniform(-1, 1, 2)
+        f *= 1.0 - 0.35 * strength * rng.random() * (0.5 + 0.5 * np.clip(a * gx + b * gy, -1, 1))
+    if rng.random() < 0.4:
+        f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.3, 1.2))
+    if rng.random() < 0.5:
+        f += rng.normal(0, rng.uniform(0.005, 0.05) * strength, f.shape).astype(np.float32)
+    out = np.clip(f * 255.0, 0, 255).astype(np.uint8)
+    if rng.random() < 0.4 * strength:
+        ok, enc = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
+        if ok:
+            out = cv2.imdecode(enc, cv2.IMREAD_GRAYSCALE)
+    return out
+
+
+def augment(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """Randomly distort a uint8 gray crop; ``strength`` 0..1 scales the photometric part."""
+    if rng.random() < 0.85:
+        img = _geometry(img, rng)
+    if rng.random() < 0.5:
+        img = _elastic(img, rng, rng.uniform(0.5, 2.0))
+    img = _stroke(img, rng)
+    return _photometric(img, rng, strength)

@@ -1,0 +1,70 @@
+"""Training configuration: one dataclass, read from a TOML file, overridable on the command line."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_cache_dir
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; defaults are the bundled model's settings."""
+
+    name: str = "crnn"
+    height: int = 32
+    max_width: int = 1600
+    conv_filters: tuple[int, ...] = (32, 64, 96, 96, 128, 128)
+    lstm_units: int = 128
+    lstm_layers: int = 2
+    dropout: float = 0.25
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    min_learning_rate: float = 5e-5
+    lr_patience: int = 3
+    epochs: int = 60
+    steps_per_epoch: int = 250
+    early_stopping_patience: int = 8
+    seed: int = 1
+    # data
+    iam_gt: str = ""  # IAM gt file (name<TAB>text); empty = no IAM
+    iam_groups_file: str = ""  # the only groups allowed for training/validation
+    val_groups: tuple[str, ...] = ("d05", "g04", "m03", "n03", "p01")
+    extra_folders: tuple[str, ...] = ()  # plain folders of labelled images (licence permitting)
+    real_fraction: float = 0.55  # batches of real lines; the rest synthetic
+    synth_line_fraction: float = 0.6  # of synthetic batches: lines; the rest words/names
+    real_height: int = 48  # real images are kept in memory at this height before augmentation
+    fonts_dir: str = ""
+    init_from: str = ""  # .keras weights to fine-tune from
+    run_dir: str = field(default_factory=lambda: str(Path(user_cache_dir("htr-desktop")) / "runs"))
+    strategy: str = "default"  # default | mirrored | multiworker
+    workers: int = 2
+    verbose: int = 1
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Checkpoints and backups live outside the work tree."""
+        return Path(self.run_dir) / self.name
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-friendly dict."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides: Any) -> TrainConfig:
+        """Defaults, then the TOML file, then the overrides (None values ignored)."""
+        values: dict[str, Any] = {}
+        if path:
+            values.update(tomllib.loads(Path(path).read_text()))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(sorted(unknown))}")
+        for k, v in list(values.items()):
+            if isinstance(getattr(cls(), k), tuple) and isinstance(v, list):
+                values[k] = tuple(v)
+        return cls(**values)

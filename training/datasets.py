@@ -1,0 +1,128 @@
+"""Loaders for labelled handwriting: IAM (lines/words.txt, gt), Kaggle CSV, plain folders."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.charset import normalize_text
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One labelled image on disk."""
+
+    path: Path
+    text: str
+
+    @property
+    def group(self) -> str:
+        """IAM form group (``d01`` of ``d01-016-03``); the file stem's first part elsewhere."""
+        return self.path.stem.split("-")[0]
+
+
+def detokenize_iam(text: str) -> str:
+    """Undo IAM's tokenisation: ``presto !`` -> ``presto!``, ``( x )`` -> ``(x)``, ``" a "`` -> ``"a"``."""
+    tokens = re.sub(r"\s+", " ", text.replace("|", " ")).strip().split(" ")
+    out = ""
+    glue_next = False
+    quote_open = False
+    for tok in tokens:
+        if not tok:
+            continue
+        attach = glue_next or not out
+        if tok == '"':
+            attach = attach or quote_open
+            glue_next = not quote_open
+            quote_open = not quote_open
+        else:
+            attach = attach or bool(_ATTACH_LEFT.fullmatch(tok))
+            glue_next = tok in ("(", "[")
+        out += tok if attach else " " + tok
+    return normalize_text(out)
+
+
+_ATTACH_LEFT = re.compile(r"[.,!?;:)\]]+|'s|'t|'ll|'re|'ve|'d|'m|n't")
+
+
+def read_iam_gt(gt_file: Path, image_dir: Path | None = None) -> list[Sample]:
+    """``name<TAB>text`` lines (e.g. ``gt_test.txt``); images in ``image_dir`` (default: ``image/``)."""
+    image_dir = image_dir or gt_file.parent / "image"
+    samples = []
+    for line in gt_file.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or "\t" not in line:
+            continue
+        name, text = line.split("\t", 1)
+        samples.append(Sample(image_dir / name.strip(), detokenize_iam(text)))
+    return samples
+
+
+def read_iam_ascii(listing: Path, image_root: Path, *, keep_err: bool = False) -> list[Sample]:
+    """IAM ``lines.txt``/``words.txt``: ``id status ... text`` with images under ``image_root``.
+
+    Line ids ``a01-000u-00`` live at ``a01/a01-000u/a01-000u-00.png`` (the original layout) or
+    directly in ``image_root``; the status ``err`` lines are skipped unless ``keep_err``.
+    """
+    samples = []
+    for line in listing.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split(" ")
+        if len(parts) < 9:
+            continue
+        ident, status = parts[0], parts[1]
+        if status == "err" and not keep_err:
+            continue
+        text = " ".join(parts[8:]) if "-" in ident and ident.count("-") == 3 else " ".join(parts[8:])
+        form = "-".join(ident.split("-")[:2])
+        nested = image_root / ident.split("-")[0] / form / f"{ident}.png"
+        path = nested if nested.exists() else image_root / f"{ident}.png"
+        samples.append(Sample(path, detokenize_iam(text)))
+    return samples
+
+
+def read_kaggle_csv(csv_file: Path, image_dir: Path) -> list[Sample]:
+    """Kaggle handwritten-names CSV (``FILENAME,IDENTITY``); unreadable labels are skipped."""
+    samples = []
+    with csv_file.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            name = (row.get("FILENAME") or "").strip()
+            ident = (row.get("IDENTITY") or "").strip()
+            if not name or not ident or ident.upper() == "UNREADABLE":
+                continue
+            samples.append(Sample(image_dir / name, normalize_text(ident)))
+    return samples
+
+
+def read_folder(folder: Path) -> list[Sample]:
+    """Images with a ``.txt`` sidecar each, or listed in ``labels.tsv`` (``file<TAB>text``)."""
+    labels = folder / "labels.tsv"
+    if labels.exists():
+        samples = []
+        for line in labels.read_text(encoding="utf-8").splitlines():
+            if "\t" in line:
+                name, text = line.split("\t", 1)
+                samples.append(Sample(folder / name.strip(), normalize_text(text)))
+        return samples
+    samples = []
+    for image in sorted(folder.iterdir()):
+        sidecar = image.with_suffix(".txt")
+        if image.suffix.lower() in IMAGE_SUFFIXES and sidecar.exists():
+            samples.append(Sample(image, normalize_text(sidecar.read_text(encoding="utf-8"))))
+    return samples
+
+
+def split_by_groups(samples: Iterable[Sample], groups: Iterable[str]) -> list[Sample]:
+    """Keep only samples whose group is in ``groups``."""
+    allowed = set(groups)
+    return [s for s in samples if s.group in allowed]
+
+
+def read_group_list(path: Path) -> list[str]:
+    """One group name per line (``#`` comments allowed)."""
+    return [g.strip() for g in path.read_text().splitlines() if g.strip() and not g.startswith("#")]

@@ -1,0 +1,127 @@
+"""Export a trained ``.keras`` model into a self-describing bundle (tflite + keras + model.json)."""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.bundle import ModelInfo, read_info, write_info
+from model.charset import Charset
+from model.network import NetworkSpec, build_crnn
+from model.preprocess import InputSpec
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZES = (1, 8)
+LEXICON_FILE = "lexicon.tsv.gz"
+
+
+def network_spec_of(model: Any) -> NetworkSpec:
+    """Recover the NetworkSpec from a built Keras CRNN."""
+    convs = [layer.filters for layer in model.layers if layer.name.startswith("conv")]
+    lstms = [layer for layer in model.layers if layer.name.startswith("bilstm")]
+    drops = [layer.rate for layer in model.layers if layer.name.startswith("drop_")]
+    return NetworkSpec(conv_filters=tuple(convs), lstm_units=lstms[0].forward_layer.units,
+                       lstm_layers=len(lstms), dropout=drops[0] if drops else 0.0)
+
+
+def to_tflite(model: Any, height: int, num_classes: int, batch: int) -> bytes:
+    """Convert with a fixed batch size (LSTM then lowers to builtin ops) and dynamic width."""
+    import tensorflow as tf
+
+    fixed = build_crnn(height, num_classes, network_spec_of(model), batch_size=batch, training_dropout=False)
+    fixed.set_weights(model.get_weights())
+    converter = tf.lite.TFLiteConverter.from_keras_model(fixed)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.target_spec.supported_types = [tf.float16]
+    return bytes(converter.convert())
+
+
+def parity(model: Any, tflite: bytes, height: int, batch: int, widths: tuple[int, ...] = (16, 64, 400, 2000)) -> float:
+    """Largest |LiteRT - Keras| softmax difference over random inputs of several widths."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from model.decode import softmax
+
+    interp = Interpreter(model_content=tflite, num_threads=2)
+    idx = interp.get_input_details()[0]["index"]
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for w in widths:
+        x = (rng.random((batch, height, w, 1)) > 0.8).astype(np.float32)
+        interp.resize_tensor_input(idx, x.shape)
+        interp.allocate_tensors()
+        interp.set_tensor(idx, x)
+        interp.invoke()
+        lite = interp.get_tensor(interp.get_output_details()[0]["index"])
+        ref = np.asarray(model(x, training=False))
+        worst = max(worst, float(np.abs(softmax(lite) - softmax(ref)).max()))
+    return worst
+
+
+def write_lexicon(path: Path, n: int = 60000) -> None:
+    """English word frequencies from wordfreq (a PyPI package), gzipped, for beam rescoring."""
+    from wordfreq import top_n_list, word_frequency
+
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for w in top_n_list("en", n):
+            fh.write(f"{w}\t{word_frequency(w, 'en'):.3e}\n")
+
+
+def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], figures: dict[str, Any],
+           decoder: str = "greedy", height: int | None = None, max_width: int = 1600,
+           tolerance: float = 2e-2) -> ModelInfo:
+    """Write ``out/`` with tflite files, the keras weights and model.json; raises if parity fails."""
+    import keras
+
+    model = keras.models.load_model(keras_path, compile=False)
+    height = height or int(model.input_shape[1])
+    charset = Charset()
+    num_classes = int(model.output_shape[-1])
+    if num_classes != charset.num_classes:
+        raise ValueError(f"model has {num_classes} outputs, charset needs {charset.num_classes}")
+    out.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for batch in BATCH_SIZES:
+        data = to_tflite(model, height, num_classes, batch)
+        diff = parity(model, data, height, batch)
+        log.info("batch %d: %.1f kB, LiteRT-vs-Keras max softmax difference %.2e", batch, len(data) / 1e3, diff)
+        if diff > tolerance:
+            raise RuntimeError(f"LiteRT output differs from Keras by {diff:.3g} (> {tolerance})")
+        name = f"crnn_b{batch}.tflite"
+        (out / name).write_bytes(data)
+        files[batch] = name
+    if keras_path.resolve() != (out / "crnn.keras").resolve():
+        shutil.copyfile(keras_path, out / "crnn.keras")
+    write_lexicon(out / LEXICON_FILE)
+    info = ModelInfo(version=version, charset=charset, input_spec=InputSpec(height=height, max_width=max_width),
+                     tflite=files, decoder=decoder, lexicon=LEXICON_FILE, trained_on=trained_on, figures=figures,
+                     extra={"network": network_spec_of(model).to_json(), "keras": "crnn.keras"})
+    write_info(out, info)
+    read_info(out)  # round trip
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m training export CHECKPOINT [--out resources/model] ...``."""
+    p = argparse.ArgumentParser(prog="python -m training export")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("--out", type=Path, default=Path("resources/model"))
+    p.add_argument("--version", required=True)
+    p.add_argument("--decoder", default="greedy", choices=["greedy", "beam", "beam+lexicon"])
+    p.add_argument("--trained-on", action="append", default=[], help="a line describing the training data")
+    p.add_argument("--figures", type=Path, help="JSON of measured validation figures to record")
+    args = p.parse_args(argv)
+    figures = json.loads(args.figures.read_text()) if args.figures else {}
+    info = export(args.checkpoint, args.out, args.version, trained_on=args.trained_on, figures=figures,
+                  decoder=args.decoder)
+    print(json.dumps({k: v for k, v in info.to_json().items() if k != "charset"}, indent=2))
+    return 0

@@ -1,0 +1,186 @@
+"""Synthetic handwriting: text from a real word list, rendered with handwriting fonts."""
+
+from __future__ import annotations
+
+import functools
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from model.charset import Charset
+
+X_HEIGHT = 16  # px; glyph height is normalised across fonts to this x-height
+_PUNCT_END = ".,;:!?"
+
+
+@functools.lru_cache(maxsize=4)
+def word_list(lang: str = "en", n: int = 40000) -> tuple[tuple[str, ...], np.ndarray]:
+    """The ``n`` most frequent words of ``lang`` (wordfreq) and sampling weights (sqrt frequency)."""
+    from wordfreq import top_n_list, word_frequency
+
+    words = tuple(w for w in top_n_list(lang, n) if w.isprintable() and " " not in w)
+    freq = np.array([word_frequency(w, lang) for w in words], dtype=np.float64)
+    weights = np.sqrt(freq)
+    return words, weights / weights.sum()
+
+
+class TextSampler:
+    """Random words, lines and uppercase names, written as people write them."""
+
+    def __init__(self, charset: Charset, seed: int | None = None) -> None:
+        self.charset = charset
+        self.rng = random.Random(seed)
+        self.nprng = np.random.default_rng(seed)
+        self.en_words, self.en_weights = word_list("en")
+        self.fr_words, self.fr_weights = word_list("fr", 20000)
+
+    def _word(self, lang: str = "en") -> str:
+        words, weights = (self.en_words, self.en_weights) if lang == "en" else (self.fr_words, self.fr_weights)
+        if self.rng.random() < 0.3:  # flatten the distribution to see rarer words
+            return words[self.rng.randrange(len(words))]
+        return words[int(self.nprng.choice(len(words), p=weights))]
+
+    def _number(self) -> str:
+        r = self.rng.random()
+        if r < 0.3:
+            return str(self.rng.randint(0, 99))
+        if r < 0.5:
+            return str(self.rng.randint(1900, 2030))
+        if r < 0.7:
+            return f"{self.rng.randint(0, 999)}.{self.rng.randint(0, 99):02d}"
+        if r < 0.85:
+            return f"{self.rng.randint(1, 31)}/{self.rng.randint(1, 12)}/{self.rng.randint(0, 99):02d}"
+        return str(self.rng.randint(100, 99999))
+
+    def _token(self) -> str:
+        if self.rng.random() < 0.06:
+            return self._number()
+        w = self._word()
+        r = self.rng.random()
+        if r < 0.12:
+            w = w.capitalize()
+        elif r < 0.15:
+            w = w.upper()
+        return w
+
+    def line(self, max_words: int = 9) -> str:
+        """A line of 2..max_words words with punctuation."""
+        n = self.rng.randint(2, max_words)
+        toks = [self._token() for _ in range(n)]
+        if self.rng.random() < 0.5:
+            toks[0] = toks[0].capitalize()
+        for i in range(n):
+            r = self.rng.random()
+            if r < 0.08:
+                toks[i] += ","
+            elif r < 0.1:
+                toks[i] += self.rng.choice(".;:!?")
+            elif r < 0.12:
+                toks[i] = f'"{toks[i]}"'
+            elif r < 0.13:
+                toks[i] = f"({toks[i]})"
+            elif r < 0.14:
+                toks[i] = f"{toks[i]}-{self._word()}"
+            elif r < 0.145:
+                toks[i] = self.rng.choice(["&", "-", "+", "#" + str(self.rng.randint(1, 99)), "*"])
+            elif r < 0.15:
+                toks[i] = f"'{toks[i]}'"
+        if self.rng.random() < 0.35 and toks[-1][-1] not in _PUNCT_END:
+            toks[-1] += self.rng.choice("..........,!?:;")
+        return self.charset.filter(" ".join(toks))
+
+    def word(self) -> str:
+        """A single word, sometimes capitalised, with trailing punctuation, or a number."""
+        w = self._token()
+        if self.rng.random() < 0.1:
+            w += self.rng.choice(".,;:!?")
+        return self.charset.filter(w) or "a"
+
+    def name(self) -> str:
+        """An uppercase name-like word (English or French word list), sometimes two."""
+        parts = [self._word(self.rng.choice(["en", "fr"])).upper() for _ in range(1 if self.rng.random() < 0.8 else 2)]
+        sep = self.rng.choice([" ", "-"])
+        return self.charset.filter(sep.join(parts)) or "A"
+
+    def sample(self) -> str:
+        """A line (60 %), word (25 %) or uppercase name (15 %)."""
+        r = self.rng.random()
+        if r < 0.6:
+            return self.line()
+        if r < 0.85:
+            return self.word()
+        return self.name()
+
+
+@dataclass
+class Font:
+    """A handwriting font at the size that gives it the common x-height, with its coverage."""
+
+    path: Path
+    font: ImageFont.FreeTypeFont
+    covered: frozenset[str]
+
+
+def load_font(path: Path, charset: Charset) -> Font | None:
+    """Load a font scaled to ``X_HEIGHT`` and find which charset characters it really draws."""
+    try:
+        probe = ImageFont.truetype(str(path), 100)
+    except OSError:
+        return None
+    box = probe.getbbox("x", anchor="ls")
+    xh = max(1, box[3] - box[1])
+    size = max(8, int(round(100 * X_HEIGHT / xh)))
+    font = ImageFont.truetype(str(path), size)
+    def glyph(ch: str) -> bytes:
+        mask = font.getmask(ch)
+        return bytes(Image.frombuffer("L", mask.size, bytes(mask), "raw", "L", 0, 1).tobytes()) if mask.size[0] else b""
+
+    notdef = glyph("\uffff")
+    covered = {" "}
+    for ch in charset.chars:
+        if ch == " ":
+            continue
+        pixels = glyph(ch)
+        if pixels and pixels != notdef and max(pixels) > 0:
+            covered.add(ch)
+    return Font(path, font, frozenset(covered))
+
+
+def load_fonts(paths: list[Path], charset: Charset, min_coverage: float = 0.9) -> list[Font]:
+    """Load every font that draws at least ``min_coverage`` of the charset (letters all present)."""
+    fonts = []
+    letters = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    for p in paths:
+        f = load_font(p, charset)
+        if f and letters <= f.covered and len(f.covered) >= min_coverage * len(charset.chars):
+            fonts.append(f)
+    return fonts
+
+
+def render(text: str, font: Font, rng: random.Random) -> np.ndarray:
+    """Render text word by word (jittered spacing, baseline and size) -> gray uint8, ink dark."""
+    words = text.split(" ")
+    f = font.font
+    space = max(4, int(f.getlength(" ") * rng.uniform(0.7, 1.6)))
+    ascent, descent = f.getmetrics()
+    height = int((ascent + descent) * 1.6)
+    widths = [int(f.getlength(w)) + 2 for w in words]
+    width = sum(widths) + space * (len(words) + 1) + 2 * X_HEIGHT
+    img = Image.new("L", (max(width, 8), max(height, 8)), 255)
+    draw = ImageDraw.Draw(img)
+    x = X_HEIGHT + rng.randint(0, 6)
+    base = int(height * 0.2) + ascent
+    drift = rng.uniform(-0.03, 0.03)
+    for w, ww in zip(words, widths):
+        y = base + int(drift * x) + rng.randint(-2, 2)
+        draw.text((x, y), w, font=f, fill=0, anchor="ls")
+        x += ww + space + rng.randint(-max(1, space // 4), max(1, space // 3))
+    return np.asarray(img)
+
+
+def can_render(text: str, font: Font) -> bool:
+    """True if the font draws every character of ``text``."""
+    return set(text) <= font.covered
