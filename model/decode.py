@@ -83,7 +83,7 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
         candidates = np.nonzero(probs[t] > prune)[0]
         nxt: dict[tuple[int, ...], list[float]] = {}
 
-        def add(prefix: tuple[int, ...], pb: float, pnb: float) -> None:
+        def add(prefix: tuple[int, ...], pb: float, pnb: float, nxt: dict = nxt) -> None:
             cur = nxt.get(prefix)
             if cur is None:
                 nxt[prefix] = [pb, pnb]

@@ -137,13 +137,17 @@ class Recognizer:
             return greedy_decode(probs, self.info.charset)
         return beam_decode(probs, self.info.charset, word_score=self._lexicon_scorer())
 
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """The network input for one image (the same function training uses)."""
+        return prepare_line(image, self.info.input_spec)
+
     def recognize(self, images: Sequence[np.ndarray], max_batch: int = 16) -> list[Prediction]:
         """Recognize word/line crops (any numpy image); batched by similar width.
 
         Raises ImageError for an empty or unusable image; blank crops give empty text.
         """
         spec = self.info.input_spec
-        tensors = [prepare_line(img, spec) for img in images]
+        tensors = [self.prepare(img) for img in images]
         results: list[Prediction | None] = [None] * len(tensors)
         order = sorted(range(len(tensors)), key=lambda i: tensors[i].shape[1])
         for start in range(0, len(order), max_batch):

@@ -109,7 +109,8 @@ def train(cfg: TrainConfig) -> Path:
             model = keras.models.load_model(os.path.expanduser(cfg.init_from), compile=False)
         else:
             model = build_crnn(spec.height, charset.num_classes, net)
-        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0), loss=ctc_loss, jit_compile=False)
+        optimizer = keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0)
+        model.compile(optimizer=optimizer, loss=ctc_loss, jit_compile=False)
 
     class ValidationCER(keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:

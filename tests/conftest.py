@@ -1,0 +1,33 @@
+"""Shared fixtures: rendered handwriting-like images, a tiny trained bundle."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_DRIVER", "PySide6")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def render_text(text: str, height: int = 80, scale: float = 1.4, thickness: int = 3) -> np.ndarray:
+    """A gray uint8 image of text in OpenCV's script font (dark ink on light paper)."""
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, thickness)
+    img = np.full((max(height, h + base + 20), w + 40), 245, np.uint8)
+    cv2.putText(img, text, (20, h + 10), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, scale, 20, thickness, cv2.LINE_AA)
+    return img
+
+
+@pytest.fixture
+def line_image() -> np.ndarray:
+    return render_text("hello world")
+
+
+@pytest.fixture
+def line_png(tmp_path, line_image):
+    path = tmp_path / "line.png"
+    cv2.imwrite(str(path), line_image)
+    return path

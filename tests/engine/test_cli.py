@@ -1,0 +1,67 @@
+"""The headless CLI contract, on images rendered during the test."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from tests.conftest import render_text
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "htr_desktop", *args], capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture
+def images(tmp_path):
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), render_text("hello"))
+    word = tmp_path / "word.jpg"
+    cv2.imwrite(str(word), render_text("a"))
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    return good, word, corrupt, text, tmp_path / "missing.png"
+
+
+def test_json_lines_one_per_input_and_errors(images):
+    good, word, corrupt, text, missing = images
+    out = run_cli("recognize", "--json", str(good), str(corrupt), str(word), str(text), str(missing))
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr + out.stdout
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["path"] for r in rows] == [str(good), str(corrupt), str(word), str(text), str(missing)]
+    for r in (rows[0], rows[2]):
+        assert isinstance(r["text"], str) and 0.0 <= r["confidence"] <= 1.0 and "error" not in r
+    for r in rows[1], rows[3], rows[4]:
+        assert set(r) == {"path", "error"} and r["error"]
+    assert "not found" in rows[4]["error"]
+
+
+def test_all_good_exit_zero_and_layouts(images):
+    good, word = images[0], images[1]
+    for layout in ("line", "word", "auto"):
+        out = run_cli("recognize", "--layout", layout, "--json", str(good), str(word))
+        assert out.returncode == 0, out.stderr
+        assert len(out.stdout.splitlines()) == 2
+
+
+def test_plain_output_is_tab_separated(images):
+    out = run_cli("recognize", "--layout", "line", str(images[0]))
+    assert out.returncode == 0
+    path, _, text = out.stdout.rstrip("\n").partition("\t")
+    assert path == str(images[0])
+
+
+def test_missing_model_is_a_clear_error(images, tmp_path):
+    out = run_cli("recognize", "--json", "--model", str(tmp_path / "nomodel"), str(images[0]))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "model" in json.loads(out.stdout)["error"]
+
+
+def test_version():
+    out = run_cli("--version")
+    assert out.returncode == 0 and out.stdout.startswith("htr-desktop ") and "model" in out.stdout

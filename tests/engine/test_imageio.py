@@ -1,0 +1,104 @@
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from model.imageio import ImageError, decode_image, load_image, load_pages, to_gray
+
+
+def _png_header(width: int, height: int) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return (b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk
+            + struct.pack(">I", zlib.crc32(chunk)) + b"\x00\x00\x00\x00IDAT\x00\x00\x00\x00")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageError, match="not found"):
+        load_image(tmp_path / "nope.png")
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.png"
+    p.write_bytes(b"")
+    with pytest.raises(ImageError, match="empty"):
+        load_image(p)
+
+
+def test_not_an_image(tmp_path):
+    p = tmp_path / "text.png"
+    p.write_text("hello")
+    with pytest.raises(ImageError, match="not a readable image"):
+        load_image(p)
+
+
+def test_truncated_jpeg(tmp_path, line_image):
+    ok, enc = cv2.imencode(".jpg", line_image)
+    p = tmp_path / "cut.jpg"
+    p.write_bytes(enc.tobytes()[:200])
+    with pytest.raises(ImageError):
+        load_image(p)
+
+
+def test_folder_is_not_an_image(tmp_path):
+    with pytest.raises(ImageError, match="folder"):
+        load_image(tmp_path)
+
+
+def test_decompression_bomb_refused():
+    with pytest.raises(ImageError):
+        decode_image(_png_header(30000, 30000), "bomb.png")
+
+
+def test_16bit_png(tmp_path):
+    img = np.full((40, 100), 60000, np.uint16)
+    img[10:30, 20:80] = 1000
+    p = tmp_path / "deep.png"
+    cv2.imwrite(str(p), img)
+    gray = load_image(p)
+    assert gray.dtype == np.uint8
+    assert gray[0, 0] > 220 and gray[20, 50] < 10
+
+
+def test_alpha_is_composited_on_white(tmp_path):
+    rgba = np.zeros((40, 100, 4), np.uint8)  # transparent black everywhere
+    rgba[10:30, 20:80] = (0, 0, 0, 255)  # opaque black ink
+    p = tmp_path / "alpha.png"
+    cv2.imwrite(str(p), rgba)
+    gray = load_image(p)
+    assert gray[0, 0] == 255 and gray[20, 50] == 0
+
+
+def test_cmyk_jpeg(tmp_path):
+    im = Image.new("CMYK", (100, 40), (0, 0, 0, 0))
+    im.paste((0, 0, 0, 255), (20, 10, 80, 30))
+    p = tmp_path / "cmyk.jpg"
+    im.save(p)
+    gray = load_image(p)
+    assert gray.shape == (40, 100)
+    assert gray[0, 0] > 200 and gray[20, 50] < 60
+
+
+def test_exif_orientation_honoured(tmp_path):
+    im = Image.new("L", (100, 40), 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise on display
+    p = tmp_path / "rotated.jpg"
+    im.save(p, exif=exif)
+    assert load_image(p).shape == (100, 40)
+
+
+def test_multipage_tiff(tmp_path):
+    pages = [Image.new("L", (60, 30), v) for v in (10, 200)]
+    p = tmp_path / "pages.tif"
+    pages[0].save(p, save_all=True, append_images=pages[1:])
+    out = load_pages(p)
+    assert len(out) == 2 and out[0].mean() < 50 and out[1].mean() > 150
+
+
+def test_to_gray_rejects_empty():
+    with pytest.raises(ImageError):
+        to_gray(np.zeros((0, 5), np.uint8))

@@ -1,0 +1,90 @@
+"""Train a tiny model, export it, load it with LiteRT: the whole engine path (slow: ~1 min)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from model.recognizer import Recognizer
+from tests.conftest import render_text
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_bundle(tmp_path_factory):
+    from training.config import TrainConfig
+    from training.export import export
+    from training.fonts import fetch_fonts
+    from training.train import train
+
+    if not fetch_fonts(("caveat", "kalam")):
+        pytest.skip("npm could not fetch @fontsource fonts")
+    root = tmp_path_factory.mktemp("tiny")
+    cfg = TrainConfig.load("training/configs/tiny.toml", run_dir=str(root / "runs"))
+    checkpoint = train(cfg)
+    assert checkpoint.exists()
+    out = root / "bundle"
+    export(checkpoint, out, "0.0-test", trained_on=["synthetic (test)"], figures={"val_cer": None})
+    return out
+
+
+def test_bundle_describes_itself(tiny_bundle):
+    info = json.loads((tiny_bundle / "model.json").read_text())
+    assert info["version"] == "0.0-test"
+    assert info["input"]["height"] == 32 and info["charset"].startswith(" !")
+    for name in info["tflite"].values():
+        assert (tiny_bundle / name).stat().st_size > 1000
+    assert (tiny_bundle / "crnn.keras").exists()
+
+
+@pytest.mark.parametrize("width", [40, 300, 2000])
+def test_litert_matches_keras_across_widths(tiny_bundle, width):
+    import keras
+
+    from model.decode import softmax
+
+    rec = Recognizer.load(tiny_bundle)
+    model = keras.models.load_model(tiny_bundle / "crnn.keras", compile=False)
+    x = (np.random.default_rng(width).random((1, 32, width, 1)) > 0.85).astype(np.float32)
+    lite, ref = rec.logits(x), np.asarray(model(x, training=False))
+    assert lite.shape == ref.shape == (1, width // 4, rec.info.charset.num_classes)
+    assert np.abs(softmax(lite) - softmax(ref)).max() < 2e-2
+
+
+def test_batched_equals_single(tiny_bundle):
+    rec = Recognizer.load(tiny_bundle)
+    images = [render_text(t) for t in ("a", "word", "a longer line of text here", "x y", "mid size")] * 2
+    batched = rec.recognize(images)
+    single = [rec.recognize([im])[0] for im in images]
+    assert [p.text for p in batched] == [p.text for p in single]
+    assert all(0.0 <= p.confidence <= 1.0 for p in batched)
+
+
+def test_training_and_inference_prepare_the_same_tensor(tiny_bundle, tmp_path):
+    import cv2
+
+    from training.datasets import Sample
+    from training.pipeline import load_real, prepare_validation
+
+    path = tmp_path / "line.png"
+    cv2.imwrite(str(path), render_text("same tensor"))
+    rec = Recognizer.load(tiny_bundle)
+    real = load_real([Sample(path, "same tensor")], rec.info.charset, height=10**6)
+    train_tensor = prepare_validation(real, rec.info.input_spec)[0][0]
+    from model.imageio import load_image
+
+    assert np.array_equal(train_tensor, rec.prepare(load_image(path)))
+
+
+def test_cli_with_other_model(tiny_bundle, tmp_path):
+    import cv2
+
+    p = tmp_path / "x.png"
+    cv2.imwrite(str(p), render_text("hi"))
+    out = subprocess.run([sys.executable, "-m", "htr_desktop", "recognize", "--json", "--model", str(tiny_bundle),
+                          "--layout", "line", str(p)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert set(json.loads(out.stdout)) >= {"path", "text", "confidence"}

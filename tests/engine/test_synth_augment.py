@@ -1,0 +1,51 @@
+import random
+
+import numpy as np
+import pytest
+
+from model.charset import Charset
+from model.preprocess import InputSpec, prepare_line
+from training.augment import augment
+from training.fonts import fetch_fonts
+from training.synth import TextSampler, can_render, load_fonts, render
+
+CS = Charset()
+
+
+@pytest.fixture(scope="module")
+def fonts():
+    paths = fetch_fonts(("caveat", "kalam", "homemade-apple"))
+    if not paths:
+        pytest.skip("npm could not fetch @fontsource fonts")
+    return load_fonts(paths, CS)
+
+
+def test_text_sampler_stays_in_charset():
+    ts = TextSampler(CS, seed=3)
+    texts = [ts.sample() for _ in range(300)]
+    for t in texts:
+        assert t and CS.filter(t) == t
+    assert any(" " in t for t in texts) and any(t.isupper() for t in texts)
+
+
+def test_render_and_normalised_height(fonts):
+    rng = random.Random(0)
+    heights = []
+    for f in fonts:
+        assert can_render("Hello, world!", f)
+        img = render("xox", f, rng)
+        assert img.dtype == np.uint8 and img.min() < 100 and img.max() == 255
+        ink_rows = np.nonzero((img < 128).any(axis=1))[0]
+        heights.append(ink_rows[-1] - ink_rows[0])
+    assert max(heights) / min(heights) < 1.6  # glyph height normalised across fonts
+
+
+def test_augment_keeps_text_readable_shape(fonts):
+    rng = np.random.default_rng(0)
+    img = render("handwriting line", fonts[0], random.Random(1))
+    spec = InputSpec()
+    for _ in range(10):
+        out = augment(img, rng)
+        assert out.dtype == np.uint8 and out.ndim == 2
+        x = prepare_line(out, spec)
+        assert x.shape[0] == spec.height and x.max() > 0.5
