@@ -1,4 +1,4 @@
-"""``python -m training``: fonts | train | evaluate | export | pages."""
+"""``python -m training``: fonts | train | evaluate | export | render-eval."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--run-dir", dest="run_dir")
     tr.add_argument("--name")
     tr.add_argument("--verbose", type=int)
+    sub.add_parser("evaluate", help="score a model bundle on labelled images", add_help=False)
+    sub.add_parser("export", help="export a .keras checkpoint to a model bundle", add_help=False)
+    sub.add_parser("render-eval", help="render an evaluation set from evaluation-only fonts", add_help=False)
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "fonts":
@@ -42,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.evaluate import main as eval_main
 
         return eval_main(rest)
+    if args.command == "render-eval":
+        from training.render_eval import main as render_main
+
+        return render_main(rest)
     if args.command == "export":
         from training.export import main as export_main
 

@@ -1,0 +1,61 @@
+"""Render a labelled evaluation set from fonts reserved for evaluation (e.g. Debian's handwriting fonts).
+
+``python -m training render-eval --fonts /usr/share/fonts/truetype/dkg-handwriting --kind names --out DIR``
+writes DIR/*.png and DIR/labels.tsv, to be scored with ``python -m training evaluate --folder DIR``.
+These fonts must never be used for training: this module only writes evaluation sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model.charset import Charset
+from training.synth import TextSampler, can_render, load_fonts
+
+
+def render_set(font_files: list[Path], kind: str, count: int, out: Path, seed: int = 7) -> int:
+    """Write ``count`` rendered samples of ``kind`` (names | lines | words); returns how many."""
+    from training.synth import render
+
+    charset = Charset()
+    fonts = load_fonts(font_files, charset, min_coverage=0.5)
+    if not fonts:
+        raise SystemExit("no usable fonts")
+    sampler = TextSampler(charset, seed=seed)
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    labels = []
+    make = {"names": sampler.name, "lines": sampler.line, "words": sampler.word}[kind]
+    while len(labels) < count:
+        text = make()
+        font = fonts[len(labels) % len(fonts)]
+        if not can_render(text, font):
+            continue
+        img = render(text, font, rng)
+        noise = np.random.default_rng(len(labels)).normal(0, 4, img.shape)
+        img = np.clip(img.astype(np.float32) * 0.85 + 30 + noise, 0, 255).astype(np.uint8)
+        name = f"{kind}-{len(labels):04d}.png"
+        cv2.imwrite(str(out / name), img)
+        labels.append(f"{name}\t{text}")
+    (out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    return len(labels)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry."""
+    p = argparse.ArgumentParser(prog="python -m training render-eval")
+    p.add_argument("--fonts", type=Path, nargs="+", required=True, help="font files or folders (evaluation-only)")
+    p.add_argument("--kind", choices=["names", "lines", "words"], default="names")
+    p.add_argument("--count", type=int, default=200)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args(argv)
+    files: list[Path] = []
+    for f in args.fonts:
+        files += sorted(x for x in f.rglob("*") if x.suffix.lower() in (".ttf", ".otf")) if f.is_dir() else [f]
+    print(render_set(files, args.kind, args.count, args.out), "samples in", args.out)
+    return 0
