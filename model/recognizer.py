@@ -103,7 +103,8 @@ class Recognizer:
         if self.decoder != "beam+lexicon" or not self.info.lexicon:
             return None
         if self._lexicon is None:
-            self._lexicon = Lexicon.load(self.folder / self.info.lexicon)
+            params = self.info.extra.get("lexicon_params", {})
+            self._lexicon = Lexicon.load(self.folder / self.info.lexicon, **params)
         return self._lexicon.score
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
@@ -135,7 +136,8 @@ class Recognizer:
         probs = softmax(logits)
         if self.decoder == "greedy":
             return greedy_decode(probs, self.info.charset)
-        return beam_decode(probs, self.info.charset, word_score=self._lexicon_scorer())
+        width = int(self.info.extra.get("beam_width", 16))
+        return beam_decode(probs, self.info.charset, beam_width=width, word_score=self._lexicon_scorer())
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """The network input for one image (the same function training uses)."""
