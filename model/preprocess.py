@@ -66,6 +66,22 @@ def stretch_contrast(ink: np.ndarray) -> np.ndarray:
     return np.clip((ink - floor) / (peak - floor), 0.0, 1.0).astype(np.float32)
 
 
+def remove_rules(ink: np.ndarray, threshold: float = 0.4) -> np.ndarray:
+    """Erase ruled lines and form-box edges: straight horizontal runs longer than 60 % of the crop's width."""
+    h, w = ink.shape
+    hlen = int(0.6 * w)
+    if hlen < 1.5 * h:
+        return ink
+    mask = (ink > threshold).astype(np.uint8)
+    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (hlen, 1)))
+    if not lines.any():
+        return ink
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    out = ink.copy()
+    out[lines > 0] = 0.0
+    return out if (out > threshold).any() else ink  # a crop that is only a stroke (a dash) stays
+
+
 def ink_box(ink: np.ndarray, threshold: float = 0.4) -> tuple[int, int, int, int] | None:
     """Bounding box (x, y, w, h) of the ink, ignoring isolated specks; None when there is none."""
     mask = (ink > threshold).astype(np.uint8)
@@ -119,7 +135,7 @@ def prepare_line(image: np.ndarray, spec: InputSpec) -> np.ndarray:
     gray = to_gray(np.asarray(image))
     if min(gray.shape) < 2:
         raise ImageError(f"the image is too small ({gray.shape[1]}x{gray.shape[0]} pixels)")
-    return prepare_ink(normalize_illumination(gray), spec)
+    return prepare_ink(remove_rules(normalize_illumination(gray)), spec)
 
 
 def has_ink(tensor: np.ndarray) -> bool:

@@ -64,3 +64,21 @@ def test_pad_batch_right_pads_with_paper(line_image):
     batch = pad_batch([a, b], SPEC)
     assert batch.shape[0] == 2 and batch.shape[2] % SPEC.width_step == 0
     assert np.all(batch[1, :, b.shape[1]:, 0] == 0)
+
+
+def test_ruled_line_is_removed(line_image):
+    clean = prepare_line(line_image, SPEC)
+    ruled = line_image.copy()
+    h, w = ruled.shape
+    ruled[h - 12: h - 10, :] = 30  # a rule under the text, across the crop
+    framed = prepare_line(ruled, SPEC)
+    assert abs(framed.shape[1] - clean.shape[1]) <= 3
+    w_ = min(framed.shape[1], clean.shape[1])
+    assert np.abs(framed[:, :w_] - clean[:, :w_]).mean() < 0.05
+
+
+def test_clean_lines_unchanged_by_rule_removal(line_image):
+    from model.preprocess import normalize_illumination, remove_rules
+
+    ink = normalize_illumination(line_image)
+    assert np.array_equal(remove_rules(ink), ink)
