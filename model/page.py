@@ -1,20 +1,29 @@
-"""Whole pages: segment into lines/words and recognize them in reading order (contract used by CLI and GUI)."""
+"""Whole pages: segment into lines and words and recognize them in reading order (used by the CLI and GUI).
+
+``segment_page(gray)`` gives line boxes with their word boxes (original image coordinates) for the
+"Detect lines/words" action; ``read_page(gray, recognizer)`` segments and recognizes; ``choose_layout``
+guesses whether an image is a page, a single line or a single word.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
-from model.preprocess import normalize_illumination
+from model.document import INK_THRESHOLD, PreparedPage, prepare_page, remove_specks
+from model.segment import LineInk, segment_binary, split_words
+
+Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
 class Region:
     """A recognized region of a page: box (x, y, w, h) in page pixels."""
 
-    box: tuple[int, int, int, int]
+    box: Box
     text: str
     confidence: float
     kind: str = "line"  # "line" | "word"
@@ -33,47 +42,140 @@ class PageResult:
     regions: tuple[Region, ...] = field(default_factory=tuple)
 
 
-def choose_layout(gray: np.ndarray) -> str:
-    """Guess whether an image is a page, a line or a word from its ink rows and aspect ratio."""
-    h, w = gray.shape
-    if h < 200 or w / max(h, 1) > 6:
-        return "line"
-    ink = normalize_illumination(gray) > 0.4
-    rows = ink.mean(axis=1) > 0.002
-    runs = np.diff(np.concatenate([[0], rows.astype(np.int8), [0]]))
-    n_lines = int((runs == 1).sum())
-    return "page" if n_lines >= 2 else "line"
+@dataclass(frozen=True)
+class LineBox:
+    """A detected text line: its box and its words' boxes, (x, y, w, h) in original image pixels."""
+
+    box: Box
+    words: tuple[Box, ...] = ()
 
 
-def segment_lines(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Line boxes (x, y, w, h) top to bottom, from the horizontal ink projection."""
-    ink = normalize_illumination(gray) > 0.4
-    profile = ink.mean(axis=1)
-    rows = profile > max(0.002, 0.1 * float(profile.max(initial=0)))
+@dataclass
+class Segmentation:
+    """A prepared page and its lines (prepared-page coordinates), with boxes mapped to the original."""
+
+    page: PreparedPage
+    lines: list[LineInk]
+
+    def line_boxes(self) -> list[LineBox]:
+        """Lines and words in original coordinates, in reading order."""
+        out = []
+        for ln in self.lines:
+            words = tuple(self._word_box(ln, w) for w in ln.words)
+            out.append(LineBox(self._points_box(ln.xs, ln.ys), words))
+        return out
+
+    def _points_box(self, xs: np.ndarray, ys: np.ndarray) -> Box:
+        step = max(1, len(xs) // 4000)
+        pts = np.stack([xs[::step], ys[::step]], axis=1).astype(np.float64)
+        # keep the extreme pixels so subsampling never shrinks the box
+        ext = [np.argmin(xs), np.argmax(xs), np.argmin(ys), np.argmax(ys)]
+        pts = np.vstack([pts, np.stack([xs[ext], ys[ext]], axis=1)]) + 0.5
+        x, y, w, h = self.page.box_to_original(pts)
+        return x, y, w, h
+
+    def _word_box(self, ln: LineInk, word: Box) -> Box:
+        x, y, w, h = word
+        sel = (ln.xs >= x) & (ln.xs < x + w)
+        return self._points_box(ln.xs[sel], ln.ys[sel])
+
+    def line_crop(self, ln: LineInk, pad: int = 6) -> np.ndarray:
+        """The line as a tight dark-on-white gray crop of the prepared page, other lines' ink removed."""
+        x, y, w, h = ln.box
+        ph, pw = self.page.ink.shape
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(pw, x + w + pad), min(ph, y + h + pad)
+        keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        keep[ln.ys - y0, ln.xs - x0] = 1
+        keep = cv2.dilate(keep, np.ones((3, 3), np.uint8))
+        ink = self.page.ink[y0:y1, x0:x1] * keep
+        return (255.0 * (1.0 - ink)).astype(np.uint8)
+
+
+def segment(gray: np.ndarray) -> Segmentation:
+    """Prepare the page (flatten, deskew, bounded size) and find its lines and words."""
+    page = prepare_page(gray)
+    return Segmentation(page, segment_binary(page.binary))
+
+
+def segment_page(gray: np.ndarray) -> list[LineBox]:
+    """Line boxes with word boxes, (x, y, w, h) in ``gray``'s pixels, in reading order."""
+    return segment(gray).line_boxes()
+
+
+def segment_lines(gray: np.ndarray) -> list[Box]:
+    """Line boxes (x, y, w, h) in reading order."""
+    return [ln.box for ln in segment_page(gray)]
+
+
+def segment_words(gray: np.ndarray, line_box: Box) -> list[Box]:
+    """Word boxes (x, y, w, h, page pixels) inside one line box (e.g. a box the user drew or moved)."""
+    x, y, w, h = (int(v) for v in line_box)
+    H, W = gray.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return []
+    page = prepare_page(gray[y0:y1, x0:x1], deskew=False, find_outline=False)
+    mask = remove_specks(page.binary, 6)
     boxes = []
-    y = 0
-    h = len(rows)
-    while y < h:
-        if rows[y]:
-            y0 = y
-            while y < h and rows[y]:
-                y += 1
-            band = ink[y0:y]
-            cols = np.nonzero(band.any(axis=0))[0]
-            if cols.size and y - y0 >= 4:
-                boxes.append((int(cols[0]), y0, int(cols[-1] - cols[0] + 1), y - y0))
-        y += 1
+    for wx, wy, ww, wh in split_words(mask):
+        (ox, oy), (ex, ey) = page.points_to_original(np.array([[wx, wy], [wx + ww, wy + wh]], np.float64))
+        boxes.append((int(ox) + x0, int(oy) + y0, max(1, int(round(ex - ox))), max(1, int(round(ey - oy)))))
     return boxes
 
 
+def choose_layout(gray: np.ndarray) -> str:
+    """Guess "page", "line" or "word": several lines, or one line/word filling the image."""
+    h, w = gray.shape[:2]
+    if h < 12 or w < 12:
+        return "word" if w / max(h, 1) < 3 else "line"
+    seg = segment(gray)
+    lines = seg.lines
+    if len(lines) >= 2:
+        return "page"
+    if not lines:
+        return "line" if w / max(h, 1) > 3 else "page"
+    ph, pw = seg.page.ink.shape
+    lx, ly, lw, lh = lines[0].box
+    if lh < 0.3 * ph and lw * lh < 0.15 * pw * ph:
+        return "page"  # a little writing on a big sheet: segment it
+    return "word" if len(lines[0].words) <= 1 else "line"
+
+
+def _assign_words(words: list[Any], n_boxes: int) -> list[list[Any]]:
+    """Spread recognized words over word boxes in order (by character position when counts differ)."""
+    if n_boxes == 0:
+        return []
+    if len(words) == n_boxes:
+        return [[w] for w in words]
+    groups: list[list[Any]] = [[] for _ in range(n_boxes)]
+    total = sum(len(w.text) + 1 for w in words) or 1
+    pos = 0
+    for w in words:
+        centre = (pos + len(w.text) / 2) / total
+        groups[min(n_boxes - 1, int(centre * n_boxes))].append(w)
+        pos += len(w.text) + 1
+    return groups
+
+
 def read_page(gray: np.ndarray, recognizer: Any) -> PageResult:
-    """Segment a page into lines and recognize each (``recognizer`` is a model.recognizer.Recognizer)."""
-    boxes = segment_lines(gray)
-    if not boxes:
+    """Segment a page and recognize each line (``recognizer`` is a model.recognizer.Recognizer)."""
+    seg = segment(gray)
+    if not seg.lines:
         return PageResult("", 0.0, ())
-    pad = [(max(0, x - 4), max(0, y - 4), w + 8, h + 8) for x, y, w, h in boxes]
-    crops = [gray[y: y + h, x: x + w] for x, y, w, h in pad]
+    crops = [seg.line_crop(ln) for ln in seg.lines]
     preds = recognizer.recognize(crops)
-    regions = tuple(Region(b, p.text, p.confidence, "line") for b, p in zip(pad, preds))
-    conf = float(np.mean([r.confidence for r in regions]))
-    return PageResult("\n".join(r.text for r in regions), conf, regions)
+    regions: list[Region] = []
+    for box, pred in zip(seg.line_boxes(), preds):
+        regions.append(Region(box.box, pred.text, float(pred.confidence), "line"))
+        for wbox, group in zip(box.words, _assign_words(list(pred.words), len(box.words))):
+            text = " ".join(w.text for w in group)
+            conf = float(np.mean([w.confidence for w in group])) if group else 0.0
+            regions.append(Region(wbox, text, conf, "word"))
+    lines = [r for r in regions if r.kind == "line"]
+    conf = float(np.mean([r.confidence for r in lines])) if lines else 0.0
+    return PageResult("\n".join(r.text for r in lines), conf, tuple(regions))
+
+
+__all__ = ["INK_THRESHOLD", "LineBox", "PageResult", "Region", "choose_layout", "read_page", "segment",
+           "segment_lines", "segment_page", "segment_words"]

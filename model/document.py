@@ -1,0 +1,195 @@
+"""Page preparation: bounded working copy, page-outline perspective correction, flattening, deskew.
+
+``prepare_page(gray)`` returns a ``PreparedPage`` whose ink map is flat (shadows and uneven light divided
+out), upright (deskewed) and at a bounded size, plus the 3x3 matrix that maps its pixels back to the
+original image, so boxes found on the prepared page are reported in the user's coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from model.preprocess import normalize_illumination
+
+#: The working copy's longest side; larger images are reduced (bounded memory and time).
+MAX_SIDE = 2200
+#: Ink-map threshold that makes the binary page.
+INK_THRESHOLD = 0.4
+
+
+@dataclass(frozen=True)
+class PreparedPage:
+    """A flattened, deskewed working copy of a page and how to map it back to the original."""
+
+    ink: np.ndarray  # float32 (h, w) ink = 1, paper = 0
+    binary: np.ndarray  # uint8 (h, w) 1 where ink, specks and ruled lines removed
+    to_original: np.ndarray  # 3x3 float64: prepared (x, y, 1) -> original (x, y, w)
+    angle: float  # degrees the page was rotated by to make it upright
+    perspective: bool  # True when a page outline was found and straightened
+    original_shape: tuple[int, int]
+
+    def points_to_original(self, points: np.ndarray) -> np.ndarray:
+        """Map prepared-page points (n, 2) to original-image points (n, 2)."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(pts, self.to_original).reshape(-1, 2)
+
+    def box_to_original(self, points: np.ndarray) -> tuple[int, int, int, int]:
+        """Axis-aligned box (x, y, w, h) in the original image around prepared-page points (n, 2)."""
+        if len(points) == 0:
+            return 0, 0, 0, 0
+        mapped = self.points_to_original(points)
+        h, w = self.original_shape
+        x0, y0 = np.floor(mapped.min(axis=0))
+        x1, y1 = np.ceil(mapped.max(axis=0))
+        x0, x1 = int(np.clip(x0, 0, w - 1)), int(np.clip(x1, 0, w - 1))
+        y0, y1 = int(np.clip(y0, 0, h - 1)), int(np.clip(y1, 0, h - 1))
+        return x0, y0, x1 - x0 + 1, y1 - y0 + 1
+
+
+def _scale_matrix(s: float) -> np.ndarray:
+    return np.diag([s, s, 1.0])
+
+
+def reduce(gray: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
+    """A copy whose longest side is at most ``max_side`` and the scale factor applied."""
+    h, w = gray.shape
+    s = min(1.0, max_side / max(h, w))
+    if s >= 1.0:
+        return gray, 1.0
+    size = (max(1, int(round(w * s))), max(1, int(round(h * s))))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), s
+
+
+def _order_corners(quad: np.ndarray) -> np.ndarray:
+    """Corners as top-left, top-right, bottom-right, bottom-left."""
+    pts = quad.reshape(4, 2).astype(np.float32)
+    s = pts.sum(axis=1)
+    d = np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], np.float32)
+
+
+def find_page_outline(gray: np.ndarray) -> np.ndarray | None:
+    """The four corners of a bright sheet on a darker background (a photo of a page), or None."""
+    h, w = gray.shape
+    f = 500.0 / max(h, w)
+    small = cv2.resize(gray, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    sheet = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(sheet)
+    total = small.shape[0] * small.shape[1]
+    if not 0.2 * total <= area <= 0.92 * total:
+        return None
+    hull = cv2.convexHull(sheet)
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+    if len(quad) != 4 or cv2.contourArea(quad) < 0.85 * area:
+        return None
+    inside = np.zeros_like(small)
+    cv2.fillPoly(inside, [quad], 255)
+    if float(small[inside > 0].mean()) - float(small[inside == 0].mean()) < 40:
+        return None  # not a sheet on a clearly darker background
+    return _order_corners(quad) / f
+
+
+def straighten(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Warp the sheet inside ``corners`` to an upright rectangle; returns it and the warp matrix."""
+    tl, tr, br, bl = corners
+    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
+    matrix = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    warped = cv2.warpPerspective(gray, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REPLICATE)
+    return warped, matrix.astype(np.float64)
+
+
+def estimate_skew(binary: np.ndarray, max_angle: float = 8.0) -> float:
+    """Angle (degrees) that makes text lines horizontal: the sharpest horizontal ink projection."""
+    ys, xs = np.nonzero(binary)
+    if len(xs) < 50:
+        return 0.0
+    if len(xs) > 60000:
+        keep = np.random.default_rng(0).choice(len(xs), 60000, replace=False)
+        ys, xs = ys[keep], xs[keep]
+    xs = xs.astype(np.float64) - binary.shape[1] / 2
+    ys = ys.astype(np.float64)
+
+    def sharpness(angle: float) -> float:
+        t = np.deg2rad(angle)
+        proj = ys * np.cos(t) - xs * np.sin(t)
+        hist = np.bincount((proj - proj.min()).astype(np.int64))
+        return float(np.sum(hist.astype(np.float64) ** 2))
+
+    coarse = np.arange(-max_angle, max_angle + 1e-6, 0.5)
+    best = float(coarse[np.argmax([sharpness(a) for a in coarse])])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-6, 0.1)
+    return float(fine[np.argmax([sharpness(a) for a in fine])])
+
+
+def rotate(image: np.ndarray, angle: float, border: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate by ``angle`` degrees (counter-clockwise on screen), enlarging the canvas; returns image, 3x3."""
+    h, w = image.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(np.ceil(h * sin + w * cos)), int(np.ceil(h * cos + w * sin))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    out = cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=border)
+    return out, np.vstack([m, [0.0, 0.0, 1.0]])
+
+
+def remove_specks(binary: np.ndarray, min_area: int) -> np.ndarray:
+    """Drop connected components smaller than ``min_area`` pixels (noise, JPEG artefacts)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n <= 1:
+        return binary
+    keep = np.zeros(n, np.uint8)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    return keep[labels]
+
+
+def remove_ruling(binary: np.ndarray) -> np.ndarray:
+    """Erase ruled lines and margin lines: long thin horizontal or vertical straight runs."""
+    h, w = binary.shape
+    out = binary.copy()
+    for length, kernel in ((w // 4, (max(w // 4, 1), 1)), (h // 4, (1, max(h // 4, 1)))):
+        if length < 40:
+            continue
+        lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        if lines.any():
+            thin = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones((7, 7), np.uint8))
+            lines[thin > 0] = 0  # thick dark areas (shadows, photos) are not rules
+            out[cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0] = 0
+    return out
+
+
+def prepare_page(gray: np.ndarray, max_side: int = MAX_SIDE, deskew: bool = True,
+                 find_outline: bool = True) -> PreparedPage:
+    """Reduce, straighten a photographed sheet, flatten the light, binarise, deskew, remove rules."""
+    original_shape = gray.shape[:2]
+    small, s = reduce(gray, max_side)
+    to_work = _scale_matrix(s)
+    perspective = False
+    if find_outline:
+        corners = find_page_outline(small)
+        if corners is not None:
+            small, warp = straighten(small, corners)
+            to_work = warp @ to_work
+            perspective = True
+    small = cv2.medianBlur(small, 3) if min(small.shape) >= 3 else small
+    ink = normalize_illumination(small)
+    binary = (ink > INK_THRESHOLD).astype(np.uint8)
+    angle = estimate_skew(remove_specks(binary, 4)) if deskew else 0.0
+    if abs(angle) >= 0.2:
+        ink, rot = rotate(ink, -angle)
+        to_work = rot @ to_work
+        binary = (ink > INK_THRESHOLD).astype(np.uint8)
+    binary = remove_specks(remove_ruling(binary), 6)
+    return PreparedPage(ink, binary, np.linalg.inv(to_work), angle, perspective, original_shape)

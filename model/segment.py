@@ -1,0 +1,255 @@
+"""Text-line and word segmentation of a binary, upright page (see model.document.prepare_page).
+
+Lines: the ink is smoothed with an anisotropic Gaussian sized from the line pitch (the scale-space idea of
+Manmatha & Rothfuss, applied to lines); the ridges of the smoothed map, traced column by column, are the
+lines' centre curves, so slightly rotated and curved lines are followed. Every connected component of ink
+goes to the nearest centre curve; a component that spans two lines (a descender touching an ascender) is
+split between them pixel by pixel. Words: gaps in a line's column profile wider than a threshold from the
+line's x-height.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class LineInk:
+    """One text line on the prepared page: its box (x, y, w, h), ink pixels and word boxes."""
+
+    box: tuple[int, int, int, int]
+    ys: np.ndarray
+    xs: np.ndarray
+    words: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def mask(self) -> np.ndarray:
+        """The line's ink as a uint8 mask the size of its box."""
+        x, y, w, h = self.box
+        m = np.zeros((h, w), np.uint8)
+        m[self.ys - y, self.xs - x] = 1
+        return m
+
+
+def component_height(stats: np.ndarray) -> float:
+    """Typical height of a character-sized ink component (median over the non-tiny ones)."""
+    if len(stats) == 0:
+        return 0.0
+    areas = stats[:, cv2.CC_STAT_AREA]
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    keep = areas >= max(6.0, float(np.percentile(areas, 40)))
+    return float(np.median(heights[keep])) if keep.any() else float(np.median(heights))
+
+
+def line_pitch(binary: np.ndarray, char_height: float) -> float:
+    """Distance between text lines: the first strong peak of the row profile's autocorrelation."""
+    fallback = 2.2 * char_height
+    profile = binary.sum(axis=1).astype(np.float64)
+    profile -= profile.mean()
+    n = len(profile)
+    lo, hi = int(max(3, 0.9 * char_height)), int(min(n // 2, 6 * char_height))
+    if hi <= lo + 2 or not profile.any():
+        return fallback
+    ac = np.correlate(profile, profile, mode="full")[n - 1:]
+    ac /= ac[0]
+    seg = ac[lo:hi]
+    k = int(np.argmax(seg))
+    if seg[k] < 0.15 or k in (0, len(seg) - 1):
+        return fallback
+    return float(lo + k)
+
+
+def _ridge_seeds(smooth: np.ndarray, threshold: float) -> list[np.ndarray]:
+    """Ridge points (local maxima along y above ``threshold``) grouped into connected curves."""
+    up = np.vstack([smooth[:1] * 0, smooth[:-1]])
+    down = np.vstack([smooth[1:], smooth[-1:] * 0])
+    ridge = ((smooth >= up) & (smooth > down) & (smooth > threshold)).astype(np.uint8)
+    ridge = cv2.dilate(ridge, np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(ridge, connectivity=8)
+    seeds = []
+    for i in range(1, n):
+        ys, xs = np.nonzero(labels == i)
+        seeds.append(np.stack([xs, ys], axis=1))
+    return seeds
+
+
+def _centre_curve(points: np.ndarray, width: int, weights: np.ndarray) -> np.ndarray:
+    """Per-column y of a seed's ridge (weighted mean), NaN outside its x-range."""
+    curve = np.full(width, np.nan)
+    xs, ys = points[:, 0], points[:, 1]
+    sums = np.bincount(xs, weights=ys * weights, minlength=width)
+    norm = np.bincount(xs, weights=weights, minlength=width)
+    have = norm > 0
+    curve[have] = sums[have] / norm[have]
+    return curve
+
+
+def _merge_curves(curves: list[np.ndarray], pitch: float) -> list[np.ndarray]:
+    """Join curves that are the same line: overlapping at about the same height, or end to end."""
+    curves = sorted(curves, key=lambda c: -np.count_nonzero(~np.isnan(c)))
+    merged: list[np.ndarray] = []
+    for c in curves:
+        target = None
+        cx = np.nonzero(~np.isnan(c))[0]
+        for m in merged:
+            both = ~np.isnan(c) & ~np.isnan(m)
+            if both.any():
+                if np.nanmean(np.abs(c[both] - m[both])) < 0.4 * pitch:
+                    target = m
+                    break
+                continue
+            mx = np.nonzero(~np.isnan(m))[0]
+            # end to end: compare heights at the closest ends
+            if cx[0] > mx[-1]:
+                dy, gap = abs(c[cx[0]] - m[mx[-1]]), cx[0] - mx[-1]
+            else:
+                dy, gap = abs(c[cx[-1]] - m[mx[0]]), mx[0] - cx[-1]
+            if dy < 0.3 * pitch and gap < 6 * pitch:
+                target = m
+                break
+        if target is None:
+            merged.append(c.copy())
+        else:
+            fill = np.isnan(target) & ~np.isnan(c)
+            target[fill] = c[fill]
+    return merged
+
+
+def _extend(curve: np.ndarray, reach: float) -> np.ndarray:
+    """Fill a curve's gaps by interpolation and extend it by ``reach`` columns each side (inf beyond)."""
+    xs = np.nonzero(~np.isnan(curve))[0]
+    out = np.full(len(curve), np.inf)
+    lo, hi = max(0, int(xs[0] - reach)), min(len(curve), int(xs[-1] + reach) + 1)
+    out[lo:hi] = np.interp(np.arange(lo, hi), xs, curve[xs])
+    return out
+
+
+def find_centre_curves(binary: np.ndarray, pitch: float) -> list[np.ndarray]:
+    """Centre curves (y per column, inf where the line is absent) of the text lines, top to bottom."""
+    h, w = binary.shape
+    f = max(1.0, pitch / 12.0)
+    sw, sh = max(1, int(round(w / f))), max(1, int(round(h / f)))
+    density = cv2.resize(binary.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    p = pitch / f
+    smooth = cv2.GaussianBlur(density, (0, 0), sigmaX=1.2 * p, sigmaY=0.22 * p)
+    peak = float(np.percentile(smooth[smooth > 0], 99.5)) if (smooth > 0).any() else 0.0
+    if peak <= 0:
+        return []
+    seeds = _ridge_seeds(smooth, 0.12 * peak)
+    curves = []
+    for pts in seeds:
+        span = pts[:, 0].max() - pts[:, 0].min()
+        strength = smooth[pts[:, 1], pts[:, 0]]
+        if span < 0.3 * p and strength.max() < 0.35 * peak:
+            continue
+        curves.append(_centre_curve(pts, sw, strength) * f + f / 2)
+    # back to full-resolution columns
+    full = []
+    cols = (np.arange(w) + 0.5) / f - 0.5
+    for c in _merge_curves(curves, pitch):
+        xs = np.nonzero(~np.isnan(c))[0]
+        if len(xs) == 0:
+            continue
+        curve = np.full(w, np.nan)
+        inside = (cols >= xs[0] - 0.5) & (cols <= xs[-1] + 0.5)
+        curve[inside] = np.interp(cols[inside], xs, c[xs])
+        if np.isnan(curve).all():
+            continue
+        full.append(_extend(curve, 1.0 * pitch))
+    full.sort(key=lambda c: float(np.median(c[np.isfinite(c)])))
+    return full
+
+
+def _nearest_curve(ys: np.ndarray, xs: np.ndarray, curves: np.ndarray,
+                   chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and distance to the nearest centre curve for each pixel."""
+    idx = np.empty(len(ys), np.int32)
+    dist = np.empty(len(ys), np.float32)
+    for s in range(0, len(ys), chunk):
+        d = np.abs(curves[:, xs[s: s + chunk]] - ys[None, s: s + chunk]).astype(np.float32)
+        idx[s: s + chunk] = np.argmin(d, axis=0)
+        dist[s: s + chunk] = d[idx[s: s + chunk], np.arange(d.shape[1])]
+    return idx, dist
+
+
+def assign_ink(binary: np.ndarray, curves: list[np.ndarray], pitch: float) -> list[LineInk]:
+    """Give every ink component to its line; split components that clearly span two lines."""
+    if not curves:
+        return []
+    n, labels = cv2.connectedComponents(binary, connectivity=8)
+    ys, xs = np.nonzero(labels)
+    if len(ys) == 0:
+        return []
+    comp = labels[ys, xs]
+    stack = np.stack(curves)
+    line, dist = _nearest_curve(ys, xs, stack)
+    k = len(curves)
+    counts = np.bincount(comp * k + line, minlength=n * k).reshape(n, k)
+    owner = np.argmax(counts, axis=1)
+    total = counts.sum(axis=1)
+    share = counts / np.maximum(total, 1)[:, None]
+    second = np.sort(share, axis=1)[:, -2] if k > 1 else np.zeros(n)
+    comp_top = np.full(n, np.inf)
+    comp_bottom = np.full(n, -np.inf)
+    np.minimum.at(comp_top, comp, ys)
+    np.maximum.at(comp_bottom, comp, ys)
+    spans = (comp_bottom - comp_top) > 1.2 * pitch
+    split = spans & (second > 0.2)
+    final = np.where(split[comp], line, owner[comp])
+    near = np.isfinite(dist)
+    # components far from every line (stray marks in a margin) are dropped
+    mean_dist = np.bincount(comp, weights=np.where(near, dist, 1e6), minlength=n) / np.maximum(total, 1)
+    keep = mean_dist[comp] < 1.5 * pitch
+    lines = []
+    for i in range(k):
+        sel = keep & (final == i)
+        if not sel.any():
+            continue
+        ly, lx = ys[sel], xs[sel]
+        box = (int(lx.min()), int(ly.min()), int(lx.max() - lx.min() + 1), int(ly.max() - ly.min() + 1))
+        lines.append(LineInk(box, ly, lx))
+    return lines
+
+
+def x_height(mask: np.ndarray) -> float:
+    """A line's core height: rows whose ink density is at least half the densest row's."""
+    profile = mask.sum(axis=1).astype(np.float64)
+    if not profile.any():
+        return 0.0
+    return float(max(1, np.count_nonzero(profile >= 0.5 * profile.max())))
+
+
+def split_words(mask: np.ndarray, gap_factor: float = 0.55) -> list[tuple[int, int, int, int]]:
+    """Word boxes (x, y, w, h) in a line mask: column runs separated by gaps wider than x-height * factor."""
+    cols = mask.any(axis=0)
+    if not cols.any():
+        return []
+    xh = x_height(mask)
+    xs = np.nonzero(cols)[0]
+    gaps = np.diff(xs) - 1
+    cut = np.nonzero(gaps > max(2.0, gap_factor * xh))[0]
+    starts = np.concatenate([[xs[0]], xs[cut + 1]])
+    ends = np.concatenate([xs[cut], [xs[-1]]])
+    words = []
+    for a, b in zip(starts, ends):
+        rows = np.nonzero(mask[:, a: b + 1].any(axis=1))[0]
+        words.append((int(a), int(rows[0]), int(b - a + 1), int(rows[-1] - rows[0] + 1)))
+    return words
+
+
+def segment_binary(binary: np.ndarray, min_ink: float = 0.25) -> list[LineInk]:
+    """Lines (with word boxes) of an upright binary page, in reading order (top to bottom)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n <= 1:
+        return []
+    hc = max(3.0, component_height(stats[1:]))
+    pitch = line_pitch(binary, hc)
+    pitch = float(np.clip(pitch, 1.2 * hc, 4.0 * hc))
+    lines = assign_ink(binary, find_centre_curves(binary, pitch), pitch)
+    lines = [ln for ln in lines if len(ln.ys) >= min_ink * hc * hc and ln.box[3] >= 0.3 * hc]
+    for ln in lines:
+        x, y, _, _ = ln.box
+        ln.words = [(x + a, y + b, c, d) for a, b, c, d in split_words(ln.mask())]
+    return lines
