@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
               "       htr-desktop recognize --help     recognize images headless\n"
               "       htr-desktop --version            app and model versions")
         return 0
+    if args[:1] == ["--smoke-test"]:  # hidden: the packaged executable's GUI start check (scripts/smoke_bundle.py)
+        from htr_desktop.smoke import run_smoke_test
+
+        return run_smoke_test()
     from htr_desktop.app import run_app
 
     return run_app(args)

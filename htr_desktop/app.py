@@ -1,0 +1,98 @@
+"""QApplication set-up and ``run_app``: the window appears at once; model loading and files follow off a timer."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication
+
+from htr_desktop import __version__
+from htr_desktop.settings import Settings
+from htr_desktop.worker import Loader
+
+log = logging.getLogger(__name__)
+BENCH_ENV = "HTR_DESKTOP_BENCH"  # a file to append start-up timings to (benchmarks/gui_startup.py)
+
+
+def model_loader(settings: Settings) -> Loader:
+    """A loader for the model chosen in Settings (bundled by default); called in the worker thread."""
+    path, decoder = settings.model_path or None, settings.decoder
+
+    def load() -> Any:
+        from model.recognizer import Recognizer
+
+        return Recognizer.load(path, decoder=decoder)
+
+    return load
+
+
+def app_icon() -> QIcon:
+    """The window icon from resources/icons (importlib.resources, so it works in a PyInstaller bundle)."""
+    from importlib import resources
+
+    icon = QIcon()
+    for name in ("htr-desktop.svg", "htr-desktop-256.png"):
+        file = resources.files("resources") / "icons" / name
+        if file.is_file():
+            data = file.read_bytes()
+            from PySide6.QtGui import QPixmap
+
+            pixmap = QPixmap()
+            if pixmap.loadFromData(data):
+                icon.addPixmap(pixmap)
+    return icon
+
+
+def _bench(event: str) -> None:
+    path = os.environ.get(BENCH_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"event": event, "time": time.time()}) + "\n")
+
+
+class _Benchmark(QObject):
+    """Writes 'shown' and 'first_text' timestamps, then quits (only when HTR_DESKTOP_BENCH is set)."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        window.workspace.recognized.connect(self._recognized)
+
+    def _recognized(self, page: Any) -> None:
+        if any(r.text for r in page.regions) or page.regions:
+            _bench("first_text")
+            QTimer.singleShot(0, self.window.close)
+
+
+def run_app(args: list[str]) -> int:
+    """Open the window (files in ``args`` are opened once it is shown); returns the exit code."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    QCoreApplication.setOrganizationName("htr-desktop")
+    QCoreApplication.setApplicationName("htr-desktop")
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName("htr-desktop")
+    app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in args if a.startswith("-")]])
+    app.setWindowIcon(app_icon())
+    from htr_desktop.main_window import MainWindow
+
+    settings = Settings()
+    window = MainWindow(settings, model_loader(settings))
+    files = [a for a in args if not a.startswith("-")]
+    if os.environ.get(BENCH_ENV):
+        _Benchmark(window)
+    window.show()
+    _bench("shown")
+
+    def deferred() -> None:
+        _bench("open_started")
+        window.start(files)
+
+    QTimer.singleShot(0, deferred)
+    return app.exec()

@@ -1,0 +1,49 @@
+"""Run one short blocking call (device listing, a scan) on Qt's thread pool; results come back as signals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
+_running: set[Call] = set()
+
+
+class Call(QObject):
+    """Emits ``done(result)`` or ``failed(message)`` in the GUI thread."""
+
+    done = Signal(object)
+    failed = Signal(str)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[], Any], call: Call, expected: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.fn, self.call, self.expected = fn, call, expected
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except self.expected as exc:
+            self.call.failed.emit(str(exc))
+        except Exception as exc:
+            log.exception("background call failed")
+            self.call.failed.emit(f"unexpected error: {exc}")
+        else:
+            self.call.done.emit(result)
+
+
+def run(fn: Callable[[], Any], on_done: Callable[[Any], None], on_error: Callable[[str], None],
+        expected: tuple[type[BaseException], ...] = (Exception,)) -> Call:
+    """Call ``fn()`` off the GUI thread; ``on_done``/``on_error`` run in the GUI thread."""
+    call = Call()
+    _running.add(call)
+    call.done.connect(on_done)
+    call.failed.connect(on_error)
+    call.done.connect(lambda _r: _running.discard(call))
+    call.failed.connect(lambda _m: _running.discard(call))
+    QThreadPool.globalInstance().start(_Runnable(fn, call, expected))
+    return call

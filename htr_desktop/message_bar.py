@@ -1,0 +1,46 @@
+"""A non-modal message strip above the image: clear words about bad input, hides itself after a while."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+STYLES = {"info": "#2d6cdf", "warning": "#b26a00", "error": "#c0392b"}
+
+
+class MessageBar(QWidget):
+    """``show_message(text, level)``; the latest message replaces the previous one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.level = ""
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.hide)
+        self.setAutoFillBackground(True)
+        self.hide()
+
+    def show_message(self, text: str, level: str = "info", seconds: int = 12) -> None:
+        """Show ``text``; errors stay longer."""
+        self.level = level
+        self.label.setText(text)
+        color = STYLES.get(level, STYLES["info"])
+        self.setStyleSheet(f"MessageBar {{ background: {color}; }} QLabel, QToolButton {{ color: white; }}")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.show()
+        self.timer.start((seconds * 2 if level == "error" else seconds) * 1000)
+
+    def text(self) -> str:
+        """The message shown (or last shown)."""
+        return self.label.text()

@@ -1,0 +1,107 @@
+"""The document model: pages (an image and its regions) and regions (box, text, confidence, words, order)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.imageio import ImageError
+
+Box = tuple[int, int, int, int]  # x, y, w, h in full-resolution image pixels
+MIN_REGION_SIDE = 4
+
+_ids = itertools.count(1)
+
+
+def new_id() -> int:
+    """A process-unique id for a page or a region."""
+    return next(_ids)
+
+
+@dataclass
+class RegionWord:
+    """A recognized word and its confidence."""
+
+    text: str
+    confidence: float
+
+
+@dataclass
+class Region:
+    """A rectangle on a page and what was read there; ``edited`` once the user corrected the text."""
+
+    box: Box
+    text: str = ""
+    confidence: float | None = None  # None until recognized
+    words: list[RegionWord] = field(default_factory=list)
+    kind: str = "line"
+    edited: bool = False
+    id: int = field(default_factory=new_id)
+
+    def to_json(self) -> dict[str, Any]:
+        """The region as saved in sessions and exported JSON."""
+        return {
+            "box": list(self.box), "text": self.text, "kind": self.kind, "edited": self.edited,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "words": [{"text": w.text, "confidence": round(w.confidence, 4)} for w in self.words],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Region:
+        """Inverse of to_json."""
+        return cls(box=tuple(int(v) for v in data["box"]), text=str(data.get("text", "")),
+                   confidence=data.get("confidence"), kind=str(data.get("kind", "line")),
+                   edited=bool(data.get("edited", False)),
+                   words=[RegionWord(str(w["text"]), float(w["confidence"])) for w in data.get("words", [])])
+
+
+@dataclass
+class Page:
+    """One image (a file, a TIFF page, a paste or a scan) and its regions in reading order."""
+
+    name: str
+    gray: np.ndarray
+    source: str = ""  # original path, or "" for pasted/scanned images
+    regions: list[Region] = field(default_factory=list)
+    stored_as: str = ""  # file name of its PNG copy in the session folder
+    id: int = field(default_factory=new_id)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.gray.shape[1], self.gray.shape[0]
+
+    def region(self, region_id: int) -> Region | None:
+        """The region with this id, if it still exists."""
+        return next((r for r in self.regions if r.id == region_id), None)
+
+    def clip(self, box: Box) -> Box:
+        """``box`` clipped to the image; raises ImageError when too little is left to read."""
+        x, y, w, h = (int(round(v)) for v in box)
+        width, height = self.size
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(width, x + w), min(height, y + h)
+        if x1 - x0 < MIN_REGION_SIDE or y1 - y0 < MIN_REGION_SIDE:
+            raise ImageError(f"the selection is empty or too small (at least {MIN_REGION_SIDE}x{MIN_REGION_SIDE} "
+                             "pixels inside the image)")
+        return x0, y0, x1 - x0, y1 - y0
+
+    def crop(self, box: Box) -> np.ndarray:
+        """The pixels under ``box`` (clipped)."""
+        x, y, w, h = self.clip(box)
+        return self.gray[y: y + h, x: x + w]
+
+    @property
+    def text(self) -> str:
+        """The page's text: its regions' texts in order, one per line."""
+        return "\n".join(r.text for r in self.regions if r.text)
+
+    def sort_reading_order(self) -> None:
+        """Sort regions top-to-bottom, then left-to-right within a line band."""
+        if not self.regions:
+            return
+        median_h = float(np.median([r.box[3] for r in self.regions]))
+        self.regions.sort(key=lambda r: (round((r.box[1] + r.box[3] / 2) / max(median_h, 1.0)), r.box[0]))

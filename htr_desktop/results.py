@@ -1,0 +1,208 @@
+"""The results panel: each region's text in reading order, editable, low-confidence words marked."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFocusEvent, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QTextEdit,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from htr_desktop.regions import Region
+
+LOW_CONFIDENCE = 0.6
+LOW_COLOR = QColor(200, 40, 40)
+
+
+class ResultEdit(QTextEdit):
+    """An auto-height plain-text editor for one region; shows word confidences in tooltips."""
+
+    focused = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptRichText(False)
+        self.setTabChangesFocus(True)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.document().documentLayout().documentSizeChanged.connect(lambda _size: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        """As tall as the text."""
+        height = int(self.document().size().height()) + 2 * self.frameWidth() + 4
+        return QSize(super().sizeHint().width(), max(height, self.fontMetrics().height() + 12))
+
+    def minimumSizeHint(self) -> QSize:
+        """Never squeezed below its text."""
+        return self.sizeHint()
+
+    def resizeEvent(self, event: QEvent) -> None:
+        """Re-wrap, then recompute the height."""
+        super().resizeEvent(event)
+        self.updateGeometry()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """Tell the panel this row is the current one."""
+        super().focusInEvent(event)
+        self.focused.emit()
+
+    def event(self, event: QEvent) -> bool:
+        """Tooltip: the confidence of the word under the mouse."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            tip = self.cursorForPosition(event.pos()).charFormat().toolTip()
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def show_region(self, region: Region, threshold: float) -> None:
+        """Set the text; underline words whose confidence is below ``threshold`` and give every word a tooltip."""
+        self.blockSignals(True)
+        self.setPlainText(region.text)
+        cursor = QTextCursor(self.document())
+        pos = 0
+        for word in region.words if not region.edited else []:
+            start = region.text.find(word.text, pos)
+            if start < 0:
+                continue
+            pos = start + len(word.text)
+            fmt = QTextCharFormat()
+            fmt.setToolTip(f"confidence {word.confidence:.0%}")
+            if word.confidence < threshold:
+                fmt.setForeground(LOW_COLOR)
+                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+                fmt.setUnderlineColor(LOW_COLOR)
+            cursor.setPosition(start)
+            cursor.setPosition(pos, QTextCursor.MoveMode.KeepAnchor)
+            cursor.mergeCharFormat(fmt)
+        self.document().setModified(False)
+        self.blockSignals(False)
+
+    def low_words(self) -> list[str]:
+        """The words currently marked as low-confidence (used by tests and accessibility)."""
+        out = []
+        block = self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                if frag.charFormat().underlineStyle() == QTextCharFormat.UnderlineStyle.WaveUnderline:
+                    out.append(frag.text())
+                it += 1
+            block = block.next()
+        return out
+
+
+class ResultRow(QFrame):
+    """Number, editor and confidence of one region."""
+
+    def __init__(self, number: int, region: Region, threshold: float) -> None:
+        super().__init__()
+        self.region_id = region.id
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        self.number = QLabel(f"{number}")
+        self.number.setFixedWidth(24)
+        self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.edit = ResultEdit()
+        self.confidence = QLabel()
+        self.confidence.setFixedWidth(44)
+        self.confidence.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.number)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.confidence)
+        self.update_region(region, threshold)
+
+    def update_region(self, region: Region, threshold: float) -> None:
+        """Show the region's current text and confidence."""
+        self.edit.show_region(region, threshold)
+        if region.confidence is None:
+            self.confidence.setText("…")
+            self.confidence.setToolTip("not recognized yet")
+        else:
+            self.confidence.setText("edited" if region.edited else f"{region.confidence:.0%}")
+            self.confidence.setToolTip(f"line confidence {region.confidence:.1%}")
+
+    def set_highlighted(self, on: bool) -> None:
+        """Mark the row that matches the selected region."""
+        self.setStyleSheet("ResultRow { background: palette(highlight); }" if on else "")
+
+
+class ResultsPanel(QScrollArea):
+    """All regions of the current page, in reading order."""
+
+    text_edited = Signal(int, str)  # region id, new text
+    row_activated = Signal(int)  # region id
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.threshold = LOW_CONFIDENCE
+        self.rows: dict[int, ResultRow] = {}
+        self.current: int | None = None
+        self.container = QWidget()
+        self.box = QVBoxLayout(self.container)
+        self.box.setContentsMargins(2, 2, 2, 2)
+        self.box.setSpacing(2)
+        self.placeholder = QLabel("Open, drop, paste or scan an image.\nDraw boxes around words or lines, "
+                                  "or use Detect lines.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.box.addWidget(self.placeholder)
+        self.box.addStretch(1)
+        self.setWidget(self.container)
+
+    def set_regions(self, regions: list[Region]) -> None:
+        """Rebuild the rows."""
+        for row in self.rows.values():
+            self.box.removeWidget(row)
+            row.deleteLater()
+        self.rows.clear()
+        self.placeholder.setVisible(not regions)
+        for number, region in enumerate(regions, 1):
+            row = ResultRow(number, region, self.threshold)
+            row.edit.textChanged.connect(lambda rid=region.id, edit=row.edit: self.text_edited.emit(
+                rid, edit.toPlainText()))
+            row.edit.focused.connect(lambda rid=region.id: self._activate(rid))
+            self.box.insertWidget(self.box.count() - 1, row)
+            self.rows[region.id] = row
+        if self.current in self.rows:
+            self.highlight(self.current)
+
+    def update_region(self, region: Region) -> None:
+        """Refresh one row (after recognition)."""
+        row = self.rows.get(region.id)
+        if row is not None:
+            row.update_region(region, self.threshold)
+
+    def _activate(self, region_id: int) -> None:
+        self.highlight(region_id)
+        self.row_activated.emit(region_id)
+
+    def highlight(self, region_id: int | None) -> None:
+        """Highlight one row and scroll to it."""
+        self.current = region_id
+        for rid, row in self.rows.items():
+            row.set_highlighted(rid == region_id)
+        if region_id in self.rows:
+            self.ensureWidgetVisible(self.rows[region_id])
+
+    def selected_text(self) -> str:
+        """Text selected in the focused editor, or "" when nothing is selected."""
+        for row in self.rows.values():
+            if row.edit.hasFocus() or row.edit.textCursor().hasSelection():
+                selected = row.edit.textCursor().selectedText().replace("\u2029", "\n")
+                if selected:
+                    return selected
+        return ""

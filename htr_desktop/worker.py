@@ -1,0 +1,197 @@
+"""Recognition off the GUI thread: a QObject in a QThread that loads the model once, lazily, and emits signals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from htr_desktop.reading import Cancelled, ChunkedRecognizer, read_whole, region_from
+from model.bundle import ModelError
+from model.imageio import ImageError
+
+log = logging.getLogger(__name__)
+
+Loader = Callable[[], Any]  # () -> a model.recognizer.Recognizer (or a test double); raises ModelError
+
+
+@dataclass
+class Task:
+    """One unit of work: recognize given crops of a page, or the whole page (segmented by model.page)."""
+
+    page_id: int
+    gray: np.ndarray | None = None  # whole page when set
+    crops: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (region_id, pixels)
+    layout: str = "auto"
+    job: Callable[[ChunkedRecognizer], Any] | None = None  # any other work that needs the model (batch export)
+    result: Any = None
+    generation: int = 0
+
+
+class _Worker(QObject):
+    """Lives in the worker thread; every slot runs there."""
+
+    model_ready = Signal(object)  # ModelInfo
+    model_failed = Signal(str)
+    region_done = Signal(int, int, object)  # page_id, region_id, Region (text/confidence/words)
+    page_done = Signal(int, object)  # page_id, list[Region]
+    task_progress = Signal(int, int)  # items done / total in the current task
+    task_done = Signal(object, str)  # Task, error message ("" when fine, "cancelled" when cancelled)
+
+    def __init__(self, loader: Loader, generation: Callable[[], int]) -> None:
+        super().__init__()
+        self.loader = loader
+        self.generation = generation
+        self.recognizer: Any = None
+        self.error = ""
+
+    def _model(self) -> Any:
+        if self.recognizer is None and not self.error:
+            try:
+                self.recognizer = self.loader()
+                self.model_ready.emit(self.recognizer.info)
+            except (ModelError, ValueError, OSError) as exc:
+                self.error = str(exc)
+                log.warning("model cannot be loaded: %s", exc)
+                self.model_failed.emit(self.error)
+        return self.recognizer
+
+    @Slot(object)
+    def set_loader(self, loader: Loader) -> None:
+        """Use another model/decoder from the next task on (loaded lazily)."""
+        self.loader, self.recognizer, self.error = loader, None, ""
+
+    @Slot()
+    def load(self) -> None:
+        """Load the model now (called once at start-up, in the background)."""
+        self._model()
+
+    @Slot(object)
+    def run(self, task: Task) -> None:
+        """Recognize one task, unless it was cancelled before it started."""
+        stop = lambda: task.generation != self.generation()  # noqa: E731
+        if stop():
+            self.task_done.emit(task, "cancelled")
+            return
+        recognizer = self._model()
+        if recognizer is None:
+            self.task_done.emit(task, f"no model: {self.error}")
+            return
+        chunked = ChunkedRecognizer(recognizer, stop, self.task_progress.emit)
+        try:
+            if task.job is not None:
+                task.result = task.job(chunked)
+            if task.gray is not None:
+                self.page_done.emit(task.page_id, read_whole(task.gray, chunked, task.layout))
+            for region_id, crop in task.crops:
+                (pred,) = chunked.recognize([crop])
+                self.region_done.emit(task.page_id, region_id, region_from(pred, (0, 0, 0, 0)))
+        except Cancelled:
+            self.task_done.emit(task, "cancelled")
+            return
+        except (ImageError, ValueError, OSError) as exc:
+            self.task_done.emit(task, str(exc))
+            return
+        except Exception as exc:  # a model failure must never take the window down
+            log.exception("recognition failed")
+            self.task_done.emit(task, f"recognition failed: {exc}")
+            return
+        self.task_done.emit(task, "")
+
+
+class RecognitionService(QObject):
+    """GUI-side front of the worker thread: submit tasks, cancel, and follow progress through signals."""
+
+    model_ready = Signal(object)
+    model_failed = Signal(str)
+    region_done = Signal(int, int, object)
+    page_done = Signal(int, object)
+    progress = Signal(int, int)  # tasks done, tasks total (0, 0 when idle)
+    task_failed = Signal(int, str)  # page_id, message
+    job_done = Signal(object)  # Task with .result, for tasks that carried a job
+    item_progress = Signal(int, int)  # crops done / total within the running task
+    file_progress = Signal(int, int)  # files done / total within a batch job (emitted by the job itself)
+    idle = Signal()
+    _submit = Signal(object)
+    _load = Signal()
+    _set_loader = Signal(object)
+
+    def __init__(self, loader: Loader, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._generation = 0
+        self.total = 0
+        self.done = 0
+        self.info: Any = None
+        self.error = ""
+        self.thread = QThread()
+        self.thread.setObjectName("recognition")
+        self.worker = _Worker(loader, lambda: self._generation)
+        self.worker.moveToThread(self.thread)
+        self._submit.connect(self.worker.run)
+        self._load.connect(self.worker.load)
+        self._set_loader.connect(self.worker.set_loader)
+        self.worker.model_ready.connect(self._on_ready)
+        self.worker.model_failed.connect(self._on_failed)
+        self.worker.region_done.connect(self.region_done)
+        self.worker.page_done.connect(self.page_done)
+        self.worker.task_done.connect(self._on_task_done)
+        self.worker.task_progress.connect(self.item_progress)
+        self.thread.start()
+
+    def _on_ready(self, info: Any) -> None:
+        self.info, self.error = info, ""
+        self.model_ready.emit(info)
+
+    def _on_failed(self, message: str) -> None:
+        self.info, self.error = None, message
+        self.model_failed.emit(message)
+
+    def preload(self) -> None:
+        """Load the model in the background now."""
+        self._load.emit()
+
+    def set_loader(self, loader: Loader) -> None:
+        """Switch model or decoder; the next task loads it."""
+        self.info = None
+        self._set_loader.emit(loader)
+        self._load.emit()
+
+    @property
+    def busy(self) -> bool:
+        """True while tasks are queued or running."""
+        return self.done < self.total
+
+    def submit(self, task: Task) -> None:
+        """Queue a task (runs after the ones already queued)."""
+        task.generation = self._generation
+        self.total += 1
+        self.progress.emit(self.done, self.total)
+        self._submit.emit(task)
+
+    def cancel(self) -> None:
+        """Drop every queued task and stop the running one at its next chunk."""
+        if self.busy:
+            self._generation += 1
+
+    def _on_task_done(self, task: Task, error: str) -> None:
+        self.done += 1
+        if error and error != "cancelled":
+            self.task_failed.emit(task.page_id, error)
+        elif task.job is not None and not error:
+            self.job_done.emit(task)
+        if self.done >= self.total:
+            self.done = self.total = 0
+            self.progress.emit(0, 0)
+            self.idle.emit()
+        else:
+            self.progress.emit(self.done, self.total)
+
+    def shutdown(self) -> None:
+        """Cancel everything and stop the thread (waits for the running chunk)."""
+        self.cancel()
+        self.thread.quit()
+        self.thread.wait(10_000)

@@ -1,0 +1,229 @@
+"""The open pages and their regions, and what happens to them: add, edit, reorder, recognize (no widgets)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from htr_desktop import loading
+from htr_desktop.reading import preprocess
+from htr_desktop.regions import Box, Page, Region
+from htr_desktop.settings import Settings
+from htr_desktop.worker import RecognitionService, Task
+from model.imageio import ImageError
+
+log = logging.getLogger(__name__)
+
+
+class Workspace(QObject):
+    """Owns the pages; tells views what changed through signals."""
+
+    pages_changed = Signal()
+    current_changed = Signal(object)  # Page | None
+    regions_changed = Signal(object)  # Page whose region list changed (rebuild)
+    region_updated = Signal(object, object)  # Page, Region whose text/confidence changed
+    recognized = Signal(object)  # Page: a recognition result arrived
+    message = Signal(str, str)  # text, level: info | warning | error
+    modified = Signal()  # something worth autosaving
+
+    def __init__(self, service: RecognitionService, settings: Settings) -> None:
+        super().__init__()
+        self.service = service
+        self.settings = settings
+        self.pages: list[Page] = []
+        self.current: Page | None = None
+        service.region_done.connect(self._on_region_done)
+        service.page_done.connect(self._on_page_done)
+        service.task_failed.connect(lambda _pid, msg: self.message.emit(msg, "error"))
+
+    # --- pages ---------------------------------------------------------------------------------------------
+    def page(self, page_id: int) -> Page | None:
+        """The open page with this id."""
+        return next((p for p in self.pages if p.id == page_id), None)
+
+    def open_paths(self, paths: list[str], recognize: bool | None = None) -> list[Page]:
+        """Open files/folders; unreadable ones are reported and skipped, the rest open."""
+        added: list[Page] = []
+        errors: list[str] = []
+        files = loading.expand(paths)
+        if not files:
+            self.message.emit("No images found in " + ", ".join(Path(p).name for p in paths), "warning")
+            return []
+        for path in files:
+            try:
+                added.extend(loading.pages_from_file(path))
+            except ImageError as exc:
+                errors.append(str(exc))
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            self.message.emit(f"Cannot open {errors[0]}{more}", "error")
+        if added:
+            for path in {p.source for p in added}:
+                self.settings.add_recent(path)
+            self.add_pages(added, recognize)
+        return added
+
+    def add_pages(self, pages: list[Page], recognize: bool | None = None) -> None:
+        """Append pages, show the first, and recognize them when auto-recognition is on."""
+        if not pages:
+            return
+        self.pages.extend(pages)
+        self.pages_changed.emit()
+        self.set_current(pages[0])
+        if self.settings.auto_recognize if recognize is None else recognize:
+            for page in pages:
+                self.recognize_whole(page)
+        self.modified.emit()
+
+    def set_current(self, page: Page | None) -> None:
+        """Show ``page``."""
+        self.current = page
+        self.current_changed.emit(page)
+
+    def close_page(self, page: Page) -> None:
+        """Close one page."""
+        if page in self.pages:
+            index = self.pages.index(page)
+            self.pages.remove(page)
+            self.pages_changed.emit()
+            if self.current is page:
+                self.set_current(self.pages[min(index, len(self.pages) - 1)] if self.pages else None)
+            self.modified.emit()
+
+    def close_all(self) -> None:
+        """Close every page."""
+        self.service.cancel()
+        self.pages.clear()
+        self.pages_changed.emit()
+        self.set_current(None)
+        self.modified.emit()
+
+    # --- regions -------------------------------------------------------------------------------------------
+    def add_region(self, box: Box, recognize: bool = True) -> Region | None:
+        """A new region on the current page (clipped to the image); a clear message when it is empty."""
+        page = self.current
+        if page is None:
+            self.message.emit("Open an image first.", "warning")
+            return None
+        try:
+            clipped = page.clip(box)
+        except ImageError as exc:
+            self.message.emit(str(exc).capitalize(), "warning")
+            return None
+        region = Region(box=clipped, kind="word" if clipped[2] < 3 * clipped[3] else "line")
+        page.regions.append(region)
+        self.regions_changed.emit(page)
+        if recognize:
+            self.recognize_regions(page, [region])
+        self.modified.emit()
+        return region
+
+    def move_box(self, region_id: int, box: Box) -> None:
+        """The user moved/resized a region: store and re-recognize it."""
+        page = self.current
+        region = page.region(region_id) if page else None
+        if page is None or region is None:
+            return
+        try:
+            region.box = page.clip(box)
+        except ImageError as exc:
+            self.message.emit(str(exc).capitalize(), "warning")
+            self.regions_changed.emit(page)
+            return
+        region.edited = False
+        self.regions_changed.emit(page)
+        self.recognize_regions(page, [region])
+        self.modified.emit()
+
+    def delete_regions(self, ids: list[int]) -> None:
+        """Remove regions from the current page."""
+        page = self.current
+        if page is None or not ids:
+            return
+        page.regions = [r for r in page.regions if r.id not in ids]
+        self.regions_changed.emit(page)
+        self.modified.emit()
+
+    def move_in_order(self, region_id: int, step: int) -> None:
+        """Move a region up (-1) or down (+1) in the reading order."""
+        page = self.current
+        region = page.region(region_id) if page else None
+        if page is None or region is None:
+            return
+        i = page.regions.index(region)
+        j = min(max(i + step, 0), len(page.regions) - 1)
+        page.regions.insert(j, page.regions.pop(i))
+        self.regions_changed.emit(page)
+        self.modified.emit()
+
+    def sort_regions(self) -> None:
+        """Put the current page's regions in reading order."""
+        if self.current is not None:
+            self.current.sort_reading_order()
+            self.regions_changed.emit(self.current)
+            self.modified.emit()
+
+    def set_text(self, region_id: int, text: str) -> None:
+        """The user corrected a text."""
+        page = self.current
+        region = page.region(region_id) if page else None
+        if region is not None and region.text != text:
+            region.text, region.edited = text, True
+            self.modified.emit()
+
+    # --- recognition ---------------------------------------------------------------------------------------
+    def _prep(self, gray: object) -> object:
+        return preprocess(gray, **self.settings.preprocessing)
+
+    def recognize_regions(self, page: Page, regions: list[Region]) -> None:
+        """Queue recognition of some regions of a page."""
+        crops = []
+        for region in regions:
+            try:
+                crops.append((region.id, self._prep(page.crop(region.box))))
+            except ImageError as exc:
+                self.message.emit(str(exc).capitalize(), "warning")
+        if crops:
+            self.service.submit(Task(page_id=page.id, crops=crops))
+
+    def recognize_whole(self, page: Page, layout: str | None = None) -> None:
+        """Queue recognition of a whole page (segmented into lines when it is a page)."""
+        self.service.submit(Task(page_id=page.id, gray=self._prep(page.gray), layout=layout or self.settings.layout))
+
+    def detect_lines(self) -> None:
+        """Segment the current page into line regions and recognize them."""
+        if self.current is None:
+            self.message.emit("Open an image first.", "warning")
+            return
+        self.recognize_whole(self.current, "page")
+
+    def recognize_all_regions(self) -> None:
+        """Re-recognize every region of the current page (e.g. after changing the decoder)."""
+        if self.current is not None and self.current.regions:
+            self.recognize_regions(self.current, [r for r in self.current.regions if not r.edited])
+
+    def _on_region_done(self, page_id: int, region_id: int, result: Region) -> None:
+        page = self.page(page_id)
+        region = page.region(region_id) if page else None
+        if page is None or region is None or region.edited:
+            return
+        region.text, region.confidence, region.words = result.text, result.confidence, result.words
+        self.region_updated.emit(page, region)
+        self.recognized.emit(page)
+        self.modified.emit()
+
+    def _on_page_done(self, page_id: int, regions: list[Region]) -> None:
+        page = self.page(page_id)
+        if page is None:
+            return
+        kept = [r for r in page.regions if r.edited]
+        page.regions = kept + list(regions)
+        if kept:
+            page.sort_reading_order()
+        if not page.regions:
+            self.message.emit(f"No writing found on {page.name}.", "info")
+        self.regions_changed.emit(page)
+        self.recognized.emit(page)
+        self.modified.emit()
