@@ -9,7 +9,7 @@ POLL_MS = 100
 
 
 def run_smoke_test() -> int:
-    """Start the app as usual; exit 0 when a main window is visible, 3 if none shows within ``TIMEOUT_S``."""
+    """Start the app as usual; close the main window once visible (exit 0), exit 3 if none shows in time."""
     import sys
 
     from PySide6.QtCore import QTimer
@@ -25,7 +25,7 @@ def run_smoke_test() -> int:
         if shown:
             print(f"smoke-test: main window shown ({app.platformName()}): {shown[0].windowTitle()!r} "
                   f"after {time.monotonic() - started:.2f} s", flush=True)
-            app.exit(0)
+            shown[0].close()  # the window's own close path stops its worker thread, then the app quits
         elif time.monotonic() - started > TIMEOUT_S:
             print(f"smoke-test: no main window after {TIMEOUT_S:.0f} s", flush=True)
             app.exit(3)

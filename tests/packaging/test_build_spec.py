@@ -1,0 +1,50 @@
+"""build.spec, read statically: what it keeps out of the bundle and what it ships."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "build.spec"
+
+
+def spec_constant(name: str):
+    """The literal value assigned to ``name`` at the top level of build.spec."""
+    for node in ast.parse(SPEC.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"build.spec assigns no {name}")
+
+
+@pytest.mark.parametrize("module", ["tensorflow", "keras", "tf_keras", "training", "tkinter", "PIL", "PyQt5"])
+def test_spec_excludes_training_and_unused_stacks(module):
+    assert module in spec_constant("EXCLUDES")
+
+
+def test_spec_ships_resources_without_the_fine_tuning_model():
+    text = SPEC.read_text(encoding="utf-8")
+    assert 'collect_data_files("resources", excludes=DATA_EXCLUDES)' in text
+    assert '"resources"' in text.split("hiddenimports=")[1].split("\n")[0]  # the package itself, for importlib
+    assert "**/*.keras" in spec_constant("DATA_EXCLUDES")
+
+
+def test_spec_drops_gtk_theme_and_unused_platform_plugins_but_keeps_xcb_wayland_offscreen():
+    plugins = spec_constant("UNUSED_QT_PLUGINS")
+    assert "platformthemes/libqgtk3" in plugins
+    assert not [p for p in plugins if any(k in p for k in ("xcb", "wayland", "offscreen"))]
+
+
+def test_spec_entry_is_the_console_script_outside_the_source_root():
+    entry = ROOT / "packaging" / "entry.py"
+    assert "from htr_desktop.__main__ import main" in entry.read_text(encoding="utf-8")
+    assert 'os.path.join(SPECPATH, "packaging", "entry.py")' in SPEC.read_text(encoding="utf-8")
+
+
+def test_build_script_uses_a_runtime_only_environment():
+    script = (ROOT / "scripts" / "build.sh").read_text(encoding="utf-8")
+    install = next(line for line in script.splitlines() if "-m pip install" in line)
+    assert '"$ROOT"' in install and "[train" not in install and "pyinstaller>=6" in install
+    assert "build.spec" in script and "smoke_bundle.py" in script
