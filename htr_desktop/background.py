@@ -18,6 +18,10 @@ class Call(QObject):
     done = Signal(object)
     failed = Signal(str)
 
+    def forget(self, *_args: object) -> None:
+        """Let go of this call once it reported (connected last, so it runs after the callbacks)."""
+        _running.discard(self)
+
 
 class _Runnable(QRunnable):
     def __init__(self, fn: Callable[[], Any], call: Call, expected: tuple[type[BaseException], ...]) -> None:
@@ -43,7 +47,7 @@ def run(fn: Callable[[], Any], on_done: Callable[[Any], None], on_error: Callabl
     _running.add(call)
     call.done.connect(on_done)
     call.failed.connect(on_error)
-    call.done.connect(lambda _r: _running.discard(call))
-    call.failed.connect(lambda _m: _running.discard(call))
+    call.done.connect(call.forget)
+    call.failed.connect(call.forget)
     QThreadPool.globalInstance().start(_Runnable(fn, call, expected))
     return call

@@ -53,7 +53,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.session_dir = session_dir or session.default_folder()
         self.service = RecognitionService(loader, self)
-        self.workspace = Workspace(self.service, settings)
+        self.workspace = Workspace(self.service, settings, self)
         self.view = ImageView()
         self.results = ResultsPanel()
         self.messages = MessageBar()
@@ -140,22 +140,34 @@ class MainWindow(QMainWindow):
         ws.message.connect(self.show_message)
         ws.modified.connect(self.autosave.start)
         view.region_drawn.connect(self.add_region_from_rect)
-        view.region_changed.connect(lambda rid, rect: ws.move_box(rid, _box(rect)))
+        view.region_changed.connect(self._region_moved)
         view.region_clicked.connect(res.highlight)
         view.delete_requested.connect(ws.delete_regions)
         view.files_dropped.connect(self.open_paths)
-        view.image_dropped.connect(lambda image: self.add_qimage(image, "dropped image"))
-        view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z:.0%}"))
+        view.image_dropped.connect(self._image_dropped)
+        view.zoom_changed.connect(self._zoom_changed)
         res.text_edited.connect(ws.set_text)
         res.row_activated.connect(view.highlight)
         self.page_list.currentRowChanged.connect(self._page_row_changed)
-        svc.model_ready.connect(lambda info: self.model_label.setText(f"Model {info.version}"))
+        svc.model_ready.connect(self._model_ready)
         svc.model_failed.connect(self._model_failed)
         svc.progress.connect(self._progress)
         svc.item_progress.connect(self._item_progress)
         svc.idle.connect(self._recognition_idle)
         svc.job_done.connect(self._job_done)
         self.cancel_button.clicked.connect(self.cancel)
+
+    def _region_moved(self, region_id: int, rect: QRectF) -> None:
+        self.workspace.move_box(region_id, _box(rect))
+
+    def _image_dropped(self, image: QImage) -> None:
+        self.add_qimage(image, "dropped image")
+
+    def _zoom_changed(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom:.0%}")
+
+    def _model_ready(self, info: Any) -> None:
+        self.model_label.setText(f"Model {info.version}")
 
     # --- start, session ------------------------------------------------------------------------------------
     def start(self, paths: list[str] | None = None) -> None:

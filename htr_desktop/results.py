@@ -24,16 +24,25 @@ LOW_COLOR = QColor(200, 40, 40)
 class ResultEdit(QTextEdit):
     """An auto-height plain-text editor for one region; shows word confidences in tooltips."""
 
-    focused = Signal()
+    focused = Signal(int)  # region id
+    edited = Signal(int, str)  # region id, text
 
-    def __init__(self) -> None:
+    def __init__(self, region_id: int) -> None:
         super().__init__()
+        self.region_id = region_id
+        self.textChanged.connect(self._text_changed)
         self.setAcceptRichText(False)
         self.setTabChangesFocus(True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.document().documentLayout().documentSizeChanged.connect(lambda _size: self.updateGeometry())
+        self.document().documentLayout().documentSizeChanged.connect(self._size_changed)
+
+    def _size_changed(self, _size: object) -> None:
+        self.updateGeometry()
+
+    def _text_changed(self) -> None:
+        self.edited.emit(self.region_id, self.toPlainText())
 
     def sizeHint(self) -> QSize:
         """As tall as the text."""
@@ -52,7 +61,7 @@ class ResultEdit(QTextEdit):
     def focusInEvent(self, event: QFocusEvent) -> None:
         """Tell the panel this row is the current one."""
         super().focusInEvent(event)
-        self.focused.emit()
+        self.focused.emit(self.region_id)
 
     def event(self, event: QEvent) -> bool:
         """Tooltip: the confidence of the word under the mouse."""
@@ -115,7 +124,7 @@ class ResultRow(QFrame):
         self.number = QLabel(f"{number}")
         self.number.setFixedWidth(24)
         self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        self.edit = ResultEdit()
+        self.edit = ResultEdit(region.id)
         self.confidence = QLabel()
         self.confidence.setFixedWidth(44)
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -172,9 +181,8 @@ class ResultsPanel(QScrollArea):
         self.placeholder.setVisible(not regions)
         for number, region in enumerate(regions, 1):
             row = ResultRow(number, region, self.threshold)
-            row.edit.textChanged.connect(lambda rid=region.id, edit=row.edit: self.text_edited.emit(
-                rid, edit.toPlainText()))
-            row.edit.focused.connect(lambda rid=region.id: self._activate(rid))
+            row.edit.edited.connect(self.text_edited)
+            row.edit.focused.connect(self._activate)
             self.box.insertWidget(self.box.count() - 1, row)
             self.rows[region.id] = row
         if self.current in self.rows:

@@ -91,6 +91,8 @@ class SaneScanner:
             raise ScannerUnavailable(f"Scanning failed on {settings.device!r}: {exc}") from None
         finally:
             dev.close()
+        if image.ndim == 3 and image.shape[2] == 1:
+            image = image[:, :, 0]
         if image.ndim == 3 and image.shape[2] == 3:
             image = image[:, :, ::-1].copy()  # SANE gives RGB; the model's decoders expect BGR
         return image

@@ -34,7 +34,7 @@ class SettingsDialog(QDialog):
         browse = QPushButton("Choose…")
         browse.clicked.connect(self._browse)
         reset = QPushButton("Bundled")
-        reset.clicked.connect(lambda: self.model_path.setText(""))
+        reset.clicked.connect(self.model_path.clear)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_path, 1)
         model_row.addWidget(browse)

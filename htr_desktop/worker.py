@@ -32,6 +32,16 @@ class Task:
     generation: int = 0
 
 
+class Generation:
+    """A counter shared with the worker thread: tasks from an older generation were cancelled."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def __call__(self) -> int:
+        return self.value
+
+
 class _Worker(QObject):
     """Lives in the worker thread; every slot runs there."""
 
@@ -73,7 +83,9 @@ class _Worker(QObject):
     @Slot(object)
     def run(self, task: Task) -> None:
         """Recognize one task, unless it was cancelled before it started."""
-        stop = lambda: task.generation != self.generation()  # noqa: E731
+        def stop() -> bool:
+            return task.generation != self.generation()
+
         if stop():
             self.task_done.emit(task, "cancelled")
             return
@@ -122,14 +134,14 @@ class RecognitionService(QObject):
 
     def __init__(self, loader: Loader, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._generation = 0
+        self._generation = Generation()
         self.total = 0
         self.done = 0
         self.info: Any = None
         self.error = ""
         self.thread = QThread()
         self.thread.setObjectName("recognition")
-        self.worker = _Worker(loader, lambda: self._generation)
+        self.worker = _Worker(loader, self._generation)
         self.worker.moveToThread(self.thread)
         self._submit.connect(self.worker.run)
         self._load.connect(self.worker.load)
@@ -167,7 +179,7 @@ class RecognitionService(QObject):
 
     def submit(self, task: Task) -> None:
         """Queue a task (runs after the ones already queued)."""
-        task.generation = self._generation
+        task.generation = self._generation.value
         self.total += 1
         self.progress.emit(self.done, self.total)
         self._submit.emit(task)
@@ -175,7 +187,7 @@ class RecognitionService(QObject):
     def cancel(self) -> None:
         """Drop every queued task and stop the running one at its next chunk."""
         if self.busy:
-            self._generation += 1
+            self._generation.value += 1
 
     def _on_task_done(self, task: Task, error: str) -> None:
         self.done += 1

@@ -28,15 +28,15 @@ class Workspace(QObject):
     message = Signal(str, str)  # text, level: info | warning | error
     modified = Signal()  # something worth autosaving
 
-    def __init__(self, service: RecognitionService, settings: Settings) -> None:
-        super().__init__()
+    def __init__(self, service: RecognitionService, settings: Settings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.service = service
         self.settings = settings
         self.pages: list[Page] = []
         self.current: Page | None = None
         service.region_done.connect(self._on_region_done)
         service.page_done.connect(self._on_page_done)
-        service.task_failed.connect(lambda _pid, msg: self.message.emit(msg, "error"))
+        service.task_failed.connect(self._on_task_failed)
 
     # --- pages ---------------------------------------------------------------------------------------------
     def page(self, page_id: int) -> Page | None:
@@ -203,6 +203,9 @@ class Workspace(QObject):
         """Re-recognize every region of the current page (e.g. after changing the decoder)."""
         if self.current is not None and self.current.regions:
             self.recognize_regions(self.current, [r for r in self.current.regions if not r.edited])
+
+    def _on_task_failed(self, _page_id: int, message: str) -> None:
+        self.message.emit(message, "error")
 
     def _on_region_done(self, page_id: int, region_id: int, result: Region) -> None:
         page = self.page(page_id)
