@@ -32,12 +32,19 @@ class _Runnable(QRunnable):
         try:
             result = self.fn()
         except self.expected as exc:
-            self.call.failed.emit(str(exc))
+            self._emit(self.call.failed, str(exc))
         except Exception as exc:
             log.exception("background call failed")
-            self.call.failed.emit(f"unexpected error: {exc}")
+            self._emit(self.call.failed, f"unexpected error: {exc}")
         else:
-            self.call.done.emit(result)
+            self._emit(self.call.done, result)
+
+    @staticmethod
+    def _emit(signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the application is shutting down; nobody is listening any more
+            log.debug("background result dropped at shutdown")
 
 
 def run(fn: Callable[[], Any], on_done: Callable[[Any], None], on_error: Callable[[str], None],

@@ -39,6 +39,7 @@ class Generation:
         self.value = 0
 
     def __call__(self) -> int:
+        """The current generation."""
         return self.value
 
 

@@ -117,8 +117,9 @@ def test_zoom_fit_and_actual_size(qtbot, window, page_file):
 
 
 def test_region_model_reading_order():
-    from htr_desktop.regions import Page
     import numpy as np
+
+    from htr_desktop.regions import Page
 
     page = Page("p", np.zeros((100, 100), np.uint8))
     page.regions = [Region((50, 10, 20, 10)), Region((5, 40, 20, 10)), Region((5, 12, 20, 10))]

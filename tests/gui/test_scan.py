@@ -7,7 +7,6 @@ import builtins
 import pytest
 
 from htr_desktop.scanning import CameraScanner, SaneScanner, ScannerUnavailable, ScanSettings
-from tests.gui.conftest import wait_recognized
 
 
 def test_scan_from_sane_test_device_through_the_dialog(qtbot, window):

@@ -1,0 +1,81 @@
+"""Packaged executable: bundle size and start-up time of ``--version``, ``recognize`` and the GUI start.
+
+Usage: python -m benchmarks.bundle_startup [--exe dist/htr-desktop/htr-desktop] [--runs 7]
+Build first with scripts/build.sh. Runs from a scratch folder; writes the "packaged" section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from importlib import resources
+from pathlib import Path
+
+from benchmarks.report import machine, write_section
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def median_s(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> float:
+    """Median wall time of ``runs`` runs (after one warm-up run), in seconds; fails on a non-zero exit."""
+    times = []
+    for i in range(runs + 1):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True, timeout=300)
+        if i:
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def tree_size_mb(path: Path) -> float:
+    """Size of a file or folder in MB (symlinks not followed)."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
+    return sum(p.stat().st_size for p in files) / 1e6
+
+
+def main() -> None:
+    """Measure and write the section."""
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bundle_startup")
+    p.add_argument("--exe", type=Path, default=ROOT / "dist" / "htr-desktop" / "htr-desktop")
+    p.add_argument("--runs", type=int, default=7)
+    args = p.parse_args()
+    exe = args.exe.resolve()
+    bundle = exe.parent if exe.parent.name == "htr-desktop" else exe
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    gui_env = {**env, "QT_QPA_PLATFORM": "offscreen"}
+    with tempfile.TemporaryDirectory(prefix="htr-bench-") as tmp:
+        cwd = Path(tmp)
+        sample = resources.files("resources") / "samples" / "sample-line.png"
+        (cwd / "sample-line.png").write_bytes(sample.read_bytes())
+        version = subprocess.run([str(exe), "--version"], cwd=cwd, capture_output=True, text=True).stdout.strip()
+        rows = {
+            "`--version`": median_s([str(exe), "--version"], cwd, env, args.runs),
+            "`recognize --json sample-line.png`": median_s([str(exe), "recognize", "--json", "sample-line.png"],
+                                                           cwd, env, args.runs),
+            "GUI start to window shown and closed (`--smoke-test`, offscreen)": median_s(
+                [str(exe), "--smoke-test"], cwd, {**gui_env, "XDG_CONFIG_HOME": tmp}, args.runs),
+        }
+    size_mb = tree_size_mb(bundle)
+    body = [
+        "## Packaged executable",
+        "",
+        f"`scripts/build.sh` (PyInstaller one-folder build from a runtime-only venv): {version}; {machine()}.",
+        f"Median of {args.runs} runs after one warm-up (warm disk cache), run from a scratch folder.",
+        "",
+        f"- Bundle size: {size_mb:.0f} MB (`{bundle.name}`, {'one folder' if bundle.is_dir() else 'one file'})",
+        "",
+        "| command | median start-to-exit |",
+        "|---|---|",
+        *[f"| {name} | {sec:.2f} s |" for name, sec in rows.items()],
+    ]
+    write_section("packaged", "\n".join(body))
+    print(json.dumps({"size_mb": round(size_mb), **{k: round(v, 3) for k, v in rows.items()}}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
