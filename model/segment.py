@@ -106,7 +106,7 @@ def _merge_curves(curves: list[np.ndarray], pitch: float) -> list[np.ndarray]:
                 dy, gap = abs(c[cx[0]] - m[mx[-1]]), cx[0] - mx[-1]
             else:
                 dy, gap = abs(c[cx[-1]] - m[mx[0]]), mx[0] - cx[-1]
-            if dy < 0.3 * pitch and gap < 6 * pitch:
+            if dy < 0.3 * pitch and gap < 2.5 * pitch:
                 target = m
                 break
         if target is None:
