@@ -1,0 +1,56 @@
+"""Reading a page: crops handed to the recognizer, text assembly, regions, layout choice."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.page import choose_layout, read_page
+from model.recognizer import Prediction, Word
+
+
+class CropRecorder:
+    """A recognizer that records the crops it gets and answers with their index."""
+
+    def __init__(self) -> None:
+        self.crops: list[np.ndarray] = []
+
+    def recognize(self, images):
+        self.crops = list(images)
+        return [Prediction(f"line {i}", 0.5 + 0.01 * i, (Word("line", 0.5), Word(str(i), 0.6)))
+                for i in range(len(images))]
+
+
+def test_read_page_assembles_lines_in_order(scan_pages):
+    page = scan_pages[1]
+    rec = CropRecorder()
+    result = read_page(page.image, rec)
+    lines = [r for r in result.regions if r.kind == "line"]
+    assert result.text.split("\n") == [f"line {i}" for i in range(len(lines))]
+    assert len(lines) == len(page.boxes)
+    assert 0.5 <= result.confidence <= 0.6
+    # crops are tight, dark-on-white line images like the training crops
+    for crop, line in zip(rec.crops, lines):
+        assert crop.dtype == np.uint8 and crop.ndim == 2
+        assert crop.shape[0] < 2.5 * line.box[3] + 20
+        assert np.median(crop) > 200 and crop.min() < 100
+    words = [r for r in result.regions if r.kind == "word"]
+    assert words and all(len(r.box) == 4 for r in words)
+
+
+def test_read_blank_page():
+    result = read_page(np.full((800, 600), 250, np.uint8), CropRecorder())
+    assert result.text == "" and result.regions == ()
+
+
+def test_choose_layout(scan_pages):
+    assert choose_layout(scan_pages[0].image) == "page"
+    line = np.full((120, 1200), 245, np.uint8)
+    cv2.putText(line, "a line of words here", (20, 80), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 20, 3)
+    assert choose_layout(line) == "line"
+    word = np.full((110, 300), 245, np.uint8)
+    cv2.putText(word, "word", (20, 75), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.8, 20, 3)
+    assert choose_layout(word) == "word"
+    note = np.full((1400, 1000), 245, np.uint8)
+    cv2.putText(note, "a short note", (100, 200), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.5, 20, 3)
+    assert choose_layout(note) == "page"

@@ -1,0 +1,102 @@
+"""Line and word segmentation on generated pages with known boxes."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from model.document import MAX_SIDE, prepare_page
+from model.page import segment, segment_lines, segment_page, segment_words
+from training.page_eval import SegScores, iou, match_boxes
+from training.pages import PageStyle, compose_page, text_source
+
+
+def test_lines_found_in_reading_order(scan_pages):
+    scores = SegScores()
+    for page in scan_pages:
+        scores.add(page.boxes, segment_lines(page.image), 0.0)
+    figures = scores.as_dict()
+    assert figures["line_recall"] >= 0.95
+    assert figures["line_precision"] >= 0.95
+    assert figures["reading_order_ok"] == 1.0
+
+
+def test_boxes_are_in_original_coordinates(scan_pages):
+    page = scan_pages[0]
+    lines = segment_page(page.image)
+    h, w = page.image.shape
+    for ln in lines:
+        x, y, bw, bh = ln.box
+        assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
+        assert max(iou(ln.box, t) for t in page.boxes) >= 0.5
+
+
+def test_rotated_page_is_deskewed():
+    style = PageStyle(rotation=0.0, lighting=0.2)
+    page = compose_page(text_source(seed=3), style, seed=11)
+    h, w = page.image.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), 6.0, 1.0)
+    rotated = cv2.warpAffine(page.image, m, (w, h), borderValue=int(np.median(page.image)))
+    seg = segment(rotated)
+    assert abs(abs(seg.page.angle) - 6.0) < 0.6
+    truth = []
+    for x, y, bw, bh in page.boxes:
+        corners = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], float) @ m.T
+        x0, y0 = corners.min(axis=0)
+        truth.append((x0, y0, *(corners.max(axis=0) - corners.min(axis=0))))
+    assert len(seg.lines) == len(page.boxes)
+    # boxes of rotated ink are close to the rotated truth boxes' extent
+    assert len(match_boxes(truth, [ln.box for ln in seg.line_boxes()], 0.4)) >= len(truth) - 1
+
+
+def test_blank_pages_have_no_lines():
+    rng = np.random.default_rng(0)
+    white = np.full((1200, 900), 235, np.uint8)
+    noisy = np.clip(white + rng.normal(0, 6, white.shape), 0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[0:1200, 0:900]
+    uneven = np.clip(noisy * (0.6 + 0.4 * xx / 900), 0, 255).astype(np.uint8)
+    for img in (white, noisy, uneven, np.zeros((300, 300), np.uint8)):
+        assert segment_lines(img) == []
+
+
+def test_single_word_page():
+    img = np.full((1400, 1000), 240, np.uint8)
+    cv2.putText(img, "hello", (380, 700), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2.0, 20, 3, cv2.LINE_AA)
+    lines = segment_page(img)
+    assert len(lines) == 1
+    assert len(lines[0].words) == 1
+    x, y, w, h = lines[0].box
+    assert 370 <= x <= 395 and 640 <= y <= 680 and 100 < w < 250
+
+
+def test_ruled_lines_and_dark_shadow(shadow_page):
+    pred = segment_lines(shadow_page.image)
+    matched = match_boxes(shadow_page.boxes, pred)
+    assert len(matched) >= len(shadow_page.boxes) - 1
+    assert len(pred) <= len(shadow_page.boxes) + 1
+    # no ruled line comes out as a page-wide "line" of its own
+    width = shadow_page.image.shape[1]
+    assert all(w < 0.95 * width for _, _, w, _ in pred)
+
+
+def test_words_split_at_gaps():
+    img = np.full((200, 1400), 245, np.uint8)
+    for i, word in enumerate(["one", "two", "three", "four"]):
+        cv2.putText(img, word, (40 + i * 330, 120), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2.0, 20, 3, cv2.LINE_AA)
+    words = segment_words(img, (0, 0, 1400, 200))
+    assert len(words) == 4
+    assert [w[0] for w in words] == sorted(w[0] for w in words)
+    assert all(15 <= w[0] - i * 330 <= 60 for i, w in enumerate(words))
+    lines = segment_page(img)
+    assert len(lines) == 1 and len(lines[0].words) == 4
+
+
+def test_huge_image_is_processed_on_a_bounded_copy():
+    page = compose_page(text_source(seed=1), PageStyle(lines=(6, 6), rotation=1.0), seed=2)
+    huge = cv2.resize(page.image, None, fx=6.0, fy=6.0, interpolation=cv2.INTER_LINEAR)
+    assert max(huge.shape) > 3 * MAX_SIDE
+    prepared = prepare_page(huge)
+    assert max(prepared.ink.shape) <= MAX_SIDE * 1.1
+    lines = segment_lines(huge)
+    truth = [tuple(int(v * 6) for v in b) for b in page.boxes]
+    assert len(match_boxes(truth, lines)) >= 5
