@@ -25,6 +25,7 @@ class PreparedPage:
     """A flattened, deskewed working copy of a page and how to map it back to the original."""
 
     ink: np.ndarray  # float32 (h, w) ink = 1, paper = 0
+    flat: np.ndarray  # uint8 (h, w) the page's gray with the light flattened (paper ~ 255), for line crops
     binary: np.ndarray  # uint8 (h, w) 1 where ink, specks and ruled lines removed
     to_original: np.ndarray  # 3x3 float64: prepared (x, y, 1) -> original (x, y, w)
     angle: float  # degrees the page was rotated by to make it upright
@@ -114,6 +115,19 @@ def straighten(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.nd
     warped = cv2.warpPerspective(gray, matrix, (width, height), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
     return warped, matrix.astype(np.float64)
+
+
+def flatten_light(gray: np.ndarray) -> np.ndarray:
+    """Divide the gray image by its paper brightness (shadows, uneven light) -> uint8, paper ~ 255, ink tones kept."""
+    h, w = gray.shape
+    f = max(1.0, min(h, w) / 150.0)
+    small = cv2.resize(gray, (max(1, int(w / f)), max(1, int(h / f))), interpolation=cv2.INTER_AREA)
+    k = max(3, int(min(small.shape) // 12) | 1)
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    paper = cv2.erode(paper, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    paper = cv2.blur(paper, (k, k)).astype(np.float32)
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.clip(gray.astype(np.float32) * 255.0 / np.maximum(paper, 1.0), 0, 255).astype(np.uint8)
 
 
 def estimate_skew(binary: np.ndarray, max_angle: float = 8.0) -> float:
@@ -229,14 +243,16 @@ def prepare_page(gray: np.ndarray, max_side: int = MAX_SIDE, deskew: bool = True
             small, warp = straighten(small, corners)
             to_work = warp @ to_work
             perspective = True
+    flat = flatten_light(small)
     small = cv2.medianBlur(small, 3) if min(small.shape) >= 3 else small
     ink = normalize_illumination(small)
     binary = remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
     angle = estimate_skew(remove_specks(binary, 4)) if deskew else 0.0
     if abs(angle) >= 0.2:
-        ink, rot = rotate(ink, -angle)
+        ink, rot = rotate(ink, angle)
+        flat, _ = rotate(flat, angle, border=255)
         to_work = rot @ to_work
         binary = remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
     ink = ink * binary_dilate(binary)
     binary = remove_specks(remove_ruling(binary), 6)
-    return PreparedPage(ink, binary, np.linalg.inv(to_work), angle, perspective, original_shape)
+    return PreparedPage(ink, flat, binary, np.linalg.inv(to_work), angle, perspective, original_shape)

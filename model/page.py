@@ -80,16 +80,17 @@ class Segmentation:
         return self._points_box(ln.xs[sel], ln.ys[sel])
 
     def line_crop(self, ln: LineInk, pad: int = 6) -> np.ndarray:
-        """The line as a tight dark-on-white gray crop of the prepared page, other lines' ink removed."""
+        """The line as a gray crop of the flattened, upright page; other lines' ink is painted white."""
         x, y, w, h = ln.box
-        ph, pw = self.page.ink.shape
+        ph, pw = self.page.flat.shape
         x0, y0 = max(0, x - pad), max(0, y - pad)
         x1, y1 = min(pw, x + w + pad), min(ph, y + h + pad)
         keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
         keep[ln.ys - y0, ln.xs - x0] = 1
-        keep = cv2.dilate(keep, np.ones((3, 3), np.uint8))
-        ink = self.page.ink[y0:y1, x0:x1] * keep
-        return (255.0 * (1.0 - ink)).astype(np.uint8)
+        keep = cv2.dilate(keep, np.ones((5, 5), np.uint8))
+        crop = self.page.flat[y0:y1, x0:x1].copy()
+        crop[keep == 0] = 255
+        return crop
 
 
 def segment(gray: np.ndarray) -> Segmentation:

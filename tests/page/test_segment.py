@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from model.document import MAX_SIDE, prepare_page
+from model.document import MAX_SIDE, estimate_skew, prepare_page
 from model.page import segment, segment_lines, segment_page, segment_words
 from training.page_eval import SegScores, iou, match_boxes
 from training.pages import PageStyle, compose_page, text_source
@@ -38,7 +38,8 @@ def test_rotated_page_is_deskewed():
     m = cv2.getRotationMatrix2D((w / 2, h / 2), 6.0, 1.0)
     rotated = cv2.warpAffine(page.image, m, (w, h), borderValue=int(np.median(page.image)))
     seg = segment(rotated)
-    assert abs(abs(seg.page.angle) - 6.0) < 0.6
+    assert abs(seg.page.angle + 6.0) < 0.6
+    assert abs(estimate_skew(seg.page.binary)) < 0.6  # the prepared page is upright
     truth = []
     for x, y, bw, bh in page.boxes:
         corners = np.array([[x, y, 1], [x + bw, y, 1], [x, y + bh, 1], [x + bw, y + bh, 1]], float) @ m.T
