@@ -33,9 +33,9 @@ def median_s(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> float
 
 
 def tree_size_mb(path: Path) -> float:
-    """Size of a file or folder in MB (symlinks not followed)."""
+    """Size of a file or folder in MiB, like `du -sh` (symlinks not followed)."""
     files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
-    return sum(p.stat().st_size for p in files) / 1e6
+    return sum(p.stat().st_size for p in files) / 2**20
 
 
 def main() -> None:
@@ -43,6 +43,7 @@ def main() -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bundle_startup")
     p.add_argument("--exe", type=Path, default=ROOT / "dist" / "htr-desktop" / "htr-desktop")
     p.add_argument("--runs", type=int, default=7)
+    p.add_argument("--onefile-exe", type=Path, help="also time `--version` of a `scripts/build.sh --onefile` build")
     args = p.parse_args()
     exe = args.exe.resolve()
     bundle = exe.parent if exe.parent.name == "htr-desktop" else exe
@@ -60,14 +61,19 @@ def main() -> None:
             "GUI start to window shown and closed (`--smoke-test`, offscreen)": median_s(
                 [str(exe), "--smoke-test"], cwd, {**gui_env, "XDG_CONFIG_HOME": tmp}, args.runs),
         }
+        if args.onefile_exe:
+            onefile = args.onefile_exe.resolve()
+            rows[f"one-file build ({tree_size_mb(onefile):.0f} MiB) `--version`, unpacks itself at every start"] = (
+                median_s([str(onefile), "--version"], cwd, env, args.runs))
     size_mb = tree_size_mb(bundle)
     body = [
         "## Packaged executable",
         "",
         f"`scripts/build.sh` (PyInstaller one-folder build from a runtime-only venv): {version}; {machine()}.",
-        f"Median of {args.runs} runs after one warm-up (warm disk cache), run from a scratch folder.",
+        f"Median of {args.runs} runs after one warm-up (warm disk cache), run from a scratch folder, under `nice`"
+        f" with a training job on the same cores (load average {os.getloadavg()[0]:.1f}): an idle machine is faster.",
         "",
-        f"- Bundle size: {size_mb:.0f} MB (`{bundle.name}`, {'one folder' if bundle.is_dir() else 'one file'})",
+        f"- Bundle size: {size_mb:.0f} MiB (`{bundle.name}`, {'one folder' if bundle.is_dir() else 'one file'})",
         "",
         "| command | median start-to-exit |",
         "|---|---|",
