@@ -56,10 +56,7 @@ class ImageView(QGraphicsView):
     # --- image and regions -------------------------------------------------------------------------------
     def set_image(self, image: QImage | None, scale: float = 1.0) -> None:
         """Show ``image`` (a display copy ``scale`` times the real size); None clears the view."""
-        self.scene().clear()
-        self.items_by_id.clear()
-        self._band = None
-        self.pixmap_item = None
+        self.dispose()
         if image is None:
             return
         self.pixmap_item = self.scene().addPixmap(QPixmap.fromImage(image))
@@ -68,6 +65,18 @@ class ImageView(QGraphicsView):
         self.scene().setSceneRect(self.pixmap_item.sceneBoundingRect())
         self.fit_mode = True
         self.fit()
+
+    def dispose(self) -> None:
+        """Take every item out of the scene before dropping it.
+
+        Items deleted by the scene in C++ would leave dangling Python wrappers (QGraphicsItems are no QObjects).
+        """
+        for item in [*self.items_by_id.values(), self._band, self.pixmap_item]:
+            if item is not None and item.scene() is self.scene():
+                self.scene().removeItem(item)
+        self.items_by_id.clear()
+        self._band = None
+        self.pixmap_item = None
 
     def set_regions(self, regions: list[tuple[int, QRectF, str]]) -> None:
         """Replace the region items: (region id, rect in image pixels, state) in reading order."""
@@ -93,6 +102,8 @@ class ImageView(QGraphicsView):
         return [item.region_id for item in self.items_by_id.values() if item.isSelected()]
 
     def _on_selection(self) -> None:
+        for item in self.items_by_id.values():
+            item.restyle()
         ids = self.selected_ids()
         if len(ids) == 1:
             self.region_clicked.emit(ids[0])

@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         self.save_session()
         self.settings.set("ui/geometry", bytes(self.saveGeometry().data()))
         self.service.shutdown()
+        self.view.dispose()
         super().closeEvent(event)
 
     # --- showing -------------------------------------------------------------------------------------------

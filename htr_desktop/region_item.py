@@ -68,12 +68,6 @@ class RegionItem(QGraphicsRectItem):
         self.setBrush(QBrush(fill))
         self.label.setBrush(QBrush(color))
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        """Restyle when selection changes."""
-        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
-            self.restyle()
-        return super().itemChange(change, value)
-
     def _edges_at(self, pos: QPointF) -> str:
         scale = self.scene().views()[0].transform().m11() if self.scene() and self.scene().views() else 1.0
         tol = EDGE_PX / max(scale, 1e-6)

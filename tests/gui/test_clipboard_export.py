@@ -1,0 +1,95 @@
+"""Copy to the clipboard and read it back; export .txt/.json/.csv and re-read them; batch a folder."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import cv2
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from tests.conftest import render_text
+from tests.gui.conftest import wait_recognized
+
+
+def _two_regions(qtbot, window, page_file):
+    window.settings.set("recognition/auto", False)
+    window.open_paths([str(page_file)])
+    window.workspace.add_region((40, 80, 300, 80))
+    window.workspace.add_region((40, 170, 250, 80))
+    return wait_recognized(qtbot, window, 2)
+
+
+def test_copy_all_and_selection(qtbot, window, page_file):
+    page = _two_regions(qtbot, window, page_file)
+    window.actions_["copy_all"].trigger()
+    assert QGuiApplication.clipboard().text() == "w300 low\nw250 low"
+    window.view.items_by_id[page.regions[1].id].setSelected(True)
+    window.actions_["copy"].trigger()
+    assert QGuiApplication.clipboard().text() == "w250 low"
+    edit = window.results.rows[page.regions[0].id].edit
+    edit.setFocus()
+    cursor = edit.textCursor()
+    cursor.setPosition(0)
+    cursor.setPosition(4, cursor.MoveMode.KeepAnchor)
+    edit.setTextCursor(cursor)
+    assert window.results.selected_text() == "w300"
+
+
+def test_auto_copy_after_recognition(qtbot, window, line_file):
+    window.settings.set("clipboard/auto_copy", True)
+    QGuiApplication.clipboard().setText("old")
+    window.open_paths([str(line_file)])
+    page = wait_recognized(qtbot, window)
+    qtbot.waitUntil(lambda: QGuiApplication.clipboard().text() == page.text)
+
+
+def test_export_each_format_and_reread(qtbot, window, page_file, tmp_path, monkeypatch):
+    page = _two_regions(qtbot, window, page_file)
+    window.results.rows[page.regions[0].id].edit.setPlainText("corrected")
+    out_txt = tmp_path / "out.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out_txt), ""))
+    window.actions_["export"].trigger()
+    assert out_txt.read_text(encoding="utf-8") == "corrected\nw250 low\n"
+    assert window.export_to(str(tmp_path / "out.json"))
+    doc = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    (jp,) = doc["pages"]
+    assert jp["name"] == "page.png" and jp["text"] == "corrected\nw250 low"
+    assert [r["box"] for r in jp["regions"]] == [[40, 80, 300, 80], [40, 170, 250, 80]]
+    assert jp["regions"][0]["edited"] is True
+    assert jp["regions"][1]["confidence"] == 0.62
+    assert jp["regions"][1]["words"][1] == {"text": "low", "confidence": 0.21}
+    assert doc["model"] == "fake-1.0"
+    assert window.export_to(str(tmp_path / "out.csv"))
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["region"], r["x"], r["y"], r["w"], r["h"], r["text"]) for r in rows] == [
+        ("1", "40", "80", "300", "80", "corrected"), ("2", "40", "170", "250", "80", "w250 low")]
+    assert rows[1]["confidence"] == "0.6200" and rows[0]["edited"] == "1"
+
+
+def test_export_to_unwritable_place_says_so(qtbot, window, line_file, tmp_path):
+    window.open_paths([str(line_file)])
+    wait_recognized(qtbot, window)
+    assert not window.export_to(str(tmp_path / "missing-folder" / "out.txt"))
+    assert "Cannot export" in window.messages.text()
+
+
+def test_batch_folder_per_image_and_csv(qtbot, window, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b"):
+        cv2.imwrite(str(folder / f"{name}.png"), render_text(f"batch {name}"))
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    qtbot.waitUntil(lambda: window.service.info is not None)
+    window.start_batch(folder, tmp_path / "out", "txt")
+    qtbot.waitUntil(lambda: "Batch done" in window.messages.text(), timeout=15000)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.txt", "b.txt"]
+    assert (tmp_path / "out" / "a.txt").read_text().startswith("w")
+    assert "could not be read" in window.messages.text()
+    window.start_batch(folder, tmp_path / "csv", "csv")
+    qtbot.waitUntil(lambda: (tmp_path / "csv" / "results.csv").exists(), timeout=15000)
+    with open(tmp_path / "csv" / "results.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["page"] for r in rows] == ["a.png", "b.png"]
