@@ -48,3 +48,9 @@ def test_build_script_uses_a_runtime_only_environment():
     install = next(line for line in script.splitlines() if "-m pip install" in line)
     assert '"$ROOT"' in install and "[train" not in install and "pyinstaller>=6" in install
     assert "build.spec" in script and "smoke_bundle.py" in script
+
+
+def test_spec_refuses_to_build_a_bundle_missing_the_app_or_model_runtime():
+    required = spec_constant("REQUIRED_MODULES")
+    assert {"htr_desktop.app", "htr_desktop.cli", "model.recognizer", "resources"} <= required
+    assert any("cv2" in b for b in spec_constant("REQUIRED_BINARIES"))
