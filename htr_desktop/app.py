@@ -60,10 +60,12 @@ def _bench(event: str) -> None:
 class _Benchmark(QObject):
     """Writes 'shown' and 'first_text' timestamps, then quits (only when HTR_DESKTOP_BENCH is set)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: Any, files: list[str]) -> None:
         super().__init__(window)
         self.window = window
         window.workspace.recognized.connect(self._recognized)
+        if not files:
+            QTimer.singleShot(0, window.close)
 
     def _recognized(self, page: Any) -> None:
         if any(r.text for r in page.regions) or page.regions:
@@ -86,7 +88,7 @@ def run_app(args: list[str]) -> int:
     window = MainWindow(settings, model_loader(settings))
     files = [a for a in args if not a.startswith("-")]
     if os.environ.get(BENCH_ENV):
-        _Benchmark(window)
+        _Benchmark(window, files)
     window.show()
     _bench("shown")
 

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.results)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([720, 480])
         self.setCentralWidget(self.splitter)
         self.page_list = QListWidget()
         self.pages_dock = QDockWidget("Images", self)

@@ -58,6 +58,14 @@ class Region:
                    words=[RegionWord(str(w["text"]), float(w["confidence"])) for w in data.get("words", [])])
 
 
+def _same_line(a: Region, b: Region) -> bool:
+    """Two word regions that overlap vertically by more than half the smaller height."""
+    if a.kind != "word" or b.kind != "word":
+        return False
+    top, bottom = max(a.box[1], b.box[1]), min(a.box[1] + a.box[3], b.box[1] + b.box[3])
+    return bottom - top > 0.5 * min(a.box[3], b.box[3])
+
+
 @dataclass
 class Page:
     """One image (a file, a TIFF page, a paste or a scan) and its regions in reading order."""
@@ -96,8 +104,17 @@ class Page:
 
     @property
     def text(self) -> str:
-        """The page's text: its regions' texts in order, one per line."""
-        return "\n".join(r.text for r in self.regions if r.text)
+        """The page's text in reading order: lines on their own line, words of one line joined by spaces."""
+        out = ""
+        previous: Region | None = None
+        for r in self.regions:
+            if not r.text:
+                continue
+            if previous is not None:
+                out += " " if _same_line(previous, r) else "\n"
+            out += r.text
+            previous = r
+        return out
 
     def sort_reading_order(self) -> None:
         """Sort regions top-to-bottom, then left-to-right within a line band."""

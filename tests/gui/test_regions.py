@@ -125,3 +125,14 @@ def test_region_model_reading_order():
     page.regions = [Region((50, 10, 20, 10)), Region((5, 40, 20, 10)), Region((5, 12, 20, 10))]
     page.sort_reading_order()
     assert [r.box[:2] for r in page.regions] == [(5, 12), (50, 10), (5, 40)]
+
+
+def test_page_text_joins_words_of_a_line():
+    import numpy as np
+
+    from htr_desktop.regions import Page
+
+    page = Page("p", np.zeros((200, 400), np.uint8))
+    page.regions = [Region((5, 10, 40, 20), "dear", kind="word"), Region((50, 12, 60, 20), "anna", kind="word"),
+                    Region((5, 60, 40, 20), "thank", kind="word"), Region((5, 100, 300, 30), "a line")]
+    assert page.text == "dear anna\nthank\na line"
