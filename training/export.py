@@ -6,7 +6,6 @@ import argparse
 import gzip
 import json
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +98,7 @@ def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], 
         name = f"crnn_b{batch}.tflite"
         (out / name).write_bytes(data)
         files[batch] = name
-    if keras_path.resolve() != (out / "crnn.keras").resolve():
-        shutil.copyfile(keras_path, out / "crnn.keras")
+    model.save(out / "crnn.keras")  # loaded without compiling: weights only, no optimizer state
     write_lexicon(out / LEXICON_FILE)
     info = ModelInfo(version=version, charset=charset, input_spec=InputSpec(height=height, max_width=max_width),
                      tflite=files, decoder=decoder, lexicon=LEXICON_FILE, trained_on=trained_on, figures=figures,
