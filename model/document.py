@@ -72,37 +72,72 @@ def _order_corners(quad: np.ndarray) -> np.ndarray:
     return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], np.float32)
 
 
+def _quad_of(mask: np.ndarray) -> np.ndarray | None:
+    """The largest outer contour of ``mask`` if it is a quadrilateral covering 20-95 % of the image."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    total = mask.shape[0] * mask.shape[1]
+    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:3]:
+        hull = cv2.convexHull(contour)
+        area = cv2.contourArea(hull)
+        if not 0.2 * total <= area <= 0.95 * total:
+            continue
+        quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+        if len(quad) == 4 and cv2.contourArea(quad) >= 0.85 * area:
+            return quad
+    return None
+
+
+def _sheet_contrast(small: np.ndarray, quad: np.ndarray) -> float:
+    """Brightness just inside minus just outside the quad, on its weakest side (a sheet on a desk: large)."""
+    pts = quad.reshape(4, 2).astype(np.float64)
+    centre = pts.mean(axis=0)
+    d = 0.02 * max(small.shape)
+    h, w = small.shape
+    worst = np.inf
+    for i in range(4):
+        t = np.linspace(0.1, 0.9, 24)[:, None]
+        along = pts[i] + t * (pts[(i + 1) % 4] - pts[i])
+        towards = centre - along
+        towards /= np.maximum(np.linalg.norm(towards, axis=1, keepdims=True), 1e-9)
+        inner, outer = along + d * towards, along - d * towards
+        ok = (outer[:, 0] >= 0) & (outer[:, 0] < w) & (outer[:, 1] >= 0) & (outer[:, 1] < h)
+        if ok.sum() < 6:
+            return 0.0  # the sheet runs out of the photo on this side: not an outline
+        vi = small[inner[ok, 1].astype(int).clip(0, h - 1), inner[ok, 0].astype(int).clip(0, w - 1)]
+        vo = small[outer[ok, 1].astype(int), outer[ok, 0].astype(int)]
+        worst = min(worst, float(np.median(vi.astype(np.float64) - vo)))
+    return worst
+
+
 def find_page_outline(gray: np.ndarray) -> np.ndarray | None:
-    """The four corners of a bright sheet on a darker background (a photo of a page), or None."""
+    """The four corners of a sheet on a darker background (a photo of a page), or None.
+
+    Candidates are the bright region above the desk's level and the outline of the sheet's edges; one is
+    kept only if the sheet is clearly brighter than its surround all along its border.
+    """
     h, w = gray.shape
     f = 500.0 / max(h, w)
     small = cv2.resize(gray, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (5, 5), 0)
     sh, sw = small.shape
     b = max(2, int(0.03 * max(sh, sw)))
+    if sh <= 2 * b or sw <= 2 * b:
+        return None
     frame = np.concatenate([small[:b].ravel(), small[-b:].ravel(), small[:, :b].ravel(), small[:, -b:].ravel()])
     desk = float(np.median(frame))
-    paper = float(np.percentile(small[b:-b, b:-b], 90)) if sh > 2 * b and sw > 2 * b else desk
+    paper = float(np.percentile(small[b:-b, b:-b], 90))
     if paper - desk < 50:
         return None  # no darker surround: a scan, or a sheet filling the photo
     level = desk + 0.3 * (paper - desk)
-    if np.mean(frame < level) < 0.7:
-        return None  # the surround is not mostly dark (a shadow, not a desk)
-    bright = ((small > level) * 255).astype(np.uint8)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    sheet = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(sheet)
-    total = small.shape[0] * small.shape[1]
-    if not 0.2 * total <= area <= 0.95 * total:
-        return None
-    hull = cv2.convexHull(sheet)
-    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
-    if len(quad) != 4 or cv2.contourArea(quad) < 0.85 * area:
-        return None
-    return _order_corners(quad) / f
+    bright = cv2.morphologyEx(((small > level) * 255).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    edges = cv2.dilate(cv2.Canny(small, 20, 60), np.ones((3, 3), np.uint8))
+    best, best_contrast = None, 20.0
+    for mask in (edges, bright):
+        quad = _quad_of(mask)
+        contrast = _sheet_contrast(small, quad) if quad is not None else 0.0
+        if contrast > best_contrast:
+            best, best_contrast = quad, contrast
+    return None if best is None else _order_corners(best) / f
 
 
 def straighten(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -247,12 +282,12 @@ def prepare_page(gray: np.ndarray, max_side: int = MAX_SIDE, deskew: bool = True
     small = cv2.medianBlur(small, 3) if min(small.shape) >= 3 else small
     ink = normalize_illumination(small)
     binary = remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
+    ink = ink * binary_dilate(binary)
     angle = estimate_skew(remove_specks(binary, 4)) if deskew else 0.0
     if abs(angle) >= 0.2:
         ink, rot = rotate(ink, angle)
         flat, _ = rotate(flat, angle, border=255)
         to_work = rot @ to_work
-        binary = remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
-    ink = ink * binary_dilate(binary)
+        binary = (ink > INK_THRESHOLD).astype(np.uint8)
     binary = remove_specks(remove_ruling(binary), 6)
     return PreparedPage(ink, flat, binary, np.linalg.inv(to_work), angle, perspective, original_shape)

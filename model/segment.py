@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+#: Smoothing of the ink for line finding, as fractions of the line pitch (chosen on generated pages).
+SIGMA_X = 0.8
+SIGMA_Y = 0.11
+
 
 @dataclass
 class LineInk:
@@ -55,10 +59,12 @@ def line_pitch(binary: np.ndarray, char_height: float) -> float:
     ac = np.correlate(profile, profile, mode="full")[n - 1:]
     ac /= ac[0]
     seg = ac[lo:hi]
-    k = int(np.argmax(seg))
-    if seg[k] < 0.15 or k in (0, len(seg) - 1):
+    peaks = np.nonzero((seg[1:-1] > seg[:-2]) & (seg[1:-1] >= seg[2:]))[0] + 1
+    if len(peaks) == 0 or seg[peaks].max() < 0.15:
         return fallback
-    return float(lo + k)
+    # the first strong peak: later ones are multiples of the pitch
+    first = peaks[seg[peaks] >= 0.6 * seg[peaks].max()][0]
+    return float(lo + first)
 
 
 def _ridge_seeds(smooth: np.ndarray, threshold: float) -> list[np.ndarray]:
@@ -133,7 +139,7 @@ def find_centre_curves(binary: np.ndarray, pitch: float) -> list[np.ndarray]:
     sw, sh = max(1, int(round(w / f))), max(1, int(round(h / f)))
     density = cv2.resize(binary.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
     p = pitch / f
-    smooth = cv2.GaussianBlur(density, (0, 0), sigmaX=1.2 * p, sigmaY=0.22 * p)
+    smooth = cv2.GaussianBlur(density, (0, 0), sigmaX=SIGMA_X * p, sigmaY=SIGMA_Y * p)
     peak = float(np.percentile(smooth[smooth > 0], 99.5)) if (smooth > 0).any() else 0.0
     if peak <= 0:
         return []
@@ -178,7 +184,7 @@ def assign_ink(binary: np.ndarray, curves: list[np.ndarray], pitch: float) -> li
     """Give every ink component to its line; split components that clearly span two lines."""
     if not curves:
         return []
-    n, labels = cv2.connectedComponents(binary, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     ys, xs = np.nonzero(labels)
     if len(ys) == 0:
         return []
@@ -191,17 +197,16 @@ def assign_ink(binary: np.ndarray, curves: list[np.ndarray], pitch: float) -> li
     total = counts.sum(axis=1)
     share = counts / np.maximum(total, 1)[:, None]
     second = np.sort(share, axis=1)[:, -2] if k > 1 else np.zeros(n)
-    comp_top = np.full(n, np.inf)
-    comp_bottom = np.full(n, -np.inf)
-    np.minimum.at(comp_top, comp, ys)
-    np.maximum.at(comp_bottom, comp, ys)
-    spans = (comp_bottom - comp_top) > 1.2 * pitch
+    spans = stats[:, cv2.CC_STAT_HEIGHT] > 1.2 * pitch
     split = spans & (second > 0.2)
     final = np.where(split[comp], line, owner[comp])
     near = np.isfinite(dist)
     # components far from every line (stray marks in a margin) are dropped
     mean_dist = np.bincount(comp, weights=np.where(near, dist, 1e6), minlength=n) / np.maximum(total, 1)
-    keep = mean_dist[comp] < 1.5 * pitch
+    # tall thin strokes across several lines are margin lines or folds, not writing
+    heights, widths = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    tall = (heights > 2.5 * pitch) & (widths < 0.2 * heights)
+    keep = (mean_dist[comp] < 1.5 * pitch) & ~tall[comp]
     lines = []
     for i in range(k):
         sel = keep & (final == i)
