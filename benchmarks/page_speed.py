@@ -9,7 +9,7 @@ present, else from lines drawn with OpenCV's script font.
 from __future__ import annotations
 
 import argparse
-import random
+import os
 import statistics
 import time
 from pathlib import Path
@@ -64,12 +64,13 @@ def main() -> int:
     photo = cv2.resize(image, (4000, int(4000 * image.shape[0] / image.shape[1])), interpolation=cv2.INTER_LINEAR)
     photo = photo[:3000] if photo.shape[0] > 3000 else photo
     photo_s = median_s(lambda: read_page(photo, rec), repeats=3)
-    random.seed(0)
+    load = os.getloadavg()[0]
     body = f"""## Pages (segmentation + recognition)
 
 `python -m benchmarks.page_speed` on {machine()}; model `{rec.version}` ({rec.decoder} decoder), 2 threads.
 A page of {n_words} words in {n_lines} lines ({image.shape[1]}x{image.shape[0]} px, {source_name},
-+-3 degrees, uneven light, JPEG); median of 5 runs.
++-3 degrees, uneven light, JPEG); median of 5 runs, under `nice` with other jobs on the same cores
+(load average {load:.1f}): an idle machine is faster.
 
 | Step | Seconds |
 |---|---|
