@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from model.charset import Charset
-from model.preprocess import InputSpec
+from model.input_spec import InputSpec
 
 BUNDLE_FORMAT = 1
 

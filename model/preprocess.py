@@ -6,37 +6,11 @@ Output convention: float32 (height, width), ink = 1.0, paper = 0.0, so zero padd
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
 from model.imageio import ImageError, to_gray
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """How crops are scaled: fixed height, width by aspect ratio within [min_width, max_width]."""
-
-    height: int = 32
-    min_width: int = 16
-    max_width: int = 1600
-    width_step: int = 8  # widths are padded to a multiple of this (the network's downsampling)
-
-    def to_json(self) -> dict[str, int | str]:
-        """The spec as stored in model.json."""
-        return {
-            "height": self.height,
-            "min_width": self.min_width,
-            "max_width": self.max_width,
-            "width_step": self.width_step,
-            "width_policy": "aspect-preserving resize to height; batch padded to the widest",
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> InputSpec:
-        """Read the spec stored in model.json."""
-        return cls(**{k: int(data[k]) for k in ("height", "min_width", "max_width", "width_step") if k in data})  # type: ignore[call-overload]
+from model.input_spec import InputSpec
 
 
 def normalize_illumination(gray: np.ndarray) -> np.ndarray:

@@ -1,0 +1,30 @@
+"""The network input specification stored in model.json (no heavy imports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """How crops are scaled: fixed height, width by aspect ratio within [min_width, max_width]."""
+
+    height: int = 32
+    min_width: int = 16
+    max_width: int = 1600
+    width_step: int = 8  # widths are padded to a multiple of this (the network's downsampling)
+
+    def to_json(self) -> dict[str, int | str]:
+        """The spec as stored in model.json."""
+        return {
+            "height": self.height,
+            "min_width": self.min_width,
+            "max_width": self.max_width,
+            "width_step": self.width_step,
+            "width_policy": "aspect-preserving resize to height; batch padded to the widest",
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> InputSpec:
+        """Read the spec stored in model.json."""
+        return cls(**{k: int(data[k]) for k in ("height", "min_width", "max_width", "width_step") if k in data})  # type: ignore[call-overload]
