@@ -244,6 +244,36 @@ def split_words(mask: np.ndarray, gap_factor: float = 0.55) -> list[tuple[int, i
     return words
 
 
+def _vertical_gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Vertical distance between two boxes (negative when they overlap), inf if they share no columns."""
+    if a[0] + a[2] <= b[0] or b[0] + b[2] <= a[0]:
+        return np.inf
+    return max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
+
+
+def merge_fragments(lines: list[LineInk], pitch: float, share: float = 0.15) -> list[LineInk]:
+    """Give small pieces found between lines (a stray descender, a detached accent) to the line they touch."""
+    if len(lines) < 2:
+        return lines
+    sizes = np.array([len(ln.ys) for ln in lines])
+    typical = float(np.median(sizes))
+    out = list(lines)
+    for frag in sorted(lines, key=lambda ln: len(ln.ys)):
+        if len(frag.ys) >= share * typical or frag.box[2] > 2 * pitch or len(out) < 2:
+            continue
+        others = [ln for ln in out if ln is not frag]
+        gaps = [_vertical_gap(frag.box, ln.box) for ln in others]
+        k = int(np.argmin(gaps))
+        if gaps[k] > 0.3 * pitch:
+            continue
+        host = others[k]
+        ys, xs = np.concatenate([host.ys, frag.ys]), np.concatenate([host.xs, frag.xs])
+        box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+        merged = LineInk(box, ys, xs)
+        out = [merged if ln is host else ln for ln in out if ln is not frag]
+    return out
+
+
 def segment_binary(binary: np.ndarray, min_ink: float = 0.25) -> list[LineInk]:
     """Lines (with word boxes) of an upright binary page, in reading order (top to bottom)."""
     n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
@@ -254,6 +284,7 @@ def segment_binary(binary: np.ndarray, min_ink: float = 0.25) -> list[LineInk]:
     pitch = float(np.clip(pitch, 1.2 * hc, 4.0 * hc))
     lines = assign_ink(binary, find_centre_curves(binary, pitch), pitch)
     lines = [ln for ln in lines if len(ln.ys) >= min_ink * hc * hc and ln.box[3] >= 0.3 * hc]
+    lines = merge_fragments(lines, pitch)
     for ln in lines:
         x, y, _, _ = ln.box
         ln.words = [(x + a, y + b, c, d) for a, b, c, d in split_words(ln.mask())]

@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -99,9 +99,11 @@ def make_source(kind: str, seed: int, iam_gt: Path, groups: list[str], fonts: Pa
     return pages.text_source(seed)
 
 
-def generate(source: LineSource, count: int, seed: int, style: str = "eval") -> list[GeneratedPage]:
-    """``count`` pages with the evaluation (scan-like) or photo style."""
+def generate(source: LineSource, count: int, seed: int, style: str = "eval", **overrides: object
+             ) -> list[GeneratedPage]:
+    """``count`` pages with the evaluation (scan-like) or photo style, fields optionally overridden."""
     st = PHOTO_STYLE if style == "photo" else EVAL_STYLE
+    st = replace(st, **{k: v for k, v in overrides.items() if v is not None})
     return [compose_page(source, st, seed=seed * 100_003 + i) for i in range(count)]
 
 
@@ -147,6 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fonts", type=Path, help="font folder for --source synth")
     p.add_argument("--style", choices=["eval", "photo"], default="eval")
     p.add_argument("--pages", type=int, default=40)
+    p.add_argument("--line-height", type=int, nargs=2, metavar=("MIN", "MAX"), help="px of a line on the page")
+    p.add_argument("--spacing", type=float, nargs=2, metavar=("MIN", "MAX"), help="line pitch / line height")
+    p.add_argument("--width", type=int, help="page width in px")
+    p.add_argument("--rotation", type=float, help="max page rotation in degrees")
+    p.add_argument("--jpeg", type=int, nargs=2, metavar=("MIN", "MAX"), help="JPEG quality range")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--recognize", action="store_true", help="also read the pages and compare with perfect crops")
     p.add_argument("--model", help="model bundle folder (default: the bundled model)")
@@ -157,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     random.seed(args.seed)
     np.random.seed(args.seed)
     source = make_source(args.source, args.seed, args.iam_gt, args.groups, args.fonts)
-    pages = generate(source, args.pages, args.seed, args.style)
+    overrides = {"line_height": args.line_height and tuple(args.line_height),
+                 "spacing": args.spacing and tuple(args.spacing), "width": args.width,
+                 "rotation": args.rotation, "jpeg": args.jpeg and tuple(args.jpeg)}
+    pages = generate(source, args.pages, args.seed, args.style, **overrides)
     if args.save:
         from training.pages import write_pages
 
