@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from benchmarks.report import machine, write_section
-from model.page import read_page, segment_page
+from model.page import clear_cache, read_page, segment_page
 from model.recognizer import Recognizer
 from training.page_eval import HELD_BACK_GROUPS
 from training.pages import EVAL_STYLE, LineSource, compose_page, iam_source, text_source
@@ -42,6 +42,7 @@ def median_s(fn, repeats: int = 5) -> float:
     """Median wall time in seconds."""
     runs = []
     for _ in range(repeats):
+        clear_cache()
         t = time.perf_counter()
         fn()
         runs.append(time.perf_counter() - t)

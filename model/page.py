@@ -7,6 +7,7 @@ guesses whether an image is a page, a single line or a single word.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,10 +94,34 @@ class Segmentation:
         return crop
 
 
+_last: tuple[tuple[Any, ...], Segmentation] | None = None
+
+
+def _key(gray: np.ndarray) -> tuple[Any, ...]:
+    data = np.ascontiguousarray(gray)
+    return gray.shape, gray.dtype.str, hashlib.blake2b(data.data, digest_size=16).digest()
+
+
+def clear_cache() -> None:
+    """Forget the remembered segmentation (benchmarks time every run from scratch)."""
+    global _last
+    _last = None
+
+
 def segment(gray: np.ndarray) -> Segmentation:
-    """Prepare the page (flatten, deskew, bounded size) and find its lines and words."""
+    """Prepare the page (flatten, deskew, bounded size) and find its lines and words.
+
+    The last result is remembered, so ``choose_layout`` followed by ``read_page`` segments once.
+    """
+    global _last
+    key = _key(gray)
+    cached = _last
+    if cached is not None and cached[0] == key:
+        return cached[1]
     page = prepare_page(gray)
-    return Segmentation(page, segment_binary(page.binary))
+    result = Segmentation(page, segment_binary(page.binary))
+    _last = (key, result)
+    return result
 
 
 def segment_page(gray: np.ndarray) -> list[LineBox]:
@@ -178,5 +203,5 @@ def read_page(gray: np.ndarray, recognizer: Any) -> PageResult:
     return PageResult("\n".join(r.text for r in lines), conf, tuple(regions))
 
 
-__all__ = ["INK_THRESHOLD", "LineBox", "PageResult", "Region", "choose_layout", "read_page", "segment",
+__all__ = ["INK_THRESHOLD", "LineBox", "PageResult", "Region", "choose_layout", "clear_cache", "read_page", "segment",
            "segment_lines", "segment_page", "segment_words"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.page import read_page, segment_page
+from model.page import clear_cache, read_page, segment_page
 from training.metrics import score
 from training.pages import EVAL_STYLE, PHOTO_STYLE, GeneratedPage, LineSource, compose_page
 
@@ -122,6 +122,7 @@ def evaluate_reading(pages: list[GeneratedPage], recognizer: object) -> dict[str
     truths, page_preds, crop_preds = [], [], []
     seconds = 0.0
     for page in pages:
+        clear_cache()
         t0 = time.perf_counter()
         result = read_page(page.image, recognizer)
         seconds += time.perf_counter() - t0

@@ -54,3 +54,19 @@ def test_choose_layout(scan_pages):
     note = np.full((1400, 1000), 245, np.uint8)
     cv2.putText(note, "a short note", (100, 200), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.5, 20, 3)
     assert choose_layout(note) == "page"
+
+
+def test_layout_then_read_segments_once(monkeypatch, scan_pages):
+    import model.page as page_module
+
+    calls = []
+    real = page_module.prepare_page
+    monkeypatch.setattr(page_module, "prepare_page", lambda gray: calls.append(1) or real(gray))
+    page_module.clear_cache()
+    image = scan_pages[3].image.copy()
+    assert choose_layout(image) == "page"
+    read_page(image, CropRecorder())
+    assert len(calls) == 1
+    image[0, 0] ^= 1  # any change to the pixels is a different page
+    read_page(image, CropRecorder())
+    assert len(calls) == 2
