@@ -250,14 +250,21 @@ def remove_dark_areas(binary: np.ndarray) -> np.ndarray:
     return out
 
 
-def remove_ruling(binary: np.ndarray) -> np.ndarray:
-    """Erase ruled lines and margin lines: long thin horizontal or vertical straight runs."""
+def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: float = 0.15) -> np.ndarray:
+    """Erase ruled lines and margin lines: long thin horizontal or vertical straight runs.
+
+    Runs are looked for in the ink map at a low level (``faint``) when given, so light rules that the
+    binarisation broke into dashes are still found whole.
+    """
     h, w = binary.shape
+    source = (ink > faint).astype(np.uint8) if ink is not None else binary
     out = binary.copy()
-    for length, kernel in ((w // 4, (max(w // 4, 1), 1)), (h // 4, (1, max(h // 4, 1)))):
+    bridge = max(9, min(h, w) // 100)
+    for length, kernel, gap in ((w // 4, (max(w // 4, 1), 1), (bridge, 1)), (h // 4, (1, max(h // 4, 1)), (1, bridge))):
         if length < 40:
             continue
-        lines = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        joined = cv2.morphologyEx(source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, gap))
+        lines = cv2.morphologyEx(joined, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
         if lines.any():
             thin = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones((7, 7), np.uint8))
             lines[thin > 0] = 0  # thick dark areas (shadows, photos) are not rules
@@ -289,5 +296,5 @@ def prepare_page(gray: np.ndarray, max_side: int = MAX_SIDE, deskew: bool = True
         flat, _ = rotate(flat, angle, border=255)
         to_work = rot @ to_work
         binary = (ink > INK_THRESHOLD).astype(np.uint8)
-    binary = remove_specks(remove_ruling(binary), 6)
+    binary = remove_specks(remove_ruling(binary, ink), 6)
     return PreparedPage(ink, flat, binary, np.linalg.inv(to_work), angle, perspective, original_shape)
