@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from model.document import INK_THRESHOLD, PreparedPage, prepare_page, remove_specks
+from model.imageio import to_gray
 from model.segment import LineInk, segment_binary, split_words
 
 Box = tuple[int, int, int, int]
@@ -114,6 +115,8 @@ def segment(gray: np.ndarray) -> Segmentation:
     The last result is remembered, so ``choose_layout`` followed by ``read_page`` segments once.
     """
     global _last
+    if gray.ndim != 2 or gray.dtype != np.uint8:
+        gray = to_gray(gray)
     key = _key(gray)
     cached = _last
     if cached is not None and cached[0] == key:
@@ -136,8 +139,10 @@ def segment_lines(gray: np.ndarray) -> list[Box]:
 
 def segment_words(gray: np.ndarray, line_box: Box) -> list[Box]:
     """Word boxes (x, y, w, h, page pixels) inside one line box (e.g. a box the user drew or moved)."""
+    if gray.ndim != 2 or gray.dtype != np.uint8:
+        gray = to_gray(gray)
     x, y, w, h = (int(v) for v in line_box)
-    H, W = gray.shape[:2]
+    H, W = gray.shape
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return []

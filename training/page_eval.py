@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--line-height", type=int, nargs=2, metavar=("MIN", "MAX"), help="px of a line on the page")
     p.add_argument("--spacing", type=float, nargs=2, metavar=("MIN", "MAX"), help="line pitch / line height")
     p.add_argument("--width", type=int, help="page width in px")
+    p.add_argument("--size-jitter", type=float, help="line heights vary by this fraction within a page")
     p.add_argument("--rotation", type=float, help="max page rotation in degrees")
     p.add_argument("--jpeg", type=int, nargs=2, metavar=("MIN", "MAX"), help="JPEG quality range")
     p.add_argument("--seed", type=int, default=1)
@@ -167,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     source = make_source(args.source, args.seed, args.iam_gt, args.groups, args.fonts)
     overrides = {"line_height": args.line_height and tuple(args.line_height),
                  "spacing": args.spacing and tuple(args.spacing), "width": args.width,
+                 "size_jitter": args.size_jitter,
                  "rotation": args.rotation, "jpeg": args.jpeg and tuple(args.jpeg)}
     pages = generate(source, args.pages, args.seed, args.style, **overrides)
     if args.save:

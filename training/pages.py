@@ -29,6 +29,7 @@ class PageStyle:
     width: int = 1500
     line_height: tuple[int, int] = (56, 80)  # px of a line image after scaling (IAM lines are 128 tall)
     spacing: tuple[float, float] = (1.05, 1.5)  # line pitch / line height
+    size_jitter: float = 0.0  # each line's height varies by this fraction around the page's
     margin: tuple[int, int] = (40, 160)
     indent: tuple[int, int] = (0, 120)
     rotation: float = 3.0  # degrees, +-
@@ -167,7 +168,7 @@ def _place_lines(source: LineSource, style: PageStyle, rng: random.Random
         box = _ink_box(img)
         if box is None:
             continue
-        scale = lh / img.shape[0]
+        scale = lh * rng.uniform(1 - style.size_jitter, 1 + style.size_jitter) / img.shape[0]
         usable = style.width - 2 * margin - style.indent[1]
         if img.shape[1] * scale > usable:
             scale = usable / img.shape[1]
