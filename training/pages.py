@@ -137,11 +137,6 @@ def _bend(img: np.ndarray, amount: float, rng: random.Random) -> np.ndarray:
     return cv2.remap(padded, map_x, map_y, cv2.INTER_LINEAR, borderValue=255)
 
 
-def _paper(h: int, w: int, style: PageStyle, rng: random.Random) -> np.ndarray:
-    paper = np.full((h, w), rng.uniform(215, 250), np.float32)
-    return paper
-
-
 def _rules(canvas: np.ndarray, pitch: float, top: int, rng: random.Random) -> None:
     """Draw light ruled lines (and a margin line) under the writing, in place."""
     h, w = canvas.shape
@@ -175,7 +170,7 @@ def _place_lines(source: LineSource, style: PageStyle, rng: random.Random
         picked.append((cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), text, img))
     top = margin + rng.randint(0, lh)
     height = int(top + pitch * len(picked) + lh + margin)
-    sheet = _paper(height, style.width, style, rng)
+    sheet = np.full((height, style.width), rng.uniform(215, 250), np.float32)
     if rng.random() < style.ruled:
         _rules(sheet, pitch, top + int(lh * 0.8), rng)
     points, texts, crops = [], [], []
@@ -257,7 +252,7 @@ def compose_page(source: LineSource, style: PageStyle = EVAL_STYLE, seed: int = 
 
 
 def write_pages(pages: list[GeneratedPage], out: Path) -> None:
-    """Save pages as ``page-NNN.jpg`` with ``page-NNN.json`` ground truth (boxes and texts)."""
+    """Save pages as ``page-NNN.png`` (already JPEG-degraded) with ``page-NNN.json`` ground truth (boxes, texts)."""
     import json
 
     out.mkdir(parents=True, exist_ok=True)
