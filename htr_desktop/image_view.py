@@ -78,15 +78,16 @@ class ImageView(QGraphicsView):
         self._band = None
         self.pixmap_item = None
 
-    def set_regions(self, regions: list[tuple[int, QRectF, str]]) -> None:
-        """Replace the region items: (region id, rect in image pixels, state) in reading order."""
+    def set_regions(self, regions: list[tuple[int, QRectF, str, list[QRectF]]]) -> None:
+        """Replace the region items: (region id, rect, state, word rects; image pixels) in reading order."""
         for item in self.items_by_id.values():
             self.scene().removeItem(item)
         self.items_by_id.clear()
-        for number, (region_id, rect, state) in enumerate(regions, 1):
+        for number, (region_id, rect, state, words) in enumerate(regions, 1):
             item = RegionItem(region_id, rect, self.region_changed.emit)
             item.set_order(number)
             item.set_state(state)
+            item.set_words(words)
             self.scene().addItem(item)
             self.items_by_id[region_id] = item
 

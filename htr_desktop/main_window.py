@@ -221,7 +221,8 @@ class MainWindow(QMainWindow):
         if page is not self.workspace.current:
             return
         regions = page.regions if page else []
-        self.view.set_regions([(r.id, QRectF(*r.box), _state(r, self.results.threshold)) for r in regions])
+        self.view.set_regions([(r.id, QRectF(*r.box), _state(r, self.results.threshold), _word_rects(r))
+                               for r in regions])
         self.results.set_regions(regions)
         self._update_actions()
 
@@ -231,6 +232,7 @@ class MainWindow(QMainWindow):
             item = self.view.items_by_id.get(region.id)
             if item is not None:
                 item.set_state(_state(region, self.results.threshold))
+                item.set_words(_word_rects(region))
 
     def _fill_page_list(self) -> None:
         self.page_list.blockSignals(True)
@@ -551,6 +553,10 @@ class MainWindow(QMainWindow):
 def _box(rect: QRectF) -> tuple[int, int, int, int]:
     r = rect.normalized()
     return round(r.x()), round(r.y()), round(r.width()), round(r.height())
+
+
+def _word_rects(region: Any) -> list[QRectF]:
+    return [QRectF(*w.box) for w in region.words if w.box is not None]
 
 
 def _state(region: Any, threshold: float) -> str:

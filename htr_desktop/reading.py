@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from htr_desktop.page_lines import line_regions
 from htr_desktop.regions import Region, RegionWord
 from model.page import choose_layout, read_page
 
@@ -50,26 +51,20 @@ class ChunkedRecognizer:
         return out
 
 
-def _with_words(region: Any, recorded: list[Any]) -> Region:
-    """Match a page region to the recorded prediction with the same text to recover its word confidences."""
-    for i, pred in enumerate(recorded):
-        if pred.text == region.text:
-            recorded.pop(i)
-            return region_from(pred, tuple(region.box), region.kind)
-    return Region(box=tuple(region.box), text=region.text, confidence=float(region.confidence), kind=region.kind)
-
-
 def read_whole(gray: np.ndarray, recognizer: ChunkedRecognizer, layout: str = "auto") -> list[Region]:
-    """Recognize a whole image: one line region, or a page segmented by model.page (lines/words, reading order)."""
+    """Recognize a whole image: one line region, or one region per line of a page (model.page, reading order).
+
+    A page line's words keep their confidences and word boxes; words are never regions of their own.
+    """
     if layout == "auto":
         layout = choose_layout(gray)
     h, w = gray.shape
     if layout != "page":
         (pred,) = recognizer.recognize([gray])
         return [region_from(pred, (0, 0, w, h), "line")]
+    before = len(recognizer.predictions)
     result = read_page(gray, recognizer)
-    recorded = list(recognizer.predictions)
-    return [_with_words(r, recorded) for r in result.regions]
+    return line_regions(result.regions, recognizer.predictions[before:])
 
 
 def preprocess(gray: np.ndarray, invert: bool = False, denoise: bool = False) -> np.ndarray:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QTransform
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsRectItem,
     QGraphicsSceneHoverEvent,
     QGraphicsSceneMouseEvent,
     QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
 )
 
 EDGE_PX = 6  # how close (screen pixels) to an edge counts as grabbing it
 COLORS = {"done": QColor(30, 120, 230), "pending": QColor(150, 150, 150), "low": QColor(220, 120, 0),
           "highlight": QColor(230, 40, 90)}
+WORD_COLOR = QColor(230, 40, 90, 110)  # word boxes, drawn faintly inside the selected line only
+LABEL_GAP_PX = 4  # screen pixels between the reading-order number and the box's left edge
 
 
 class RegionItem(QGraphicsRectItem):
@@ -32,6 +36,7 @@ class RegionItem(QGraphicsRectItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
+        self.word_rects: list[QRectF] = []
         self.label = QGraphicsSimpleTextItem(self)
         self.label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
         font = QFont()
@@ -41,9 +46,30 @@ class RegionItem(QGraphicsRectItem):
         self.restyle()
 
     def set_order(self, number: int) -> None:
-        """Show the reading-order number at the top-left corner."""
+        """Show the reading-order number just left of the box (never over the writing)."""
         self.label.setText(str(number) if number else "")
+        self._place_label()
+
+    def _place_label(self) -> None:
+        # the label ignores the view's zoom, so this offset is in screen pixels
         self.label.setPos(self.rect().topLeft())
+        self.label.setTransform(QTransform.fromTranslate(-self.label.boundingRect().width() - LABEL_GAP_PX, 0))
+
+    def set_words(self, rects: list[QRectF]) -> None:
+        """Word boxes (image pixels) shown faintly inside the box while it is selected or highlighted."""
+        self.word_rects = list(rects)
+        self.update()
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        """The box, and its word boxes when selected or highlighted."""
+        super().paint(painter, option, widget)
+        if self.word_rects and (self.highlighted or self.isSelected()):
+            pen = QPen(WORD_COLOR, 1, Qt.PenStyle.DotLine)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for rect in self.word_rects:
+                painter.drawRect(rect)
 
     def set_state(self, state: str) -> None:
         """pending | done | low (low confidence)."""
@@ -118,7 +144,8 @@ class RegionItem(QGraphicsRectItem):
             if "b" in edges:
                 r.setBottom(max(rect.bottom() + d.y(), rect.top() + 1))
         self.setRect(r)
-        self.label.setPos(r.topLeft())
+        self.word_rects = []  # the words moved with the old box; recognition of the new box has none
+        self._place_label()
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         """Report the new box once the drag ends."""

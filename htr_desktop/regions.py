@@ -23,10 +23,25 @@ def new_id() -> int:
 
 @dataclass
 class RegionWord:
-    """A recognized word and its confidence."""
+    """A recognized word, its confidence and, for detected lines, its box (page pixels)."""
 
     text: str
     confidence: float
+    box: Box | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The word as saved in sessions and exported JSON (the box only when known)."""
+        out: dict[str, Any] = {"text": self.text, "confidence": round(self.confidence, 4)}
+        if self.box is not None:
+            out["box"] = list(self.box)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RegionWord:
+        """Inverse of to_json."""
+        box = data.get("box")
+        return cls(str(data["text"]), float(data["confidence"]),
+                   tuple(int(v) for v in box) if box is not None and len(box) == 4 else None)
 
 
 @dataclass
@@ -46,7 +61,7 @@ class Region:
         return {
             "box": list(self.box), "text": self.text, "kind": self.kind, "edited": self.edited,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
-            "words": [{"text": w.text, "confidence": round(w.confidence, 4)} for w in self.words],
+            "words": [w.to_json() for w in self.words],
         }
 
     @classmethod
@@ -55,7 +70,7 @@ class Region:
         return cls(box=tuple(int(v) for v in data["box"]), text=str(data.get("text", "")),
                    confidence=data.get("confidence"), kind=str(data.get("kind", "line")),
                    edited=bool(data.get("edited", False)),
-                   words=[RegionWord(str(w["text"]), float(w["confidence"])) for w in data.get("words", [])])
+                   words=[RegionWord.from_json(w) for w in data.get("words", [])])
 
 
 def _same_line(a: Region, b: Region) -> bool:

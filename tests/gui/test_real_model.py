@@ -30,6 +30,7 @@ def test_detect_lines_with_bundled_model(qtbot, make_window, settings, page_file
     page = wait_recognized(qtbot, window, count=2, timeout=30000)
     centres = [r.box[1] + r.box[3] / 2 for r in page.regions]
     assert centres[0] < 200 < centres[-1]  # reading order: starts on the first line, ends on the last
-    assert all(r.kind in ("line", "word") for r in page.regions)
+    assert [r.kind for r in page.regions] == ["line"] * 3  # one region per rendered line, words inside
+    assert all(w.box is not None for r in page.regions for w in r.words)
     assert len(window.view.items_by_id) == len(page.regions)
     assert all(0.0 <= r.confidence <= 1.0 for r in page.regions)
