@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QApplication
 
 from htr_desktop import __version__
 from htr_desktop.settings import Settings
-from htr_desktop.worker import Loader
+
+if TYPE_CHECKING:
+    from htr_desktop.worker import Loader
 
 log = logging.getLogger(__name__)
 BENCH_ENV = "HTR_DESKTOP_BENCH"  # a file to append start-up timings to (benchmarks/gui_startup.py)

@@ -35,8 +35,9 @@ def gray_to_qimage(gray: np.ndarray) -> QImage:
     return qimage2ndarray.gray2qimage(np.ascontiguousarray(gray), normalize=False).copy()
 
 
-def display_image(gray: np.ndarray, max_pixels: int = MAX_DISPLAY_PIXELS) -> tuple[QImage, float]:
+def display_image(gray: np.ndarray, max_pixels: int | None = None) -> tuple[QImage, float]:
     """The QImage to show for ``gray`` and its scale (< 1 when a huge image was downscaled for display)."""
+    max_pixels = max_pixels or MAX_DISPLAY_PIXELS
     h, w = gray.shape
     if h * w <= max_pixels:
         return gray_to_qimage(gray), 1.0

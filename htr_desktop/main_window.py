@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
@@ -21,22 +21,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from htr_desktop import drops, export, session
+from htr_desktop import drops, session
 from htr_desktop.about_dialog import AboutDialog
 from htr_desktop.actions import build_actions
 from htr_desktop.image_view import ImageView
-from htr_desktop.imaging import display_image
-from htr_desktop.loading import page_from_array, page_from_qimage
 from htr_desktop.message_bar import MessageBar
 from htr_desktop.regions import Page
 from htr_desktop.results import ResultsPanel
-from htr_desktop.scan_dialog import ScanDialog
-from htr_desktop.scanning import scanners
 from htr_desktop.settings import Settings
 from htr_desktop.settings_dialog import SettingsDialog
 from htr_desktop.worker import Loader, RecognitionService
 from htr_desktop.workspace import Workspace
-from model.imageio import ImageError
+
+if TYPE_CHECKING:
+    from htr_desktop.scan_dialog import ScanDialog
+
+# Modules that pull in numpy, OpenCV, qimage2ndarray or model.* (export, imaging, loading, scanning, scan_dialog,
+# model.imageio) are imported inside the methods that need them, so the window shows before they load.
 
 log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.pbm *.pgm *.ppm);;All files (*)"
@@ -206,6 +207,8 @@ class MainWindow(QMainWindow):
         if page is None:
             self.view.set_image(None)
         else:
+            from htr_desktop.imaging import display_image
+
             image, scale = display_image(page.gray)
             self.view.set_image(image, scale)
             if scale < 1:
@@ -307,6 +310,9 @@ class MainWindow(QMainWindow):
 
     def add_qimage(self, image: QImage, name: str) -> None:
         """Add a pasted or dropped image as a page."""
+        from htr_desktop.loading import page_from_qimage
+        from model.imageio import ImageError
+
         try:
             page = page_from_qimage(image, name)
         except ImageError as exc:
@@ -328,6 +334,9 @@ class MainWindow(QMainWindow):
 
     def scan(self) -> None:
         """File > Scan: the scan dialog (SANE scanners and cameras)."""
+        from htr_desktop.scan_dialog import ScanDialog
+        from htr_desktop.scanning import scanners
+
         if self.scan_dialog is None:
             self.scan_dialog = ScanDialog(scanners(), self.settings, self)
             self.scan_dialog.scanned.connect(self.add_scan)
@@ -336,6 +345,9 @@ class MainWindow(QMainWindow):
 
     def add_scan(self, image: Any) -> None:
         """Add an acquired image as a page."""
+        from htr_desktop.loading import page_from_array
+        from model.imageio import ImageError
+
         try:
             page = page_from_array(image, f"scan {sum(p.name.startswith('scan') for p in self.workspace.pages) + 1}")
         except ImageError as exc:
@@ -345,6 +357,8 @@ class MainWindow(QMainWindow):
 
     def export(self) -> None:
         """File > Export."""
+        from htr_desktop import export
+
         if self.workspace.current is None:
             return
         stem = Path(self.workspace.current.name).stem
@@ -356,6 +370,8 @@ class MainWindow(QMainWindow):
 
     def export_to(self, path: str, all_pages: bool = False) -> bool:
         """Write the current page (or all pages) to ``path`` (.txt/.json/.csv)."""
+        from htr_desktop import export
+
         pages = self.workspace.pages if all_pages else [self.workspace.current]
         if Path(path).suffix.lower().lstrip(".") not in export.FORMATS:
             path = f"{path}.txt"
@@ -369,6 +385,8 @@ class MainWindow(QMainWindow):
 
     def batch(self) -> None:
         """File > Batch: recognize a folder, write one file per image or one CSV."""
+        from htr_desktop import export
+
         folder = QFileDialog.getExistingDirectory(self, "Folder of images to recognize")
         if not folder:
             return
@@ -382,6 +400,7 @@ class MainWindow(QMainWindow):
         """Queue a batch job (runs in the worker with the loaded model)."""
         from functools import partial
 
+        from htr_desktop import export
         from htr_desktop.worker import Task
 
         try:

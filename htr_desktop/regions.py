@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from model.imageio import ImageError
+if TYPE_CHECKING:
+    import numpy as np
 
 Box = tuple[int, int, int, int]  # x, y, w, h in full-resolution image pixels
 MIN_REGION_SIDE = 4
@@ -103,6 +102,8 @@ class Page:
 
     def clip(self, box: Box) -> Box:
         """``box`` clipped to the image; raises ImageError when too little is left to read."""
+        from model.imageio import ImageError
+
         x, y, w, h = (int(round(v)) for v in box)
         width, height = self.size
         x0, y0 = max(0, x), max(0, y)
@@ -133,7 +134,9 @@ class Page:
 
     def sort_reading_order(self) -> None:
         """Sort regions top-to-bottom, then left-to-right within a line band."""
+        import statistics
+
         if not self.regions:
             return
-        median_h = float(np.median([r.box[3] for r in self.regions]))
+        median_h = float(statistics.median(r.box[3] for r in self.regions))
         self.regions.sort(key=lambda r: (round((r.box[1] + r.box[3] / 2) / max(median_h, 1.0)), r.box[0]))

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
-import cv2
 import platformdirs
 
 from htr_desktop.regions import Page, Region
-from model.imageio import ImageError, load_image
 
 log = logging.getLogger(__name__)
 SESSION_FILE = "session.json"
@@ -35,6 +32,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def save(folder: Path, pages: list[Page], current: int = 0) -> None:
     """Write every page's image (once) and the JSON describing pages and regions; never raises OSError."""
+    import uuid
+
+    import cv2
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         entries: list[dict[str, Any]] = []
@@ -65,6 +66,8 @@ def load(folder: Path) -> tuple[list[Page], int]:
     path = folder / SESSION_FILE
     if not path.is_file():
         return [], 0
+    from model.imageio import ImageError, load_image
+
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         pages = []

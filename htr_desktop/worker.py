@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from htr_desktop.reading import Cancelled, ChunkedRecognizer, read_whole, region_from
-from model.bundle import ModelError
-from model.imageio import ImageError
+if TYPE_CHECKING:  # numpy, OpenCV and the model are imported in the worker thread, after the window shows
+    import numpy as np
+
+    from htr_desktop.reading import ChunkedRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ class _Worker(QObject):
         self.error = ""
 
     def _model(self) -> Any:
+        from model.bundle import ModelError
+
         if self.recognizer is None and not self.error:
             try:
                 self.recognizer = self.loader()
@@ -84,6 +86,9 @@ class _Worker(QObject):
     @Slot(object)
     def run(self, task: Task) -> None:
         """Recognize one task, unless it was cancelled before it started."""
+        from htr_desktop.reading import Cancelled, ChunkedRecognizer, read_whole, region_from
+        from model.imageio import ImageError
+
         def stop() -> bool:
             return task.generation != self.generation()
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from htr_desktop import loading
-from htr_desktop.reading import preprocess
 from htr_desktop.regions import Box, Page, Region
 from htr_desktop.settings import Settings
 from htr_desktop.worker import RecognitionService, Task
-from model.imageio import ImageError
+
+# numpy, OpenCV and model.* (behind loading, reading and model.imageio) are imported in the methods that use
+# them, which all run after the window is shown: start-up imports Qt only.
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ class Workspace(QObject):
 
     def open_paths(self, paths: list[str], recognize: bool | None = None) -> list[Page]:
         """Open files/folders; unreadable ones are reported and skipped, the rest open."""
+        from htr_desktop import loading
+        from model.imageio import ImageError
+
         added: list[Page] = []
         errors: list[str] = []
         files = loading.expand(paths)
@@ -103,6 +106,8 @@ class Workspace(QObject):
     # --- regions -------------------------------------------------------------------------------------------
     def add_region(self, box: Box, recognize: bool = True) -> Region | None:
         """A new region on the current page (clipped to the image); a clear message when it is empty."""
+        from model.imageio import ImageError
+
         page = self.current
         if page is None:
             self.message.emit("Open an image first.", "warning")
@@ -122,6 +127,8 @@ class Workspace(QObject):
 
     def move_box(self, region_id: int, box: Box) -> None:
         """The user moved/resized a region: store and re-recognize it."""
+        from model.imageio import ImageError
+
         page = self.current
         region = page.region(region_id) if page else None
         if page is None or region is None:
@@ -175,10 +182,14 @@ class Workspace(QObject):
 
     # --- recognition ---------------------------------------------------------------------------------------
     def _prep(self, gray: object) -> object:
+        from htr_desktop.reading import preprocess
+
         return preprocess(gray, **self.settings.preprocessing)
 
     def recognize_regions(self, page: Page, regions: list[Region]) -> None:
         """Queue recognition of some regions of a page."""
+        from model.imageio import ImageError
+
         crops = []
         for region in regions:
             try:

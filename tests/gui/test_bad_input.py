@@ -79,9 +79,6 @@ def test_empty_selection(qtbot, opened):
 
 def test_huge_image_is_downscaled_for_display(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(imaging, "MAX_DISPLAY_PIXELS", 10_000)
-    import htr_desktop.main_window as mw
-
-    monkeypatch.setattr(mw, "display_image", lambda gray: imaging.display_image(gray, 10_000))
     path = tmp_path / "big.png"
     cv2.imwrite(str(path), np.tile(render_text("big"), (3, 3)))
     window.open_paths([str(path)])
