@@ -25,6 +25,7 @@ class TrainConfig:
     learning_rate: float = 1e-3
     min_learning_rate: float = 5e-5
     lr_patience: int = 3
+    lr_schedule: str = "plateau"  # plateau (halve when val CER stalls) | cosine (decay to min over all epochs)
     epochs: int = 60
     steps_per_epoch: int = 250
     early_stopping_patience: int = 8

@@ -109,7 +109,11 @@ def train(cfg: TrainConfig) -> Path:
             model = keras.models.load_model(os.path.expanduser(cfg.init_from), compile=False)
         else:
             model = build_crnn(spec.height, charset.num_classes, net)
-        optimizer = keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0)
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
+        if cfg.lr_schedule == "cosine":
+            learning_rate = keras.optimizers.schedules.CosineDecay(
+                cfg.learning_rate, cfg.epochs * cfg.steps_per_epoch, alpha=cfg.min_learning_rate / cfg.learning_rate)
+        optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)
         model.compile(optimizer=optimizer, loss=ctc_loss, jit_compile=False)
 
     class ValidationCER(keras.callbacks.Callback):
@@ -128,11 +132,12 @@ def train(cfg: TrainConfig) -> Path:
         keras.callbacks.ModelCheckpoint(str(out / "best.keras"), monitor=monitor, mode="min", save_best_only=True),
         keras.callbacks.ModelCheckpoint(str(out / "last.keras")),
         keras.callbacks.BackupAndRestore(str(out / "backup")),
-        keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="min", factor=0.5, patience=cfg.lr_patience,
-                                          min_lr=cfg.min_learning_rate),
         keras.callbacks.EarlyStopping(monitor=monitor, mode="min", patience=cfg.early_stopping_patience),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
     ]
+    if cfg.lr_schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="min", factor=0.5,
+                                                           patience=cfg.lr_patience, min_lr=cfg.min_learning_rate))
     model.fit(Batches(), epochs=cfg.epochs, callbacks=callbacks, verbose=cfg.verbose)
     best = out / "best.keras"
     return best if best.exists() else out / "last.keras"
