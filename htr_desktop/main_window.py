@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QRectF, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -67,6 +67,10 @@ class MainWindow(QMainWindow):
         self.autosave.setInterval(AUTOSAVE_MS)
         self.autosave.timeout.connect(self.save_session)
         self._wire()
+        self._shut_down = False
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
         self._update_actions()
         self.resize(1200, 780)
         geometry = settings.get("ui/geometry")
@@ -190,12 +194,19 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Save everything, stop the worker."""
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Save the session and geometry, stop the worker (on close, and on app quit with the window open)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self.autosave.stop()
         self.save_session()
         self.settings.set("ui/geometry", bytes(self.saveGeometry().data()))
         self.service.shutdown()
         self.view.dispose()
-        super().closeEvent(event)
 
     # --- showing -------------------------------------------------------------------------------------------
     def show_message(self, text: str, level: str = "info") -> None:

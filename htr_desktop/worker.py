@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 if TYPE_CHECKING:  # numpy, OpenCV and the model are imported in the worker thread, after the window shows
     import numpy as np
@@ -158,6 +158,9 @@ class RecognitionService(QObject):
         self.worker.page_done.connect(self.page_done)
         self.worker.task_done.connect(self._on_task_done)
         self.worker.task_progress.connect(self.item_progress)
+        app = QCoreApplication.instance()
+        if app is not None:  # app.quit()/exit() with the window still open must not leave the thread running
+            app.aboutToQuit.connect(self.shutdown)
         self.thread.start()
 
     def _on_ready(self, info: Any) -> None:
@@ -209,7 +212,8 @@ class RecognitionService(QObject):
             self.progress.emit(self.done, self.total)
 
     def shutdown(self) -> None:
-        """Cancel everything and stop the thread (waits for the running chunk)."""
+        """Cancel everything and stop the thread (waits for the running chunk); safe to call twice."""
         self.cancel()
         self.thread.quit()
-        self.thread.wait(10_000)
+        if not self.thread.wait(30_000):
+            log.warning("the recognition thread did not stop within 30 s")
