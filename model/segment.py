@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from model.document import stroke_width
+
 #: Smoothing of the ink for line finding, as fractions of the line pitch (chosen on generated pages).
 SIGMA_X = 0.8
 SIGMA_Y = 0.11
@@ -285,15 +287,44 @@ def merge_fragments(lines: list[LineInk], pitch: float, share: float = 0.15) -> 
     return out
 
 
+def flat_pieces(labels: np.ndarray, stats: np.ndarray, char_height: float, stroke: float) -> np.ndarray:
+    """Per component: True for flat single-stroke pieces (dashes of broken or slanted ruled lines, hyphens)."""
+    widths = stats[:, cv2.CC_STAT_WIDTH]
+    thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(widths, 1)  # mean ink per column: ~stroke for a dash
+    flat = (stats[:, cv2.CC_STAT_HEIGHT] <= max(3.0, 0.5 * char_height)) & (widths >= 0.8 * char_height) & \
+        (thickness <= 1.6 * max(1.0, stroke))
+    flat[0] = False
+    return flat
+
+
+def drop_rule_dashes(lines: list[LineInk], flat_mask: np.ndarray, char_height: float) -> list[LineInk]:
+    """Drop lines made mostly of dashes; trim dashes lying beyond the ends of a line's writing."""
+    out = []
+    for ln in lines:
+        flat = flat_mask[ln.ys, ln.xs]
+        if flat.mean() >= 0.5:
+            continue
+        core = ln.xs[~flat]
+        keep = ~flat | ((ln.xs >= core.min() - char_height) & (ln.xs <= core.max() + char_height))
+        if not keep.all():
+            ys, xs = ln.ys[keep], ln.xs[keep]
+            box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+            ln = LineInk(box, ys, xs)
+        out.append(ln)
+    return out
+
+
 def segment_binary(binary: np.ndarray, min_ink: float = 0.25) -> list[LineInk]:
     """Lines (with word boxes) of an upright binary page, in reading order (top to bottom)."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if n <= 1:
         return []
     hc = max(3.0, component_height(stats[1:]))
+    flat_mask = flat_pieces(labels, stats, hc, stroke_width(binary))[labels]
     pitch = line_pitch(binary, hc)
     pitch = float(np.clip(pitch, 1.2 * hc, 4.0 * hc))
     lines = assign_ink(binary, find_centre_curves(binary, pitch), pitch)
+    lines = drop_rule_dashes(lines, flat_mask, hc)
     lines = [ln for ln in lines if len(ln.ys) >= min_ink * hc * hc and ln.box[3] >= 0.3 * hc]
     lines = merge_fragments(lines, pitch)
     for ln in lines:
