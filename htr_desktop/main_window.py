@@ -26,6 +26,7 @@ from htr_desktop.about_dialog import AboutDialog
 from htr_desktop.actions import build_actions
 from htr_desktop.image_view import ImageView
 from htr_desktop.message_bar import MessageBar
+from htr_desktop.qt_fixes import guard_bool_refcounts
 from htr_desktop.regions import Page
 from htr_desktop.results import ResultsPanel
 from htr_desktop.settings import Settings
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings, loader: Loader, session_dir: Path | None = None) -> None:
         super().__init__()
+        guard_bool_refcounts()  # before any signal is emitted from Python (PySide6 6.12.0 bug, see qt_fixes)
         self.setWindowTitle("htr-desktop")
         self.setAcceptDrops(True)
         self.settings = settings

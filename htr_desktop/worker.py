@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from htr_desktop.qt_fixes import guard_bool_refcounts
+
 if TYPE_CHECKING:  # numpy, OpenCV and the model are imported in the worker thread, after the window shows
     import numpy as np
 
@@ -140,6 +142,7 @@ class RecognitionService(QObject):
 
     def __init__(self, loader: Loader, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        guard_bool_refcounts()  # before the first emit
         self._generation = Generation()
         self.total = 0
         self.done = 0

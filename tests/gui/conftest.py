@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 from types import SimpleNamespace
 
 import cv2
@@ -122,23 +121,3 @@ def _collect_qt_garbage(qapp):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QCoreApplication.processEvents()
     gc.collect()
-
-
-_exit_status = {"code": 0}
-
-
-def pytest_sessionfinish(session, exitstatus):
-    _exit_status["code"] = int(exitstatus)
-
-
-def pytest_unconfigure(config):
-    """Skip interpreter finalization after the run (all results are reported by now).
-
-    Known issue: with PySide6 6.12 the interpreter sometimes aborts while collecting leftover Qt wrappers at exit
-    ("bool_dealloc" refcount error inside a C extension), after every test passed; see the report in README/issue.
-    """
-    import sys
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(_exit_status["code"])
