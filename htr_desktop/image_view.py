@@ -78,7 +78,7 @@ class ImageView(QGraphicsView):
         self._band = None
         self.pixmap_item = None
 
-    def set_regions(self, regions: list[tuple[int, QRectF, str, list[QRectF]]]) -> None:
+    def set_regions(self, regions: list[tuple[int, QRectF, str, list[QRectF | None]]]) -> None:
         """Replace the region items: (region id, rect, state, word rects; image pixels) in reading order."""
         for item in self.items_by_id.values():
             self.scene().removeItem(item)
@@ -97,6 +97,12 @@ class ImageView(QGraphicsView):
             item.set_highlighted(rid == region_id)
         if region_id in self.items_by_id:
             self.ensureVisible(self.items_by_id[region_id], 20, 20)
+
+    def highlight_word(self, region_id: int, index: int) -> None:
+        """Mark one word box of a region (-1 clears)."""
+        item = self.items_by_id.get(region_id)
+        if item is not None:
+            item.set_active_word(index)
 
     def selected_ids(self) -> list[int]:
         """Ids of the selected region items."""

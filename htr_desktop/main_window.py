@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         view.zoom_changed.connect(self._zoom_changed)
         res.text_edited.connect(ws.set_text)
         res.row_activated.connect(view.highlight)
+        res.word_activated.connect(view.highlight_word)
         self.page_list.currentRowChanged.connect(self._page_row_changed)
         svc.model_ready.connect(self._model_ready)
         svc.model_failed.connect(self._model_failed)
@@ -587,8 +588,8 @@ def _box(rect: QRectF) -> tuple[int, int, int, int]:
     return round(r.x()), round(r.y()), round(r.width()), round(r.height())
 
 
-def _word_rects(region: Any) -> list[QRectF]:
-    return [QRectF(*w.box) for w in region.words if w.box is not None]
+def _word_rects(region: Any) -> list[QRectF | None]:
+    return [None if w.box is None else QRectF(*w.box) for w in region.words]
 
 
 def _state(region: Any, threshold: float) -> str:

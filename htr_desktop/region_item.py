@@ -36,7 +36,8 @@ class RegionItem(QGraphicsRectItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
-        self.word_rects: list[QRectF] = []
+        self.word_rects: list[QRectF | None] = []  # one per recognized word; None when it has no box
+        self.active_word = -1
         self.label = QGraphicsSimpleTextItem(self)
         self.label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
         font = QFont()
@@ -55,9 +56,15 @@ class RegionItem(QGraphicsRectItem):
         self.label.setPos(self.rect().topLeft())
         self.label.setTransform(QTransform.fromTranslate(-self.label.boundingRect().width() - LABEL_GAP_PX, 0))
 
-    def set_words(self, rects: list[QRectF]) -> None:
-        """Word boxes (image pixels) shown faintly inside the box while it is selected or highlighted."""
+    def set_words(self, rects: list[QRectF | None]) -> None:
+        """Word boxes (image pixels, None: unknown) shown faintly inside the box while it is selected/highlighted."""
         self.word_rects = list(rects)
+        self.active_word = -1
+        self.update()
+
+    def set_active_word(self, index: int) -> None:
+        """Mark the word whose text has the cursor in the results panel (-1: none)."""
+        self.active_word = index
         self.update()
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
@@ -67,9 +74,10 @@ class RegionItem(QGraphicsRectItem):
             pen = QPen(WORD_COLOR, 1, Qt.PenStyle.DotLine)
             pen.setCosmetic(True)
             painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            for rect in self.word_rects:
-                painter.drawRect(rect)
+            for i, rect in enumerate(self.word_rects):
+                if rect is not None:
+                    painter.setBrush(QBrush(WORD_COLOR) if i == self.active_word else Qt.BrushStyle.NoBrush)
+                    painter.drawRect(rect)
 
     def set_state(self, state: str) -> None:
         """pending | done | low (low confidence)."""

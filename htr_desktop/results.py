@@ -26,11 +26,15 @@ class ResultEdit(QTextEdit):
 
     focused = Signal(int)  # region id
     edited = Signal(int, str)  # region id, text
+    word_focused = Signal(int, int)  # region id, index of the word under the text cursor (-1: none)
 
     def __init__(self, region_id: int) -> None:
         super().__init__()
         self.region_id = region_id
+        self.spans: list[tuple[int, int] | None] = []  # each recognized word's (start, end) in the text
+        self._word = -1
         self.textChanged.connect(self._text_changed)
+        self.cursorPositionChanged.connect(self._cursor_moved)
         self.setAcceptRichText(False)
         self.setTabChangesFocus(True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -42,7 +46,18 @@ class ResultEdit(QTextEdit):
         self.updateGeometry()
 
     def _text_changed(self) -> None:
+        self.spans = []  # the user's text: recognized word positions no longer apply
         self.edited.emit(self.region_id, self.toPlainText())
+
+    def word_at(self, position: int) -> int:
+        """Index of the recognized word at text ``position`` (-1 when none)."""
+        return next((i for i, span in enumerate(self.spans) if span and span[0] <= position <= span[1]), -1)
+
+    def _cursor_moved(self) -> None:
+        word = self.word_at(self.textCursor().position()) if self.hasFocus() else -1
+        if word != self._word:
+            self._word = word
+            self.word_focused.emit(self.region_id, word)
 
     def sizeHint(self) -> QSize:
         """As tall as the text."""
@@ -62,6 +77,12 @@ class ResultEdit(QTextEdit):
         """Tell the panel this row is the current one."""
         super().focusInEvent(event)
         self.focused.emit(self.region_id)
+        self._cursor_moved()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        """No word is marked on the image once the row loses focus."""
+        super().focusOutEvent(event)
+        self._cursor_moved()
 
     def event(self, event: QEvent) -> bool:
         """Tooltip: the confidence of the word under the mouse."""
@@ -80,11 +101,14 @@ class ResultEdit(QTextEdit):
         self.setPlainText(region.text)
         cursor = QTextCursor(self.document())
         pos = 0
+        self.spans = []
         for word in region.words if not region.edited else []:
             start = region.text.find(word.text, pos)
             if start < 0:
+                self.spans.append(None)
                 continue
             pos = start + len(word.text)
+            self.spans.append((start, pos))
             fmt = QTextCharFormat()
             fmt.setToolTip(f"confidence {word.confidence:.0%}")
             if word.confidence < threshold:
@@ -153,6 +177,7 @@ class ResultsPanel(QScrollArea):
 
     text_edited = Signal(int, str)  # region id, new text
     row_activated = Signal(int)  # region id
+    word_activated = Signal(int, int)  # region id, word index (-1: none)
 
     def __init__(self) -> None:
         super().__init__()
@@ -183,6 +208,7 @@ class ResultsPanel(QScrollArea):
             row = ResultRow(number, region, self.threshold)
             row.edit.edited.connect(self.text_edited)
             row.edit.focused.connect(self._activate)
+            row.edit.word_focused.connect(self.word_activated)
             self.box.insertWidget(self.box.count() - 1, row)
             self.rows[region.id] = row
         if self.current in self.rows:

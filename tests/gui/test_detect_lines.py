@@ -90,3 +90,25 @@ def test_number_label_sits_left_of_the_box(qtbot, window, page_file):
     label = item.label.deviceTransform(window.view.viewportTransform()).mapRect(item.label.boundingRect())
     box = window.view.mapFromScene(item.sceneBoundingRect()).boundingRect()
     assert label.right() <= box.left() + 1
+
+
+def test_cursor_in_a_word_marks_its_box(qtbot, window, page_file):
+    window.settings.set("recognition/auto", False)
+    window.open_paths([str(page_file)])
+    window.actions_["detect"].trigger()
+    page = wait_recognized(qtbot, window, count=3)
+    region = page.regions[1]
+    edit = window.results.rows[region.id].edit
+    item = window.view.items_by_id[region.id]
+    edit.setFocus()
+    qtbot.waitUntil(edit.hasFocus)
+    assert item.highlighted  # focusing the row highlights its line
+    cursor = edit.textCursor()
+    cursor.setPosition(len(region.text) - 1)  # inside "low", the second word
+    edit.setTextCursor(cursor)
+    assert item.active_word == 1
+    cursor.setPosition(1)
+    edit.setTextCursor(cursor)
+    assert item.active_word == 0
+    window.results.rows[page.regions[0].id].edit.setFocus()
+    qtbot.waitUntil(lambda: item.active_word == -1)
