@@ -1,5 +1,8 @@
 """Screenshots of the real window for the README: a handwritten-style page, detected lines, recognized text.
 
+docs/screenshot-page.png: the whole window after Detect lines, one line selected. docs/screenshot-line.png: the
+image zoomed on that line, the text cursor in its least confident word (its box marked on the image).
+
 Run under Xvfb: ``xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m benchmarks.gui_screenshots``.
 The page is rendered with a Debian handwriting font (evaluation-only fonts: never used for training).
 """
@@ -31,6 +34,31 @@ def render_letter(path: Path) -> None:
     for i, line in enumerate(LETTER):
         draw.text((70 + int(rng.integers(0, 30)), 60 + i * 108), line, fill=int(rng.integers(25, 60)), font=font)
     page.save(path)
+
+
+def _line_close_up(window: object, region: object, settle: object) -> None:
+    """Zoom on ``region`` and put the text cursor in its least confident word; save docs/screenshot-line.png."""
+    from PySide6.QtCore import QRectF, Qt
+
+    row = window.results.rows[region.id]
+    window.activateWindow()  # Xvfb has no window manager to give the window focus
+    row.edit.setFocus()
+    settle(0.3)
+    spans = row.edit.spans
+    if region.words and any(spans):
+        worst = min((i for i, s in enumerate(spans) if s), key=lambda i: region.words[i].confidence)
+        cursor = row.edit.textCursor()
+        cursor.setPosition(spans[worst][0] + 1)
+        row.edit.setTextCursor(cursor)
+    x, y, w, h = region.box
+    left = min(r.box[0] for r in window.workspace.current.regions) - 40  # room for the numbers left of the boxes
+    window.view.fitInView(QRectF(left, y - 1.2 * h, x + 1.06 * w - left, 3.4 * h), Qt.AspectRatioMode.KeepAspectRatio)
+    window.view.fit_mode = False
+    window.view.zoom_changed.emit(window.view.zoom)
+    settle(0.5)
+    print(f"focus in the row: {row.edit.hasFocus()}; marked word: {window.view.items_by_id[region.id].active_word}")
+    window.grab().save(str(DOCS / "screenshot-line.png"))
+    print("saved docs/screenshot-line.png")
 
 
 def main() -> int:
@@ -73,6 +101,8 @@ def main() -> int:
     DOCS.mkdir(exist_ok=True)
     window.grab().save(str(DOCS / "screenshot-page.png"))
     print(f"{len(page.regions)} regions; platform {app.platformName()}; saved docs/screenshot-page.png")
+    if page.regions:
+        _line_close_up(window, middle, settle)
     window.close()
     return 0
 
