@@ -73,6 +73,16 @@ def recognize_path(recognizer: Any, path: str, layout: str) -> dict[str, Any]:
 
 def run_recognize(argv: list[str]) -> int:
     """Run the command; exit code 0 if every input was recognized, 1 if any failed, 2 if no model."""
+    try:
+        return _recognize_all(argv)
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _recognize_all(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     from model.bundle import ModelError

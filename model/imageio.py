@@ -43,6 +43,13 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if image is None or image.size == 0 or image.ndim not in (2, 3) or min(image.shape[:2]) == 0:
         raise ImageError("the image is empty")
     img = image
+    if img.dtype == np.uint8:  # the common case: convert without a float copy (big photos)
+        if img.ndim == 2:
+            return img
+        if img.shape[2] == 3:
+            return cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        if img.shape[2] == 1:
+            return img[:, :, 0]
     if img.dtype == np.uint16:
         img = (img / 257.0).astype(np.float32)
     elif img.dtype != np.uint8:

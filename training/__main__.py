@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--verbose", type=int)
     sub.add_parser("evaluate", help="score a model bundle on labelled images", add_help=False)
     sub.add_parser("export", help="export a .keras checkpoint to a model bundle", add_help=False)
+    sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
     sub.add_parser("tune-decoder", help="choose greedy/beam/beam+lexicon on validation data", add_help=False)
     sub.add_parser("render-eval", help="render an evaluation set from evaluation-only fonts", add_help=False)
     args, rest = parser.parse_known_args(argv)
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.evaluate import main as eval_main
 
         return eval_main(rest)
+    if args.command == "page-eval":
+        from training.page_eval import main as page_main
+
+        return page_main(rest)
     if args.command == "tune-decoder":
         from training.tune_decoder import main as tune_main
 
