@@ -75,3 +75,25 @@ def line_regions(regions: Sequence[Any], predictions: Sequence[Any]) -> list[Reg
         out.append(Region(box=_box(line), text=line.text, confidence=float(line.confidence), words=words,
                           kind="line"))
     return out
+
+
+def fold_word_regions(regions: list[Region]) -> list[Region]:
+    """Sessions saved when Detect lines also made word regions: a word region inside a line becomes its word box.
+
+    Word regions outside every line (drawn by the user) and corrected ones stay regions.
+    """
+    lines = [r for r in regions if r.kind != "word"]
+    kept: list[Region] = []
+    inside: dict[int, list[Region]] = {}
+    for r in regions:
+        owner = None
+        if r.kind == "word" and not r.edited:
+            owner = next((ln for ln in lines if _contains(ln.box, r.box)), None)
+        if owner is None:
+            kept.append(r)
+        else:
+            inside.setdefault(owner.id, []).append(r)
+    for line in lines:
+        if line.id in inside and not line.edited:
+            line.words = _boxed_words(line.words, inside[line.id])
+    return kept
