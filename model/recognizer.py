@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.abc import Traversable
 from pathlib import Path
@@ -58,6 +59,23 @@ def _words(decoded: Decoded) -> tuple[Word, ...]:
     return tuple(words)
 
 
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence native writes to stderr (file descriptor 2) for the duration."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class Recognizer:
     """Loads a model bundle once and recognizes batches of word or line images."""
 
@@ -90,7 +108,10 @@ class Recognizer:
         if not file.is_file():
             raise ModelError(f"model file missing: {file}")
         try:
-            return Interpreter(model_content=file.read_bytes(), num_threads=self.threads)
+            with _quiet_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2
+                interpreter = Interpreter(model_content=file.read_bytes(), num_threads=self.threads)
+                interpreter.allocate_tensors()
+                return interpreter
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"model file {file.name} cannot be loaded ({exc})") from None
 
