@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.model or bundled_model_dir()
     best_params: dict[str, float] = {}
     best_lex = 1.0
-    for weight, unknown in itertools.product((0.1, 0.2, 0.35, 0.5), (-12.0, -16.0)):
+    for weight, unknown in itertools.product((0.1, 0.15, 0.2, 0.25, 0.3), (-14.0, -18.0)):
         lex = Lexicon.load(folder / (rec.info.lexicon or "lexicon.tsv.gz"), weight=weight, unknown=unknown)
         cer = score(truths, [beam_decode(pr, cs, word_score=lex.score).text for pr in probs]).cer
         results[f"beam+lexicon w={weight} unk={unknown}"] = cer
