@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.abc import Traversable
@@ -23,6 +24,15 @@ from model.preprocess import has_ink, pad_batch, prepare_line
 log = logging.getLogger(__name__)
 
 DECODERS = ("greedy", "beam", "beam+lexicon")
+POOL_SIZE = 10  # interpreters kept allocated, one per width bucket in use
+# Inputs are right-padded up to one of a few widths: re-allocating an interpreter for a new width
+# (XNNPACK repacks its weights) costs more than running it, so each bucket keeps its own interpreter.
+WIDTH_BUCKETS = (64, 128, 256, 384, 512, 640, 768, 1024, 1280, 1600)
+
+
+def bucket_width(width: int) -> int:
+    """The padded width for an input ``width`` pixels wide."""
+    return next((b for b in WIDTH_BUCKETS if b >= width), -(-width // 256) * 256)
 
 
 @dataclass(frozen=True)
@@ -87,11 +97,14 @@ class Recognizer:
         if self.decoder not in DECODERS:
             raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
         self.threads = threads or min(2, os.cpu_count() or 1)
-        self._interpreters: dict[int, Any] = {}
         self._lexicon: Lexicon | None = None
         self._lock = threading.Lock()
+        self._models: dict[int, bytes] = {}
+        # Interpreters by (batch, width): re-allocating tensors for every new width costs as much as a run.
+        self._pool: OrderedDict[tuple[int, int], Any] = OrderedDict()
         for batch, name in info.tflite.items():
-            self._interpreters[batch] = self._open(folder / name)
+            self._models[batch] = self._read(folder / name)
+            self._pool[(batch, -1)] = self._open(self._models[batch], name)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, decoder: str | None = None,
@@ -102,18 +115,40 @@ class Recognizer:
             raise ModelError(f"model folder not found: {folder}")
         return cls(folder, read_info(folder), decoder=decoder, threads=threads)
 
-    def _open(self, file: Traversable | Path) -> Any:
-        from ai_edge_litert.interpreter import Interpreter
-
+    @staticmethod
+    def _read(file: Traversable | Path) -> bytes:
         if not file.is_file():
             raise ModelError(f"model file missing: {file}")
+        return file.read_bytes()
+
+    def _open(self, model: bytes, name: str, shape: tuple[int, ...] | None = None) -> Any:
+        from ai_edge_litert.interpreter import Interpreter
+
         try:
             with _quiet_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2
-                interpreter = Interpreter(model_content=file.read_bytes(), num_threads=self.threads)
+                interpreter = Interpreter(model_content=model, num_threads=self.threads)
+                if shape is not None:
+                    interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], shape)
                 interpreter.allocate_tensors()
                 return interpreter
         except (ValueError, RuntimeError) as exc:
-            raise ModelError(f"model file {file.name} cannot be loaded ({exc})") from None
+            raise ModelError(f"model file {name} cannot be loaded ({exc})") from None
+
+    def _interpreter(self, shape: tuple[int, ...]) -> Any:
+        """An interpreter allocated for this exact input shape (a small LRU pool)."""
+        key = (shape[0], shape[2])
+        interp = self._pool.get(key)
+        if interp is None:
+            same_batch = [k for k in self._pool if k[0] == shape[0]]
+            if len(self._pool) >= POOL_SIZE and same_batch:  # re-allocate the least recently used one
+                interp = self._pool.pop(same_batch[0])
+                interp.resize_tensor_input(interp.get_input_details()[0]["index"], shape)
+                interp.allocate_tensors()
+            else:
+                interp = self._open(self._models[shape[0]], "model", shape)
+            self._pool[key] = interp
+        self._pool.move_to_end(key)
+        return interp
 
     @property
     def version(self) -> str:
@@ -131,21 +166,18 @@ class Recognizer:
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Run the network on a padded batch (n, h, w, 1) -> (n, w/4, classes) logits."""
         n = batch.shape[0]
-        sizes = sorted(self._interpreters, reverse=True)
+        sizes = sorted(self._models, reverse=True)
         outputs = []
         with self._lock:
             i = 0
             while i < n:
                 size = next((s for s in sizes if s <= n - i), sizes[-1])
-                interp = self._interpreters[size]
                 chunk = batch[i: i + size]
                 if chunk.shape[0] < size:  # pad the last chunk up to the interpreter's batch size
                     chunk = np.concatenate([chunk, np.zeros((size - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)])
-                inp = interp.get_input_details()[0]
-                if tuple(inp["shape"]) != chunk.shape:
-                    interp.resize_tensor_input(inp["index"], chunk.shape)
-                    interp.allocate_tensors()
-                interp.set_tensor(inp["index"], chunk)
+                interp = self._interpreter(chunk.shape)
+                index = interp.get_input_details()[0]["index"]
+                interp.set_tensor(index, np.ascontiguousarray(chunk))
                 interp.invoke()
                 out = interp.get_tensor(interp.get_output_details()[0]["index"])
                 outputs.append(out[: min(size, n - i)].copy())
@@ -164,18 +196,21 @@ class Recognizer:
         """The network input for one image (the same function training uses)."""
         return prepare_line(image, self.info.input_spec)
 
-    def recognize(self, images: Sequence[np.ndarray], max_batch: int = 16) -> list[Prediction]:
+    def recognize(self, images: Sequence[np.ndarray], max_batch: int | None = None) -> list[Prediction]:
         """Recognize word/line crops (any numpy image); batched by similar width.
 
         Raises ImageError for an empty or unusable image; blank crops give empty text.
         """
         spec = self.info.input_spec
+        max_batch = max_batch or max(self._models)
         tensors = [self.prepare(img) for img in images]
         results: list[Prediction | None] = [None] * len(tensors)
         order = sorted(range(len(tensors)), key=lambda i: tensors[i].shape[1])
         for start in range(0, len(order), max_batch):
             idx = order[start: start + max_batch]
-            logits = self.logits(pad_batch([tensors[i] for i in idx], spec))
+            chunk = [tensors[i] for i in idx]
+            widest = max(t.shape[1] for t in chunk)
+            logits = self.logits(pad_batch(chunk, spec, width=bucket_width(widest)))
             for j, i in enumerate(idx):
                 if not has_ink(tensors[i]):
                     results[i] = Prediction("", 0.0)

@@ -51,7 +51,8 @@ def test_litert_matches_keras_across_widths(tiny_bundle, width):
     x = (np.random.default_rng(width).random((1, 32, width, 1)) > 0.85).astype(np.float32)
     lite, ref = rec.logits(x), np.asarray(model(x, training=False))
     assert lite.shape == ref.shape == (1, width // 4, rec.info.charset.num_classes)
-    assert np.abs(softmax(lite) - softmax(ref)).max() < 2e-2
+    assert np.abs(softmax(lite) - softmax(ref)).max() < 0.1  # int8 weights (dynamic-range quantisation)
+    assert (lite.argmax(-1) == ref.argmax(-1)).mean() > 0.95
 
 
 def test_batched_equals_single(tiny_bundle):
