@@ -60,10 +60,7 @@ def remove_rules(ink: np.ndarray, threshold: float = 0.4) -> np.ndarray:
 
 def ink_box(ink: np.ndarray, threshold: float = 0.4) -> tuple[int, int, int, int] | None:
     """Bounding box (x, y, w, h) of the ink, ignoring isolated specks; None when there is none."""
-    factor = max(1, min(ink.shape) // 48)  # find components on a reduced copy of big crops (speed)
-    small = ink if factor == 1 else cv2.resize(ink, (ink.shape[1] // factor, ink.shape[0] // factor),
-                                               interpolation=cv2.INTER_AREA)
-    mask = (small > (threshold if factor == 1 else threshold / 2)).astype(np.uint8)
+    mask = (ink > threshold).astype(np.uint8)
     if mask.sum() == 0:
         return None
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -72,10 +69,10 @@ def ink_box(ink: np.ndarray, threshold: float = 0.4) -> tuple[int, int, int, int
     if not keep.any():
         return None
     boxes = stats[1:][keep]
-    x0 = int(boxes[:, 0].min()) * factor
-    y0 = int(boxes[:, 1].min()) * factor
-    x1 = min(ink.shape[1], int((boxes[:, 0] + boxes[:, 2]).max()) * factor)
-    y1 = min(ink.shape[0], int((boxes[:, 1] + boxes[:, 3]).max()) * factor)
+    x0 = int(boxes[:, 0].min())
+    y0 = int(boxes[:, 1].min())
+    x1 = int((boxes[:, 0] + boxes[:, 2]).max())
+    y1 = int((boxes[:, 1] + boxes[:, 3]).max())
     return x0, y0, x1 - x0, y1 - y0
 
 
