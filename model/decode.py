@@ -138,3 +138,14 @@ def _align_confidences(probs: np.ndarray, ids: list[int]) -> tuple[float, ...]:
         confs.append(float(window[j]))
         t = min(T, t + j + 1)
     return tuple(confs)
+
+
+def harmonize_case(text: str) -> str:
+    """Upper-case text written mostly in capitals (block-capital names: ``PRoclAIming`` -> ``PROCLAIMING``).
+
+    If at least 60 % of the letters (and at least two) are capitals, the whole text is upper-cased.
+    """
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.6 * len(letters):
+        return text.upper()
+    return text

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
-from model.decode import Decoded, beam_decode, greedy_decode, softmax
+from model.decode import Decoded, beam_decode, greedy_decode, harmonize_case, softmax
 from model.imageio import ImageError
 from model.lexicon import Lexicon
 from model.preprocess import has_ink, pad_batch, prepare_line
@@ -188,9 +188,11 @@ class Recognizer:
         """Decode one sequence of logits with the configured decoder."""
         probs = softmax(logits)
         if self.decoder == "greedy":
-            return greedy_decode(probs, self.info.charset)
-        width = int(self.info.extra.get("beam_width", 16))
-        return beam_decode(probs, self.info.charset, beam_width=width, word_score=self._lexicon_scorer())
+            decoded = greedy_decode(probs, self.info.charset)
+        else:
+            width = int(self.info.extra.get("beam_width", 16))
+            decoded = beam_decode(probs, self.info.charset, beam_width=width, word_score=self._lexicon_scorer())
+        return Decoded(harmonize_case(decoded.text), decoded.char_confidences)
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """The network input for one image (the same function training uses)."""

@@ -55,3 +55,12 @@ def test_confidence_is_geometric_mean():
 def test_softmax_rows_sum_to_one():
     p = softmax(np.random.default_rng(0).normal(size=(5, 7)) * 50)
     assert np.allclose(p.sum(-1), 1.0)
+
+
+def test_harmonize_case_for_block_capitals_only():
+    from model.decode import harmonize_case
+
+    assert harmonize_case("PRoclAIMING") == "PROCLAIMING"
+    assert harmonize_case("JEAN-PIErRE") == "JEAN-PIERRE"
+    assert harmonize_case("McDonald went to NASA") == "McDonald went to NASA"
+    assert harmonize_case("A") == "A" and harmonize_case("") == ""
