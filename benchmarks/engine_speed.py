@@ -118,9 +118,9 @@ def main() -> int:
             version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
             t_scores = score(truths, t_texts)
             tess_line = (f"| {version} (--psm 7, 1 thread) | {t_scores.cer:.1%} | {t_scores.wer:.1%} | {t_ms:.0f} | "
-                         f"1.0x |\n| htr-desktop {rec.version}, batch 1, 2 threads | {ours_scores.cer:.1%} | "
+                         f"1.0x |\n| htr-desktop {rec.version} ({rec.decoder}), batch 1, 2 threads | {ours_scores.cer:.1%} | "
                          f"{ours_scores.wer:.1%} | {ours_single_ms:.1f} | {t_ms / ours_single_ms:.0f}x faster |\n"
-                         f"| htr-desktop {rec.version}, batched, 2 threads | {ours_scores.cer:.1%} | "
+                         f"| htr-desktop {rec.version} ({rec.decoder}), batched, 2 threads | {ours_scores.cer:.1%} | "
                          f"{ours_scores.wer:.1%} | {ours_ms:.1f} | {t_ms / ours_ms:.0f}x faster |")
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "line.png"
