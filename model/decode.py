@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,7 +58,8 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
     """CTC prefix beam search; ``word_score(word)`` (a log-prob bonus) is added as each word completes."""
     T, C = probs.shape
     space = charset.encode(" ")[0] if " " in charset.chars else -1
-    log = np.log(np.maximum(probs, 1e-12))
+    log = np.log(np.maximum(probs, 1e-12)).tolist()  # plain floats: the loop below is pure Python
+    keep = [np.nonzero(row > prune)[0].tolist() for row in probs]
     # beam: prefix tuple -> (log p_blank, log p_nonblank)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -np.inf)}
     bonus: dict[tuple[int, ...], float] = {(): 0.0}
@@ -80,7 +82,7 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
 
     for t in range(T):
         row = log[t]
-        candidates = np.nonzero(probs[t] > prune)[0]
+        candidates = keep[t]
         nxt: dict[tuple[int, ...], list[float]] = {}
 
         def add(prefix: tuple[int, ...], pb: float, pnb: float, nxt: dict = nxt) -> None:
@@ -88,13 +90,12 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
             if cur is None:
                 nxt[prefix] = [pb, pnb]
             else:
-                cur[0] = np.logaddexp(cur[0], pb)
-                cur[1] = np.logaddexp(cur[1], pnb)
+                cur[0] = _logaddexp(cur[0], pb)
+                cur[1] = _logaddexp(cur[1], pnb)
 
         for prefix, (pb, pnb) in beams.items():
-            total = np.logaddexp(pb, pnb)
+            total = _logaddexp(pb, pnb)
             for k in candidates:
-                k = int(k)
                 p = row[k]
                 if k == 0:
                     add(prefix, total + p, -np.inf)
@@ -106,7 +107,7 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
                     add(prefix, -np.inf, pnb + p)  # collapse
                 else:
                     add(new, -np.inf, total + p)
-        scored = sorted(nxt.items(), key=lambda kv: np.logaddexp(*kv[1]) + lm(kv[0]), reverse=True)
+        scored = sorted(nxt.items(), key=lambda kv: _logaddexp(*kv[1]) + lm(kv[0]), reverse=True)
         beams = {k: (v[0], v[1]) for k, v in scored[:beam_width]}
 
     def final(item: tuple[tuple[int, ...], tuple[float, float]]) -> float:
@@ -116,28 +117,60 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
             words = charset.decode(list(prefix)).split()
             if words:
                 extra = word_score(words[-1])
-        return float(np.logaddexp(pb, pnb)) + lm(prefix) + extra
+        return _logaddexp(pb, pnb) + lm(prefix) + extra
 
     best_prefix = max(beams.items(), key=final)[0]
     return Decoded(charset.decode(list(best_prefix)), _align_confidences(probs, list(best_prefix)))
 
 
+def _logaddexp(a: float, b: float) -> float:
+    """log(exp(a) + exp(b)) for Python floats (much faster than numpy on scalars)."""
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    if a > b:
+        return a + math.log1p(math.exp(b - a))
+    return b + math.log1p(math.exp(a - b))
+
+
 def _align_confidences(probs: np.ndarray, ids: list[int]) -> tuple[float, ...]:
-    """Confidence per character of a decoded label: the best frame probability of that label, in order."""
+    """Confidence per character of a decoded label: CTC forced alignment (Viterbi), best frame per label."""
     if not ids:
         return ()
     T = probs.shape[0]
-    confs = []
-    t = 0
+    ext = [0]
     for k in ids:
-        window = probs[t:, k]
-        if window.size == 0:
-            confs.append(float(probs[:, k].max()))
-            continue
-        j = int(window.argmax())
-        confs.append(float(window[j]))
-        t = min(T, t + j + 1)
-    return tuple(confs)
+        ext += [k, 0]
+    S = len(ext)
+    logp = np.log(np.maximum(probs[:, ext], 1e-12))  # (T, S)
+    ext_arr = np.array(ext)
+    # a skip from s-2 is allowed into a label that differs from the label two back
+    can_skip = np.zeros(S, dtype=bool)
+    can_skip[2:] = (ext_arr[2:] != 0) & (ext_arr[2:] != ext_arr[:-2])
+    score = np.full(S, -np.inf)
+    score[0] = logp[0, 0]
+    if S > 1:
+        score[1] = logp[0, 1]
+    back = np.zeros((T, S), dtype=np.int8)  # 0 stay, 1 from s-1, 2 from s-2
+    for t in range(1, T):
+        stay = score
+        step = np.concatenate([[-np.inf], score[:-1]])
+        skip = np.where(can_skip, np.concatenate([[-np.inf, -np.inf], score[:-2]]), -np.inf)
+        choices = np.stack([stay, step, skip])
+        back[t] = choices.argmax(axis=0)
+        score = choices.max(axis=0) + logp[t]
+    s_end = S - 1 if S < 2 or score[S - 1] >= score[S - 2] else S - 2
+    best = np.zeros(len(ids))
+    s_cur = s_end
+    for t in range(T - 1, -1, -1):
+        if ext[s_cur] != 0:
+            j = (s_cur - 1) // 2
+            best[j] = max(best[j], probs[t, ext[s_cur]])
+        s_cur -= int(back[t, s_cur])
+        if s_cur < 0:
+            break
+    return tuple(float(c) for c in best)
 
 
 def harmonize_case(text: str) -> str:

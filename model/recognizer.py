@@ -191,7 +191,9 @@ class Recognizer:
             decoded = greedy_decode(probs, self.info.charset)
         else:
             width = int(self.info.extra.get("beam_width", 16))
-            decoded = beam_decode(probs, self.info.charset, beam_width=width, word_score=self._lexicon_scorer())
+            prune = float(self.info.extra.get("beam_prune", 1e-3))
+            decoded = beam_decode(probs, self.info.charset, beam_width=width, word_score=self._lexicon_scorer(),
+                                  prune=prune)
         return Decoded(harmonize_case(decoded.text), decoded.char_confidences)
 
     def prepare(self, image: np.ndarray) -> np.ndarray:

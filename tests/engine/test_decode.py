@@ -64,3 +64,12 @@ def test_harmonize_case_for_block_capitals_only():
     assert harmonize_case("JEAN-PIErRE") == "JEAN-PIERRE"
     assert harmonize_case("McDonald went to NASA") == "McDonald went to NASA"
     assert harmonize_case("A") == "A" and harmonize_case("") == ""
+
+
+def test_beam_confidences_follow_the_alignment():
+    probs = frames(["m", "", "e", "", " ", "a", "t", "", " ", "m", "e"], sharp=0.9)
+    probs[9, CS.encode("m")[0]] = 0.6  # the second "m" is less sure
+    d = beam_decode(probs, CS)
+    assert d.text == "me at me"
+    assert len(d.char_confidences) == len(d.text.replace(" ", "")) + 2
+    assert abs(d.char_confidences[0] - 0.9) < 1e-6 and abs(d.char_confidences[-2] - 0.6) < 1e-6
