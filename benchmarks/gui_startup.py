@@ -124,9 +124,9 @@ def main() -> None:
     body = f"""## Desktop app: start-up and first text
 
 `python -m benchmarks.gui_startup --runs {args.runs} --platform {args.platform}` on {machine()}.
-Each start is a fresh `python -m htr_desktop` process with an empty session (a model is training in the
-background on the same 2 cores while this runs, load average {load:.1f}, so these are pessimistic; the
-bare PySide6 import is the floor under the same load).
+Each start is a fresh `python -m htr_desktop` process with an empty session, run under `nice` while other jobs
+may share the 2 cores (load average {load:.1f} at the end of the run); the bare PySide6 import, measured
+interleaved, is the floor under the same load.
 
 {table}
 
