@@ -64,21 +64,29 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -np.inf)}
     bonus: dict[tuple[int, ...], float] = {(): 0.0}
 
+    def last_word(prefix: tuple[int, ...]) -> str:
+        j = len(prefix) - 1
+        while j >= 0 and prefix[j] == space:
+            j -= 1
+        end = j + 1
+        while j >= 0 and prefix[j] != space:
+            j -= 1
+        return charset.decode(list(prefix[j + 1: end]))
+
     def lm(prefix: tuple[int, ...]) -> float:
+        """Sum of the word scores of the words completed (closed by a space) in ``prefix``."""
         if word_score is None or not prefix:
             return 0.0
-        if prefix in bonus:
-            return bonus[prefix]
-        # score of the last completed word when it closes with a space
-        text = charset.decode(list(prefix))
-        value = 0.0
-        if prefix[-1] == space:
-            words = text.split()
-            if words:
-                value = word_score(words[-1])
-        b = bonus.get(prefix[:-1], 0.0) + value
-        bonus[prefix] = b
-        return b
+        cached = bonus.get(prefix)
+        if cached is not None:
+            return cached
+        value = lm(prefix[:-1])
+        if prefix[-1] == space and len(prefix) > 1 and prefix[-2] != space:
+            word = last_word(prefix)
+            if word:
+                value += word_score(word)
+        bonus[prefix] = value
+        return value
 
     for t in range(T):
         row = log[t]
@@ -114,9 +122,9 @@ def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
         prefix, (pb, pnb) = item
         extra = 0.0
         if word_score is not None and prefix and prefix[-1] != space:
-            words = charset.decode(list(prefix)).split()
-            if words:
-                extra = word_score(words[-1])
+            word = last_word(prefix)
+            if word:
+                extra = word_score(word)
         return _logaddexp(pb, pnb) + lm(prefix) + extra
 
     best_prefix = max(beams.items(), key=final)[0]
