@@ -100,10 +100,10 @@ def main() -> int:
         rows.append((threads, median_ms(per_item(rec), words), median_ms(batched(rec), words),
                      median_ms(per_item(rec), lines, 1), median_ms(batched(rec), lines, 1)))
 
-    greedy = Recognizer.load(threads=2, decoder="greedy")
+    greedy = Recognizer.load(decoder="greedy")
     g_texts = [x.text for x in greedy.recognize(lines)]
     g_ms = median_ms(per_item(greedy), lines, 1)
-    rec = Recognizer.load(threads=2)
+    rec = Recognizer.load()
     truths = [rec.info.charset.filter(s.text) for s in samples]
     ours = [x.text for x in rec.recognize(lines)]
     ours_ms = median_ms(batched(rec), lines, 1)
@@ -121,14 +121,15 @@ def main() -> int:
             version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
             t_scores = score(truths, t_texts)
             g_scores = score(truths, g_texts)
+            name = f"htr-desktop {rec.version}"
             rows_t = [
                 (f"{version} (--psm 7, 1 thread)", t_scores, t_ms),
-                (f"htr-desktop {rec.version} ({rec.decoder}), batch 1, 2 threads", ours_scores, ours_single_ms),
-                (f"htr-desktop {rec.version} ({rec.decoder}), batched, 2 threads", ours_scores, ours_ms),
-                (f"htr-desktop {rec.version} (greedy), batch 1, 2 threads", g_scores, g_ms),
+                (f"{name} ({rec.decoder}), batch 1, {rec.threads} thread(s)", ours_scores, ours_single_ms),
+                (f"{name} ({rec.decoder}), batched, {rec.threads} thread(s)", ours_scores, ours_ms),
+                (f"{name} (greedy), batch 1, {greedy.threads} thread(s)", g_scores, g_ms),
             ]
-            tess_line = "\n".join(f"| {name} | {sc.cer:.1%} | {sc.wer:.1%} | {ms:.1f} | {t_ms / ms:.1f}x |"
-                                   for name, sc, ms in rows_t)
+            tess_line = "\n".join(f"| {n} | {sc.cer:.1%} | {sc.wer:.1%} | {ms:.1f} | {t_ms / ms:.1f}x |"
+                                   for n, sc, ms in rows_t)
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "line.png"
         cv2.imwrite(str(sample), lines[0])

@@ -24,6 +24,7 @@ from model.preprocess import has_ink, pad_batch, prepare_line
 log = logging.getLogger(__name__)
 
 DECODERS = ("greedy", "beam", "beam+lexicon")
+DEFAULT_THREADS = 1  # measured: for this small network one thread is as fast as two (docs/benchmarks.md)
 POOL_SIZE = 10  # interpreters kept allocated, one per width bucket in use
 # Inputs are right-padded up to one of a few widths: re-allocating an interpreter for a new width
 # (XNNPACK repacks its weights) costs more than running it, so each bucket keeps its own interpreter.
@@ -96,7 +97,7 @@ class Recognizer:
         self.decoder = decoder or info.decoder
         if self.decoder not in DECODERS:
             raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
-        self.threads = threads or min(2, os.cpu_count() or 1)
+        self.threads = threads or DEFAULT_THREADS
         self._lexicon: Lexicon | None = None
         self._lock = threading.Lock()
         self._models: dict[int, bytes] = {}
