@@ -78,7 +78,7 @@ def read_iam_ascii(listing: Path, image_root: Path, *, keep_err: bool = False) -
         ident, status = parts[0], parts[1]
         if status == "err" and not keep_err:
             continue
-        text = " ".join(parts[8:]) if "-" in ident and ident.count("-") == 3 else " ".join(parts[8:])
+        text = " ".join(parts[8:])
         form = "-".join(ident.split("-")[:2])
         nested = image_root / ident.split("-")[0] / form / f"{ident}.png"
         path = nested if nested.exists() else image_root / f"{ident}.png"

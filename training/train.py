@@ -87,7 +87,7 @@ def train(cfg: TrainConfig) -> Path:
                       lstm_layers=cfg.lstm_layers, dropout=cfg.dropout)
     real, val, fonts = load_data(cfg, charset, spec)
     maker = BatchMaker(spec, charset, real, fonts, cfg.batch_size, cfg.real_fraction,
-                       0.6, cfg.seed)
+                       cfg.synth_line_fraction, cfg.seed)
     val_items = prepare_validation(val, spec) if val else []
 
     class Batches(keras.utils.PyDataset):
