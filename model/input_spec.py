@@ -21,7 +21,7 @@ class InputSpec:
             "min_width": self.min_width,
             "max_width": self.max_width,
             "width_step": self.width_step,
-            "width_policy": "aspect-preserving resize to height; batch padded to the widest",
+            "width_policy": "aspect-preserving resize to height; right-padded with paper (0) to a width bucket",
         }
 
     @classmethod
