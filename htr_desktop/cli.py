@@ -53,18 +53,12 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 def recognize_path(recognizer: Any, path: str, layout: str) -> dict[str, Any]:
     """Recognize one file as the given layout; returns the JSON-ready result (or an error)."""
     from model.imageio import ImageError, load_image
-    from model.page import choose_layout, read_page
+    from model.page import read_image
 
     try:
-        image = load_image(path)
-        chosen = choose_layout(image) if layout == "auto" else layout
-        if chosen == "page":
-            page = read_page(image, recognizer)
-            return {"path": path, "text": page.text, "confidence": round(page.confidence, 4),
-                    "layout": "page", "regions": [r.to_json() for r in page.regions]}
-        pred = recognizer.recognize([image])[0]
-        return {"path": path, "text": pred.text, "confidence": round(pred.confidence, 4), "layout": chosen,
-                "words": [{"text": w.text, "confidence": round(w.confidence, 4)} for w in pred.words]}
+        layout, page = read_image(load_image(path), recognizer, layout)
+        return {"path": path, "text": page.text, "confidence": round(page.confidence, 4), "layout": layout,
+                "lines": [line.to_json() for line in page.lines]}
     except ImageError as exc:
         return {"path": path, "error": str(exc)}
     except MemoryError:

@@ -108,7 +108,6 @@ def batch(files: list[Path], out_dir: Path, mode: str, recognizer: ChunkedRecogn
             name = path.name if len(grays) == 1 else f"{path.name} p{n}"
             page = Page(name=name, gray=gray, source=str(path))
             page.regions = read_whole(preprocess(gray, **(options or {})), recognizer, layout)
-            recognizer.predictions.clear()
             pages.append(page)
         if mode == "csv":
             all_pages.extend(pages)

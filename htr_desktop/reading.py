@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from htr_desktop.page_lines import line_regions
 from htr_desktop.regions import Region, RegionWord
-from model.page import choose_layout, read_page
+from model.page import LineResult, crop_line, read_image
 
 CHUNK = 8  # crops per recognizer call: the granularity of progress and Cancel
 
@@ -18,21 +17,25 @@ class Cancelled(Exception):
     """The user cancelled the running job."""
 
 
-def region_from(prediction: Any, box: tuple[int, int, int, int], kind: str = "line") -> Region:
-    """A Region from a model Prediction (text, confidence, words)."""
-    words = [RegionWord(w.text, float(w.confidence)) for w in getattr(prediction, "words", ())]
-    return Region(box=box, text=prediction.text, confidence=float(prediction.confidence), words=words, kind=kind)
+def region_from_line(line: LineResult) -> Region:
+    """A line Region from model.page's structured line (box, text, confidence, boxed words)."""
+    words = [RegionWord(w.text, w.confidence, w.box) for w in line.words]
+    return Region(box=line.box, text=line.text, confidence=line.confidence, words=words, kind="line")
+
+
+def region_from(prediction: Any, crop: np.ndarray) -> Region:
+    """A Region for a crop read as one line; its words get boxes from the crop's ink (crop coordinates)."""
+    return region_from_line(crop_line(prediction, crop))
 
 
 class ChunkedRecognizer:
-    """Wraps a recognizer: recognizes in chunks, checks for Cancel, reports progress, records predictions."""
+    """Wraps a recognizer: recognizes in chunks, checks for Cancel between them, reports progress."""
 
     def __init__(self, recognizer: Any, should_stop: Callable[[], bool] = lambda: False,
                  on_progress: Callable[[int, int], None] = lambda done, total: None) -> None:
         self.recognizer = recognizer
         self.should_stop = should_stop
         self.on_progress = on_progress
-        self.predictions: list[Any] = []
 
     @property
     def info(self) -> Any:
@@ -47,24 +50,13 @@ class ChunkedRecognizer:
                 raise Cancelled
             out.extend(self.recognizer.recognize(list(images[start: start + CHUNK])))
             self.on_progress(len(out), len(images))
-        self.predictions.extend(out)
         return out
 
 
 def read_whole(gray: np.ndarray, recognizer: ChunkedRecognizer, layout: str = "auto") -> list[Region]:
-    """Recognize a whole image: one line region, or one region per line of a page (model.page, reading order).
-
-    A page line's words keep their confidences and word boxes; words are never regions of their own.
-    """
-    if layout == "auto":
-        layout = choose_layout(gray)
-    h, w = gray.shape
-    if layout != "page":
-        (pred,) = recognizer.recognize([gray])
-        return [region_from(pred, (0, 0, w, h), "line")]
-    before = len(recognizer.predictions)
-    result = read_page(gray, recognizer)
-    return line_regions(result.regions, recognizer.predictions[before:])
+    """Recognize a whole image: one line region, or one region per line of a page (model.page, reading order)."""
+    _, result = read_image(gray, recognizer, layout)
+    return [region_from_line(line) for line in result.lines]
 
 
 def preprocess(gray: np.ndarray, invert: bool = False, denoise: bool = False) -> np.ndarray:

@@ -10,7 +10,6 @@ from typing import Any
 
 import platformdirs
 
-from htr_desktop.page_lines import fold_word_regions
 from htr_desktop.regions import Page, Region
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ def load(folder: Path) -> tuple[list[Page], int]:
                 continue
             page = Page(name=str(entry["name"]), gray=gray, source=str(entry.get("source", "")),
                         stored_as=str(entry["image"]))
-            page.regions = fold_word_regions([Region.from_json(r) for r in entry.get("regions", [])])
+            page.regions = [Region.from_json(r) for r in entry.get("regions", [])]
             pages.append(page)
         return pages, int(doc.get("current", 0))
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -109,7 +109,8 @@ class _Worker(QObject):
                 self.page_done.emit(task.page_id, read_whole(task.gray, chunked, task.layout))
             for region_id, crop in task.crops:
                 (pred,) = chunked.recognize([crop])
-                self.region_done.emit(task.page_id, region_id, region_from(pred, (0, 0, 0, 0)))
+                # word boxes relative to the crop; the workspace moves them onto the page
+                self.region_done.emit(task.page_id, region_id, region_from(pred, crop))
         except Cancelled:
             self.task_done.emit(task, "cancelled")
             return

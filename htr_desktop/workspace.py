@@ -223,6 +223,10 @@ class Workspace(QObject):
         region = page.region(region_id) if page else None
         if page is None or region is None or region.edited:
             return
+        x, y = region.box[:2]
+        for word in result.words:
+            if word.box is not None:
+                word.box = (word.box[0] + x, word.box[1] + y, word.box[2], word.box[3])
         region.text, region.confidence, region.words = result.text, result.confidence, result.words
         self.region_updated.emit(page, region)
         self.recognized.emit(page)

@@ -8,6 +8,7 @@ guesses whether an image is a page, a single line or a single word.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,26 +23,40 @@ Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
-class Region:
-    """A recognized region of a page: box (x, y, w, h) in page pixels."""
+class WordResult:
+    """One recognized word: its text, box (x, y, w, h in page pixels) and confidence (0..1)."""
+
+    text: str
+    box: Box
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The word as in the CLI's JSON output."""
+        return {"text": self.text, "box": list(self.box), "confidence": round(self.confidence, 4)}
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """One recognized text line: its box, text, confidence and words in reading order."""
 
     box: Box
     text: str
     confidence: float
-    kind: str = "line"  # "line" | "word"
+    words: tuple[WordResult, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """The region as in the CLI's JSON output."""
-        return {"box": list(self.box), "text": self.text, "confidence": round(self.confidence, 4), "kind": self.kind}
+        """The line as in the CLI's JSON output."""
+        return {"box": list(self.box), "text": self.text, "confidence": round(self.confidence, 4),
+                "words": [w.to_json() for w in self.words]}
 
 
 @dataclass(frozen=True)
 class PageResult:
-    """A page's text (lines joined by newlines) and its regions in reading order."""
+    """A page's text (lines joined by newlines), mean line confidence and its lines in reading order."""
 
     text: str
     confidence: float
-    regions: tuple[Region, ...] = field(default_factory=tuple)
+    lines: tuple[LineResult, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -173,20 +188,69 @@ def choose_layout(gray: np.ndarray) -> str:
     return "word" if len(lines[0].words) <= 1 else "line"
 
 
-def _assign_words(words: list[Any], n_boxes: int) -> list[list[Any]]:
-    """Spread recognized words over word boxes in order (by character position when counts differ)."""
+def _assign_words(words: Sequence[str], n_boxes: int) -> list[list[int]]:
+    """Spread recognized words (their indices) over word boxes in order (by character position when counts differ)."""
     if n_boxes == 0:
         return []
     if len(words) == n_boxes:
-        return [[w] for w in words]
-    groups: list[list[Any]] = [[] for _ in range(n_boxes)]
-    total = sum(len(w.text) + 1 for w in words) or 1
+        return [[i] for i in range(n_boxes)]
+    groups: list[list[int]] = [[] for _ in range(n_boxes)]
+    total = sum(len(w) + 1 for w in words) or 1
     pos = 0
-    for w in words:
-        centre = (pos + len(w.text) / 2) / total
-        groups[min(n_boxes - 1, int(centre * n_boxes))].append(w)
-        pos += len(w.text) + 1
+    for i, w in enumerate(words):
+        centre = (pos + len(w) / 2) / total
+        groups[min(n_boxes - 1, int(centre * n_boxes))].append(i)
+        pos += len(w) + 1
     return groups
+
+
+def _union(a: Box, b: Box) -> Box:
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def word_boxes(words: Sequence[str], boxes: Sequence[Box], line_box: Box) -> list[Box]:
+    """One box per recognized word from the segmented word boxes.
+
+    Boxes that got no word join the word before (or after) them; a box that got several words is split across
+    them in proportion to their lengths. Without word boxes every word gets a share of the line box.
+    """
+    if not words:
+        return []
+    if not boxes:
+        boxes = [line_box]
+    groups = _assign_words(words, len(boxes))
+    out: list[Box | None] = [None] * len(words)
+    orphans: list[Box] = []
+    for box, group in zip(boxes, groups):
+        if not group:
+            orphans.append(box)
+            continue
+        for b in orphans:  # boxes before the first word that got none
+            box = _union(box, b)
+        orphans = []
+        x, y, w, h = box
+        total = sum(len(words[i]) for i in group) or 1
+        start = 0
+        for i in group:
+            x0 = x + round(w * start / total)
+            start += len(words[i])
+            x1 = x + round(w * start / total)
+            out[i] = (x0, y, max(1, x1 - x0), h)
+    last = max((i for i, b in enumerate(out) if b is not None), default=None)
+    if last is not None:
+        for b in orphans:  # trailing boxes without a word belong to the last word
+            out[last] = _union(out[last], b)  # type: ignore[arg-type]
+    return [b if b is not None else line_box for b in out]
+
+
+def line_result(box: LineBox, prediction: Any) -> LineResult:
+    """A LineResult from a line's boxes and the recognizer's Prediction for it."""
+    texts = [w.text for w in prediction.words]
+    boxes = word_boxes(texts, list(box.words), box.box)
+    words = tuple(WordResult(w.text, b, float(w.confidence)) for w, b in zip(prediction.words, boxes))
+    return LineResult(box.box, prediction.text, float(prediction.confidence), words)
 
 
 def read_page(gray: np.ndarray, recognizer: Any) -> PageResult:
@@ -196,17 +260,33 @@ def read_page(gray: np.ndarray, recognizer: Any) -> PageResult:
         return PageResult("", 0.0, ())
     crops = [seg.line_crop(ln) for ln in seg.lines]
     preds = recognizer.recognize(crops)
-    regions: list[Region] = []
-    for box, pred in zip(seg.line_boxes(), preds):
-        regions.append(Region(box.box, pred.text, float(pred.confidence), "line"))
-        for wbox, group in zip(box.words, _assign_words(list(pred.words), len(box.words))):
-            text = " ".join(w.text for w in group)
-            conf = float(np.mean([w.confidence for w in group])) if group else 0.0
-            regions.append(Region(wbox, text, conf, "word"))
-    lines = [r for r in regions if r.kind == "line"]
-    conf = float(np.mean([r.confidence for r in lines])) if lines else 0.0
-    return PageResult("\n".join(r.text for r in lines), conf, tuple(regions))
+    lines = tuple(line_result(box, pred) for box, pred in zip(seg.line_boxes(), preds))
+    conf = float(np.mean([ln.confidence for ln in lines])) if lines else 0.0
+    return PageResult("\n".join(ln.text for ln in lines), conf, lines)
 
 
-__all__ = ["INK_THRESHOLD", "LineBox", "PageResult", "Region", "choose_layout", "clear_cache", "read_page", "segment",
-           "segment_lines", "segment_page", "segment_words"]
+def crop_line(prediction: Any, crop: np.ndarray, offset: tuple[int, int] = (0, 0)) -> LineResult:
+    """The LineResult of a crop read as one line; its words get boxes from the crop's ink (offset onto the page)."""
+    h, w = crop.shape[:2]
+    ox, oy = offset
+    words = [] if not prediction.words else segment_words(crop, (0, 0, w, h))
+    return line_result(LineBox((ox, oy, w, h), tuple((x + ox, y + oy, bw, bh) for x, y, bw, bh in words)),
+                       prediction)
+
+
+def read_image(gray: np.ndarray, recognizer: Any, layout: str = "auto") -> tuple[str, PageResult]:
+    """Read an image as ``layout`` (auto | page | line | word): the layout used and the structured result."""
+    if layout == "auto":
+        layout = choose_layout(gray)
+    if layout == "page":
+        return layout, read_page(gray, recognizer)
+    if gray.ndim != 2 or gray.dtype != np.uint8:
+        gray = to_gray(gray)
+    (pred,) = recognizer.recognize([gray])
+    line = crop_line(pred, gray)
+    return layout, PageResult(line.text, line.confidence, (line,))
+
+
+__all__ = ["INK_THRESHOLD", "LineBox", "LineResult", "PageResult", "WordResult", "choose_layout", "clear_cache",
+           "crop_line", "line_result", "read_image", "read_page", "segment", "segment_lines", "segment_page",
+           "segment_words", "word_boxes"]

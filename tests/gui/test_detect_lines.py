@@ -6,9 +6,9 @@ import json
 
 from PySide6.QtCore import QRectF
 
-from htr_desktop.page_lines import line_regions
+from htr_desktop.reading import region_from_line
 from htr_desktop.regions import Region
-from model.page import Region as PageRegion
+from model.page import LineBox, line_result, word_boxes
 from model.recognizer import Prediction, Word
 from tests.gui.conftest import wait_recognized
 
@@ -19,40 +19,30 @@ def _inside(word_box, line_box):
     return lx <= x + w / 2 <= lx + lw and ly <= y + h / 2 <= ly + lh
 
 
-def test_line_regions_group_words_into_their_line():
-    regions = [
-        PageRegion((10, 10, 200, 40), "dear anna", 0.8, "line"),
-        PageRegion((10, 12, 80, 36), "dear", 0.9, "word"),
-        PageRegion((100, 12, 100, 36), "anna", 0.7, "word"),
-        PageRegion((10, 80, 300, 40), "thank you so", 0.5, "line"),
-        PageRegion((10, 82, 120, 36), "thank you", 0.55, "word"),  # two recognized words, one box
-        PageRegion((140, 82, 60, 36), "", 0.0, "word"),  # a box no word was assigned to
-        PageRegion((210, 82, 90, 36), "so", 0.4, "word"),
-    ]
-    preds = [Prediction("dear anna", 0.8, (Word("dear", 0.9), Word("anna", 0.7))),
-             Prediction("thank you so", 0.5, (Word("thank", 0.6), Word("you", 0.5), Word("so", 0.4)))]
-    first, second = line_regions(regions, preds)
-    assert (first.kind, first.box, first.text, first.confidence) == ("line", (10, 10, 200, 40), "dear anna", 0.8)
-    assert [(w.text, w.confidence, w.box) for w in first.words] == [
+def test_word_boxes_one_per_recognized_word():
+    boxes = [(10, 82, 120, 36), (140, 82, 60, 36), (210, 82, 90, 36)]
+    # three words, three boxes: one each
+    assert word_boxes(["a", "b", "c"], boxes, (0, 0, 400, 40)) == boxes
+    # two words in one box: the box is split by their lengths; a box no word got joins its neighbour
+    out = word_boxes(["thank", "you", "so", "much"], [(0, 0, 80, 30), (100, 0, 100, 30)], (0, 0, 200, 30))
+    assert len(out) == 4 and all(b[2] > 0 for b in out)
+    assert [b[0] for b in out] == sorted(b[0] for b in out)
+    assert word_boxes(["one"], [(0, 0, 40, 30), (50, 0, 40, 30)], (0, 0, 90, 30)) == [(0, 0, 90, 30)]
+    assert word_boxes(["a", "b"], [], (0, 0, 100, 30)) == [(0, 0, 50, 30), (50, 0, 50, 30)]
+
+
+def test_line_result_keeps_the_recognizers_word_confidences():
+    pred = Prediction("dear anna", 0.8, (Word("dear", 0.9), Word("anna", 0.7)))
+    line = line_result(LineBox((10, 10, 200, 40), ((10, 12, 80, 36), (100, 12, 100, 36))), pred)
+    region = region_from_line(line)
+    assert (region.kind, region.box, region.text, region.confidence) == ("line", (10, 10, 200, 40), "dear anna", 0.8)
+    assert [(w.text, w.confidence, w.box) for w in region.words] == [
         ("dear", 0.9, (10, 12, 80, 36)), ("anna", 0.7, (100, 12, 100, 36))]
-    assert [(w.text, w.box) for w in second.words] == [
-        ("thank", (10, 82, 120, 36)), ("you", (10, 82, 120, 36)), ("so", (210, 82, 90, 36))]
-    assert [w.confidence for w in second.words] == [0.6, 0.5, 0.4]  # the recognizer's own, not box averages
-
-
-def test_line_regions_without_predictions_take_the_word_regions():
-    regions = [PageRegion((0, 0, 100, 30), "a b", 0.6, "line"), PageRegion((0, 0, 40, 30), "a", 0.9, "word"),
-               PageRegion((50, 0, 40, 30), "b", 0.3, "word")]
-    (line,) = line_regions(regions, [])
-    assert [(w.text, w.confidence, w.box) for w in line.words] == [("a", 0.9, (0, 0, 40, 30)),
-                                                                    ("b", 0.3, (50, 0, 40, 30))]
 
 
 def test_word_boxes_survive_json_round_trip():
-    line = line_regions([PageRegion((0, 0, 100, 30), "a", 0.6, "line"), PageRegion((2, 1, 40, 28), "a", 0.6,
-                                                                                  "word")],
-                        [Prediction("a", 0.6, (Word("a", 0.6),))])[0]
-    data = json.loads(json.dumps(line.to_json()))
+    line = line_result(LineBox((0, 0, 100, 30), ((2, 1, 40, 28),)), Prediction("a", 0.6, (Word("a", 0.6),)))
+    data = json.loads(json.dumps(region_from_line(line).to_json()))
     assert data["words"] == [{"text": "a", "confidence": 0.6, "box": [2, 1, 40, 28]}]
     assert Region.from_json(data).words[0].box == (2, 1, 40, 28)
 

@@ -33,27 +33,3 @@ def test_corrupt_session_is_ignored(qtbot, make_window, tmp_path):
     (folder / "session.json").write_text("{broken")
     window = make_window(session_dir=folder)
     assert window.workspace.pages == []
-
-
-def test_old_session_word_regions_become_word_boxes_of_their_line(tmp_path):
-    import cv2
-    import numpy as np
-
-    from htr_desktop import session
-
-    folder = tmp_path / "s"
-    folder.mkdir()
-    cv2.imwrite(str(folder / "page-old.png"), np.full((200, 400), 240, np.uint8))
-    words = [{"text": "dear", "confidence": 0.9}, {"text": "anna", "confidence": 0.4}]
-    regions = [
-        {"box": [10, 10, 300, 40], "text": "dear anna", "kind": "line", "confidence": 0.7, "words": words},
-        {"box": [12, 12, 100, 36], "text": "dear", "kind": "word", "confidence": 0.9},
-        {"box": [150, 12, 100, 36], "text": "anna", "kind": "word", "confidence": 0.4},
-        {"box": [10, 120, 60, 30], "text": "drawn", "kind": "word", "confidence": 0.8},  # outside every line
-    ]
-    (folder / "session.json").write_text(json.dumps(
-        {"format": 1, "current": 0, "pages": [{"name": "p.png", "image": "page-old.png", "regions": regions}]}))
-    (page,), _ = session.load(folder)
-    assert [(r.kind, r.text) for r in page.regions] == [("line", "dear anna"), ("word", "drawn")]
-    assert [(w.text, w.confidence, w.box) for w in page.regions[0].words] == [
-        ("dear", 0.9, (12, 12, 100, 36)), ("anna", 0.4, (150, 12, 100, 36))]

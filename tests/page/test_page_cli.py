@@ -30,15 +30,17 @@ def test_page_json(capsys, page_file, layout):
     assert code == 0 and len(out) == 1
     result = out[0]
     assert result["path"] == str(path)
-    assert {"path", "text", "confidence", "regions"} <= set(result)
+    assert {"path", "text", "confidence", "layout", "lines"} <= set(result)
     assert 0.0 <= result["confidence"] <= 1.0
-    lines = [r for r in result["regions"] if r["kind"] == "line"]
+    lines = result["lines"]
     assert len(lines) == len(page.boxes)
     assert result["text"].split("\n") == [r["text"] for r in lines]
-    for r in result["regions"]:
-        assert r["kind"] in ("line", "word")
+    for r in lines:
+        assert set(r) == {"box", "text", "confidence", "words"}
         assert len(r["box"]) == 4 and all(isinstance(v, int) for v in r["box"])
-        assert set(r) == {"box", "text", "confidence", "kind"}
+        assert [w["text"] for w in r["words"]] == r["text"].split()
+        for w in r["words"]:
+            assert set(w) == {"text", "box", "confidence"} and len(w["box"]) == 4
 
 
 def test_page_bad_input(capsys, tmp_path, page_file):
@@ -47,4 +49,4 @@ def test_page_bad_input(capsys, tmp_path, page_file):
     path, _ = page_file
     code, out = _run(capsys, ["--layout", "page", "--json", str(bad), str(path)])
     assert code == 1
-    assert "error" in out[0] and "regions" in out[1]
+    assert "error" in out[0] and "lines" in out[1]

@@ -25,7 +25,7 @@ def test_read_page_assembles_lines_in_order(scan_pages):
     page = scan_pages[1]
     rec = CropRecorder()
     result = read_page(page.image, rec)
-    lines = [r for r in result.regions if r.kind == "line"]
+    lines = result.lines
     assert result.text.split("\n") == [f"line {i}" for i in range(len(lines))]
     assert len(lines) == len(page.boxes)
     assert 0.5 <= result.confidence <= 0.6
@@ -34,13 +34,19 @@ def test_read_page_assembles_lines_in_order(scan_pages):
         assert crop.dtype == np.uint8 and crop.ndim == 2
         assert crop.shape[0] < 2.5 * line.box[3] + 20
         assert np.median(crop) > 200 and crop.min() < 100
-    words = [r for r in result.regions if r.kind == "word"]
-    assert words and all(len(r.box) == 4 for r in words)
+    for i, line in enumerate(lines):
+        # every recognized word carries its own confidence and a box inside its line
+        assert [(w.text, w.confidence) for w in line.words] == [("line", 0.5), (str(i), 0.6)]
+        lx, ly, lw, lh = line.box
+        for w in line.words:
+            x, y, bw, bh = w.box
+            assert bw > 0 and bh > 0 and lx <= x + bw / 2 <= lx + lw and ly <= y + bh / 2 <= ly + lh
+        assert line.words[0].box[0] < line.words[1].box[0]
 
 
 def test_read_blank_page():
     result = read_page(np.full((800, 600), 250, np.uint8), CropRecorder())
-    assert result.text == "" and result.regions == ()
+    assert result.text == "" and result.lines == ()
 
 
 def test_choose_layout(scan_pages):
