@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.scan_dialog: ScanDialog | None = None
         self._build_layout()
         self.actions_ = build_actions(self)
+        self._add_undo_actions()
         self._build_menus()
         self.autosave = QTimer(self)
         self.autosave.setSingleShot(True)
@@ -113,12 +114,26 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.cancel_button.hide()
 
+    def _add_undo_actions(self) -> None:
+        from PySide6.QtGui import QKeySequence
+
+        undo = self.workspace.undo.createUndoAction(self, "&Undo")
+        undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
+        redo = self.workspace.undo.createRedoAction(self, "&Redo")
+        keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        redo.setShortcuts([*keys, *([QKeySequence("Ctrl+Shift+Z")] if QKeySequence("Ctrl+Shift+Z") not in keys
+                                     else [])])
+        for action in (undo, redo):
+            self.addAction(action)
+        self.actions_["undo"], self.actions_["redo"] = undo, redo
+
     def _build_menus(self) -> None:
         a = self.actions_
         menus = {
             "&File": ["open", "open_folder", "recent", "paste", "scan", None, "export", "batch", None, "close_page",
                       "close_all", None, "quit"],
-            "&Edit": ["copy", "copy_all", None, "delete_region", "move_up", "move_down", "sort", None, "settings"],
+            "&Edit": ["undo", "redo", None, "copy", "copy_all", None,
+                      "delete_region", "move_up", "move_down", "sort", None, "settings"],
             "&Recognize": ["detect", "recognize", "rerecognize", "cancel"],
             "&View": ["zoom_in", "zoom_out", "fit", "actual", None, "next_page", "prev_page"],
             "&Help": ["about"],

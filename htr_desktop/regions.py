@@ -55,6 +55,11 @@ class Region:
     edited: bool = False
     id: int = field(default_factory=new_id)
 
+    def set_text(self, text: str) -> None:
+        """The user's text; the words follow it (unchanged words keep box and confidence, typed ones get 1.0)."""
+        self.text, self.edited = text, True
+        self.words = follow_edit(self.words, text.split())
+
     def to_json(self) -> dict[str, Any]:
         """The region as saved in sessions and exported JSON."""
         return {
@@ -70,6 +75,39 @@ class Region:
                    confidence=data.get("confidence"), kind=str(data.get("kind", "line")),
                    edited=bool(data.get("edited", False)),
                    words=[RegionWord.from_json(w) for w in data.get("words", [])])
+
+
+def _union(boxes: list[Box]) -> Box | None:
+    if not boxes:
+        return None
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def follow_edit(words: list[RegionWord], tokens: list[str]) -> list[RegionWord]:
+    """New words for edited text: kept words keep box and confidence; retyped ones share the boxes they replace.
+
+    A typed word has confidence 1.0 (a person wrote it); an inserted word that replaced nothing has no box.
+    """
+    import difflib
+
+    from model.page import word_boxes
+
+    out: list[RegionWord] = []
+    matcher = difflib.SequenceMatcher(a=[w.text for w in words], b=tokens, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            out.extend(RegionWord(w.text, w.confidence, w.box) for w in words[a0:a1])
+            continue
+        new = tokens[b0:b1]
+        if not new:
+            continue
+        old_boxes = [w.box for w in words[a0:a1] if w.box is not None]
+        area = _union(old_boxes)
+        boxes: list[Box | None] = list(word_boxes(new, old_boxes, area)) if area is not None else [None] * len(new)
+        out.extend(RegionWord(t, 1.0, b) for t, b in zip(new, boxes))
+    return out
 
 
 def _same_line(a: Region, b: Region) -> bool:

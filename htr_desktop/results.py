@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QHelpEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFocusEvent, QHelpEvent, QKeyEvent, QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -36,6 +36,7 @@ class ResultEdit(QTextEdit):
         self.textChanged.connect(self._text_changed)
         self.cursorPositionChanged.connect(self._cursor_moved)
         self.setAcceptRichText(False)
+        self.setUndoRedoEnabled(False)  # Ctrl+Z goes to the window's undo stack, which also undoes box changes
         self.setTabChangesFocus(True)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -85,7 +86,11 @@ class ResultEdit(QTextEdit):
         self._cursor_moved()
 
     def event(self, event: QEvent) -> bool:
-        """Tooltip: the confidence of the word under the mouse."""
+        """Tooltip: the confidence of the word under the mouse; Undo/Redo keys are left to the window."""
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and (
+                event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)):
+            event.ignore()
+            return False
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             tip = self.cursorForPosition(event.pos()).charFormat().toolTip()
             if tip:
@@ -156,6 +161,10 @@ class ResultRow(QFrame):
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.confidence)
         self.update_region(region, threshold)
+        self.edit.edited.connect(self._edited)
+
+    def _edited(self, _region_id: int, _text: str) -> None:
+        self.confidence.setText("edited")
 
     def update_region(self, region: Region, threshold: float) -> None:
         """Show the region's current text and confidence."""

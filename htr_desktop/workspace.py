@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoGroup, QUndoStack
 
-from htr_desktop.regions import Box, Page, Region
+from htr_desktop.regions import Box, Page, Region, new_id
 from htr_desktop.settings import Settings
+from htr_desktop.undo import RegionsChange, TextEdit, TextState, snapshot
 from htr_desktop.worker import RecognitionService, Task
 
 # numpy, OpenCV and model.* (behind loading, reading and model.imageio) are imported in the methods that use
@@ -34,6 +38,9 @@ class Workspace(QObject):
         self.settings = settings
         self.pages: list[Page] = []
         self.current: Page | None = None
+        self.undo = QUndoGroup(self)  # one undo stack per page; the current page's is active
+        self._stacks: dict[int, QUndoStack] = {}
+        self._tickets: dict[int, tuple[int, Box]] = {}  # queued crop -> (region id, box it was cut from)
         service.region_done.connect(self._on_region_done)
         service.page_done.connect(self._on_page_done)
         service.task_failed.connect(self._on_task_failed)
@@ -83,13 +90,49 @@ class Workspace(QObject):
     def set_current(self, page: Page | None) -> None:
         """Show ``page``."""
         self.current = page
+        self.undo.setActiveStack(self.stack(page) if page is not None else None)
         self.current_changed.emit(page)
+
+    def stack(self, page: Page) -> QUndoStack:
+        """The page's undo stack."""
+        if page.id not in self._stacks:
+            stack = QUndoStack(self.undo)
+            self.undo.addStack(stack)
+            self._stacks[page.id] = stack
+        return self._stacks[page.id]
+
+    def _drop_stack(self, page: Page) -> None:
+        stack = self._stacks.pop(page.id, None)
+        if stack is not None:
+            self.undo.removeStack(stack)
+            stack.deleteLater()
+
+    def _change(self, page: Page, label: str, change: Callable[[], None]) -> None:
+        """Make an undoable change to the page's region list."""
+        before = snapshot(page.regions)
+        change()
+        self.stack(page).push(RegionsChange(page, before, label, self._restore))
+
+    def _restore(self, page: Page, regions: list[Region]) -> None:
+        page.regions = snapshot(regions)
+        self.regions_changed.emit(page)
+        self.recognize_regions(page, [r for r in page.regions if r.confidence is None])
+        self.modified.emit()
+
+    def _apply_text(self, page: Page, region_id: int, state: TextState) -> None:
+        region = page.region(region_id)
+        if region is None:
+            return
+        region.text, region.edited, region.words = state.text, state.edited, [copy.copy(w) for w in state.words]
+        self.region_updated.emit(page, region)
+        self.modified.emit()
 
     def close_page(self, page: Page) -> None:
         """Close one page."""
         if page in self.pages:
             index = self.pages.index(page)
             self.pages.remove(page)
+            self._drop_stack(page)
             self.pages_changed.emit()
             if self.current is page:
                 self.set_current(self.pages[min(index, len(self.pages) - 1)] if self.pages else None)
@@ -98,6 +141,8 @@ class Workspace(QObject):
     def close_all(self) -> None:
         """Close every page."""
         self.service.cancel()
+        for page in self.pages:
+            self._drop_stack(page)
         self.pages.clear()
         self.pages_changed.emit()
         self.set_current(None)
@@ -118,7 +163,7 @@ class Workspace(QObject):
             self.message.emit(str(exc).capitalize(), "warning")
             return None
         region = Region(box=clipped, kind="word" if clipped[2] < 3 * clipped[3] else "line")
-        page.regions.append(region)
+        self._change(page, "Draw box", lambda: page.regions.append(region))
         self.regions_changed.emit(page)
         if recognize:
             self.recognize_regions(page, [region])
@@ -134,12 +179,16 @@ class Workspace(QObject):
         if page is None or region is None:
             return
         try:
-            region.box = page.clip(box)
+            clipped = page.clip(box)
         except ImageError as exc:
             self.message.emit(str(exc).capitalize(), "warning")
             self.regions_changed.emit(page)
             return
-        region.edited = False
+        moved = region.box[2:] == clipped[2:]
+
+        def change() -> None:
+            region.box, region.edited, region.words = clipped, False, []
+        self._change(page, "Move box" if moved else "Resize box", change)
         self.regions_changed.emit(page)
         self.recognize_regions(page, [region])
         self.modified.emit()
@@ -149,7 +198,9 @@ class Workspace(QObject):
         page = self.current
         if page is None or not ids:
             return
-        page.regions = [r for r in page.regions if r.id not in ids]
+        def change() -> None:
+            page.regions = [r for r in page.regions if r.id not in ids]
+        self._change(page, "Delete box" if len(ids) == 1 else "Delete boxes", change)
         self.regions_changed.emit(page)
         self.modified.emit()
 
@@ -161,14 +212,16 @@ class Workspace(QObject):
             return
         i = page.regions.index(region)
         j = min(max(i + step, 0), len(page.regions) - 1)
-        page.regions.insert(j, page.regions.pop(i))
+        if i == j:
+            return
+        self._change(page, "Reorder", lambda: page.regions.insert(j, page.regions.pop(i)))
         self.regions_changed.emit(page)
         self.modified.emit()
 
     def sort_regions(self) -> None:
         """Put the current page's regions in reading order."""
         if self.current is not None:
-            self.current.sort_reading_order()
+            self._change(self.current, "Sort", self.current.sort_reading_order)
             self.regions_changed.emit(self.current)
             self.modified.emit()
 
@@ -176,8 +229,10 @@ class Workspace(QObject):
         """The user corrected a text."""
         page = self.current
         region = page.region(region_id) if page else None
-        if region is not None and region.text != text:
-            region.text, region.edited = text, True
+        if page is not None and region is not None and region.text != text:
+            before = TextState.of(region)
+            region.set_text(text)
+            self.stack(page).push(TextEdit(page, region_id, before, TextState.of(region), self._apply_text))
             self.modified.emit()
 
     # --- recognition ---------------------------------------------------------------------------------------
@@ -193,7 +248,10 @@ class Workspace(QObject):
         crops = []
         for region in regions:
             try:
-                crops.append((region.id, self._prep(page.crop(region.box))))
+                crop = self._prep(page.crop(region.box))
+                ticket = new_id()
+                self._tickets[ticket] = (region.id, region.box)
+                crops.append((ticket, crop))
             except ImageError as exc:
                 self.message.emit(str(exc).capitalize(), "warning")
         if crops:
@@ -218,11 +276,12 @@ class Workspace(QObject):
     def _on_task_failed(self, _page_id: int, message: str) -> None:
         self.message.emit(message, "error")
 
-    def _on_region_done(self, page_id: int, region_id: int, result: Region) -> None:
+    def _on_region_done(self, page_id: int, ticket: int, result: Region) -> None:
+        region_id, box = self._tickets.pop(ticket, (0, (0, 0, 0, 0)))
         page = self.page(page_id)
         region = page.region(region_id) if page else None
-        if page is None or region is None or region.edited:
-            return
+        if page is None or region is None or region.edited or region.box != box:
+            return  # closed, deleted, corrected, or moved since (a newer result is on its way)
         x, y = region.box[:2]
         for word in result.words:
             if word.box is not None:
@@ -237,9 +296,12 @@ class Workspace(QObject):
         if page is None:
             return
         kept = [r for r in page.regions if r.edited]
-        page.regions = kept + list(regions)
-        if kept:
-            page.sort_reading_order()
+
+        def change() -> None:
+            page.regions = kept + list(regions)
+            if kept:
+                page.sort_reading_order()
+        self._change(page, "Detect lines", change)
         if not page.regions:
             self.message.emit(f"No writing found on {page.name}.", "info")
         self.regions_changed.emit(page)
