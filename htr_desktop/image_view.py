@@ -51,6 +51,7 @@ class ImageView(QGraphicsView):
         self._band: QGraphicsRectItem | None = None
         self._panning: QPoint | None = None
         self.fit_mode = True
+        self.draw_mode = False  # every left drag draws a box, also over existing boxes (e.g. a word in a line)
         self.scene().selectionChanged.connect(self._on_selection)
 
     # --- image and regions -------------------------------------------------------------------------------
@@ -85,6 +86,7 @@ class ImageView(QGraphicsView):
         self.items_by_id.clear()
         for number, (region_id, rect, state, words) in enumerate(regions, 1):
             item = RegionItem(region_id, rect, self.region_changed.emit)
+            item.setAcceptHoverEvents(not self.draw_mode)
             item.set_order(number)
             item.set_state(state)
             item.set_words(words)
@@ -114,6 +116,16 @@ class ImageView(QGraphicsView):
         ids = self.selected_ids()
         if len(ids) == 1:
             self.region_clicked.emit(ids[0])
+
+    def set_draw_mode(self, on: bool) -> None:
+        """Draw mode: left drags draw boxes even inside other boxes (moving/resizing needs draw mode off)."""
+        self.draw_mode = on
+        if on:
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.viewport().unsetCursor()
+        for item in self.items_by_id.values():
+            item.setAcceptHoverEvents(not on)
 
     # --- zoom -----------------------------------------------------------------------------------------------
     @property
@@ -175,15 +187,15 @@ class ImageView(QGraphicsView):
 
     # --- rubber band and pan --------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        """Middle button pans; left button on empty image starts a new region."""
+        """Middle button pans; left button starts a new box on empty image, anywhere with Shift or in draw mode."""
         if event.button() == Qt.MouseButton.MiddleButton:
             self._panning = event.position().toPoint()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             return
         item = self.itemAt(event.position().toPoint())
-        if event.button() == Qt.MouseButton.LeftButton and self.pixmap_item is not None \
-                and not isinstance(item, RegionItem) and not isinstance(getattr(item, "parentItem", lambda: None)(),
-                                                                          RegionItem):
+        on_box = isinstance(item, RegionItem) or isinstance(getattr(item, "parentItem", lambda: None)(), RegionItem)
+        drawing = self.draw_mode or bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier) or not on_box
+        if event.button() == Qt.MouseButton.LeftButton and self.pixmap_item is not None and drawing:
             self.scene().clearSelection()
             self._band_start = self.mapToScene(event.position().toPoint())
             pen = QPen(QColor(230, 40, 90), 1, Qt.PenStyle.DashLine)

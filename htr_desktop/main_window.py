@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.cancel_button.hide()
 
     def _add_undo_actions(self) -> None:
-        from PySide6.QtGui import QKeySequence
+        from PySide6.QtGui import QAction, QKeySequence
 
         undo = self.workspace.undo.createUndoAction(self, "&Undo")
         undo.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Undo))
@@ -123,9 +123,13 @@ class MainWindow(QMainWindow):
         keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
         redo.setShortcuts([*keys, *([QKeySequence("Ctrl+Shift+Z")] if QKeySequence("Ctrl+Shift+Z") not in keys
                                      else [])])
-        for action in (undo, redo):
+        draw = QAction("Dra&w boxes", self)
+        draw.setCheckable(True)
+        draw.setStatusTip("Every drag draws a box, also inside a line (Shift+drag does it once)")
+        draw.toggled.connect(self.view.set_draw_mode)
+        for action in (undo, redo, draw):
             self.addAction(action)
-        self.actions_["undo"], self.actions_["redo"] = undo, redo
+        self.actions_["undo"], self.actions_["redo"], self.actions_["draw_mode"] = undo, redo, draw
 
     def _build_menus(self) -> None:
         a = self.actions_
@@ -135,7 +139,7 @@ class MainWindow(QMainWindow):
             "&Edit": ["undo", "redo", None, "copy", "copy_all", None,
                       "delete_region", "move_up", "move_down", "sort", None, "settings"],
             "&Recognize": ["detect", "recognize", "rerecognize", "cancel"],
-            "&View": ["zoom_in", "zoom_out", "fit", "actual", None, "next_page", "prev_page"],
+            "&View": ["draw_mode", None, "zoom_in", "zoom_out", "fit", "actual", None, "next_page", "prev_page"],
             "&Help": ["about"],
         }
         for title, names in menus.items():
@@ -151,7 +155,8 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for name in ["open", "scan", "detect", "export", None, "copy_all", None, "fit", "actual"]:
+        for name in ["open", "scan", "detect", "export", None, "undo", "redo", "draw_mode", None, "copy_all", None,
+                     "fit", "actual"]:
             toolbar.addSeparator() if name is None else toolbar.addAction(a[name])
 
     def _wire(self) -> None:

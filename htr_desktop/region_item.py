@@ -102,9 +102,15 @@ class RegionItem(QGraphicsRectItem):
         self.setBrush(QBrush(fill))
         self.label.setBrush(QBrush(color))
 
-    def _edges_at(self, pos: QPointF) -> str:
+    def edge_zone(self) -> float:
+        """How near an edge (image pixels) grabs it: EDGE_PX on screen at any zoom, but never more than a quarter
+        of the box, so even a small box zoomed out keeps a middle that moves it."""
         scale = self.scene().views()[0].transform().m11() if self.scene() and self.scene().views() else 1.0
-        tol = EDGE_PX / max(scale, 1e-6)
+        r = self.rect()
+        return min(EDGE_PX / max(scale, 1e-6), 0.25 * min(r.width(), r.height()))
+
+    def _edges_at(self, pos: QPointF) -> str:
+        tol = self.edge_zone()
         r = self.rect()
         edges = ""
         if abs(pos.x() - r.left()) <= tol:

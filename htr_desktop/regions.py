@@ -60,6 +60,23 @@ class Region:
         self.text, self.edited = text, True
         self.words = follow_edit(self.words, text.split())
 
+    def replace_part(self, part: Box, words: list[RegionWord]) -> None:
+        """A box drawn inside this line was read: its words replace the line's words under it."""
+        def under(w: RegionWord) -> bool:
+            return w.box is not None and inside(w.box, part, smaller=False)
+
+        hit = [i for i, w in enumerate(self.words) if under(w)]
+        if hit:
+            at = hit[0]
+        else:  # nothing under the box: insert by position
+            middle = part[0] + part[2] / 2
+            at = sum(1 for w in self.words if w.box is None or w.box[0] + w.box[2] / 2 < middle)
+        rest = [w for w in self.words if not under(w)]
+        self.words = rest[:at] + list(words) + rest[at:]
+        self.text = " ".join(w.text for w in self.words)
+        if self.confidence is None:
+            self.confidence = min((w.confidence for w in words), default=0.0)
+
     def to_json(self) -> dict[str, Any]:
         """The region as saved in sessions and exported JSON."""
         return {
@@ -75,6 +92,13 @@ class Region:
                    confidence=data.get("confidence"), kind=str(data.get("kind", "line")),
                    edited=bool(data.get("edited", False)),
                    words=[RegionWord.from_json(w) for w in data.get("words", [])])
+
+
+def inside(a: Box, b: Box, smaller: bool = True) -> bool:
+    """Whether box ``a``'s centre lies in box ``b`` (and, with ``smaller``, ``a`` is clearly the smaller one)."""
+    cx, cy = a[0] + a[2] / 2, a[1] + a[3] / 2
+    centred = b[0] <= cx <= b[0] + b[2] and b[1] <= cy <= b[1] + b[3]
+    return centred and (not smaller or a[2] * a[3] < 0.8 * b[2] * b[3])
 
 
 def _union(boxes: list[Box]) -> Box | None:
@@ -162,8 +186,8 @@ class Page:
         out = ""
         previous: Region | None = None
         for r in self.regions:
-            if not r.text:
-                continue
+            if not r.text or any(o is not r and inside(r.box, o.box) for o in self.regions):
+                continue  # a box inside another box (sessions of older versions) never doubles the text
             if previous is not None:
                 out += " " if _same_line(previous, r) else "\n"
             out += r.text

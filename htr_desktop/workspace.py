@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup, QUndoStack
 
-from htr_desktop.regions import Box, Page, Region, new_id
+from htr_desktop.regions import Box, Page, Region, inside, new_id
 from htr_desktop.settings import Settings
 from htr_desktop.undo import RegionsChange, TextEdit, TextState, snapshot
 from htr_desktop.worker import RecognitionService, Task
@@ -40,7 +40,8 @@ class Workspace(QObject):
         self.current: Page | None = None
         self.undo = QUndoGroup(self)  # one undo stack per page; the current page's is active
         self._stacks: dict[int, QUndoStack] = {}
-        self._tickets: dict[int, tuple[int, Box]] = {}  # queued crop -> (region id, box it was cut from)
+        # queued crop -> (region id, its box when queued, the part of it that was cut out or None for all of it)
+        self._tickets: dict[int, tuple[int, Box, Box | None]] = {}
         service.region_done.connect(self._on_region_done)
         service.page_done.connect(self._on_page_done)
         service.task_failed.connect(self._on_task_failed)
@@ -162,6 +163,11 @@ class Workspace(QObject):
         except ImageError as exc:
             self.message.emit(str(exc).capitalize(), "warning")
             return None
+        line = next((r for r in page.regions if inside(clipped, r.box)), None)
+        if line is not None:  # a box inside a line re-reads that part of the line: one text, never two
+            if recognize:
+                self.recognize_regions(page, [line], part=clipped)
+            return line
         region = Region(box=clipped, kind="word" if clipped[2] < 3 * clipped[3] else "line")
         self._change(page, "Draw box", lambda: page.regions.append(region))
         self.regions_changed.emit(page)
@@ -241,16 +247,16 @@ class Workspace(QObject):
 
         return preprocess(gray, **self.settings.preprocessing)
 
-    def recognize_regions(self, page: Page, regions: list[Region]) -> None:
-        """Queue recognition of some regions of a page."""
+    def recognize_regions(self, page: Page, regions: list[Region], part: Box | None = None) -> None:
+        """Queue recognition of some regions of a page (or of one ``part`` inside the one region given)."""
         from model.imageio import ImageError
 
         crops = []
         for region in regions:
             try:
-                crop = self._prep(page.crop(region.box))
+                crop = self._prep(page.crop(part or region.box))
                 ticket = new_id()
-                self._tickets[ticket] = (region.id, region.box)
+                self._tickets[ticket] = (region.id, region.box, part)
                 crops.append((ticket, crop))
             except ImageError as exc:
                 self.message.emit(str(exc).capitalize(), "warning")
@@ -277,15 +283,20 @@ class Workspace(QObject):
         self.message.emit(message, "error")
 
     def _on_region_done(self, page_id: int, ticket: int, result: Region) -> None:
-        region_id, box = self._tickets.pop(ticket, (0, (0, 0, 0, 0)))
+        region_id, box, part = self._tickets.pop(ticket, (0, (0, 0, 0, 0), None))
         page = self.page(page_id)
         region = page.region(region_id) if page else None
-        if page is None or region is None or region.edited or region.box != box:
-            return  # closed, deleted, corrected, or moved since (a newer result is on its way)
-        x, y = region.box[:2]
+        if page is None or region is None or region.box != box or (region.edited and part is None):
+            return  # closed, deleted, moved since (a newer result is on its way) or corrected by hand
+        x, y = (part or region.box)[:2]
         for word in result.words:
             if word.box is not None:
                 word.box = (word.box[0] + x, word.box[1] + y, word.box[2], word.box[3])
+        if part is not None:
+            self._change(page, "Re-read part of a line", lambda: region.replace_part(part, result.words))
+            self.region_updated.emit(page, region)
+            self.modified.emit()
+            return
         region.text, region.confidence, region.words = result.text, result.confidence, result.words
         self.region_updated.emit(page, region)
         self.recognized.emit(page)

@@ -87,6 +87,21 @@ def wait_recognized(qtbot, window, count=1, timeout=15000):
     return window.workspace.current
 
 
+def drag(view, start_scene, end_scene, modifier=None):
+    """Drag with the left button from one scene point to another (optionally holding a modifier)."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    modifier = modifier or Qt.KeyboardModifier.NoModifier
+    vp = view.viewport()
+    a = view.mapFromScene(QPointF(*start_scene))
+    b = view.mapFromScene(QPointF(*end_scene))
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, modifier, a)
+    for t in (0.3, 0.7, 1.0):
+        QTest.mouseMove(vp, QPoint(int(a.x() + (b.x() - a.x()) * t), int(a.y() + (b.y() - a.y()) * t)))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, modifier, b)
+
+
 @pytest.fixture
 def line_file(tmp_path):
     path = tmp_path / "note.png"

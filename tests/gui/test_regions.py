@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtTest import QTest
 
 from htr_desktop.regions import Region
-from tests.gui.conftest import wait_recognized
+from tests.gui.conftest import drag, wait_recognized
 
 
 def _open_without_recognition(window, path):
@@ -17,20 +17,10 @@ def _open_without_recognition(window, path):
     return window.workspace.current
 
 
-def _drag(view, start_scene, end_scene):
-    vp = view.viewport()
-    a = view.mapFromScene(QPointF(*start_scene))
-    b = view.mapFromScene(QPointF(*end_scene))
-    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a)
-    for t in (0.3, 0.7, 1.0):
-        QTest.mouseMove(vp, QPoint(int(a.x() + (b.x() - a.x()) * t), int(a.y() + (b.y() - a.y()) * t)))
-    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, b)
-
-
 def test_draw_region_with_mouse_is_recognized(qtbot, window, page_file):
     page = _open_without_recognition(window, page_file)
     assert page.regions == []
-    _drag(window.view, (30, 70), (330, 170))
+    drag(window.view, (30, 70), (330, 170))
     page = wait_recognized(qtbot, window, 1)
     (region,) = page.regions
     x, y, w, h = region.box
