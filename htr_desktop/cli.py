@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per input on its own line")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
     p.add_argument("--decoder", choices=["greedy", "beam", "beam+lexicon"], help="override the model's decoder")
-    p.add_argument("--threads", type=int, help="CPU threads for the network")
+    p.add_argument("--threads", type=int, help="CPU threads for the network (per worker)")
+    p.add_argument("--workers", type=int, help="worker processes for several inputs (default: one per core)")
     return p
 
 
@@ -80,17 +82,24 @@ def _recognize_all(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     from model.bundle import ModelError
-    from model.recognizer import Recognizer
+    from model.pool import RecognizerPool, default_workers
 
+    workers = 1 if len(args.paths) == 1 else min(args.workers or default_workers(), len(args.paths))
+    done = 0
+    failures = 0
     try:
-        recognizer = Recognizer.load(args.model, decoder=args.decoder, threads=args.threads)
+        with RecognizerPool(args.model, decoder=args.decoder, threads=args.threads, workers=workers) as pool:
+            pool.start()
+            for result in pool.map(partial(recognize_path, layout=args.layout), args.paths):
+                done += 1
+                failures += "error" in result
+                _emit(result, args.json)
     except (ModelError, ValueError) as exc:
-        for path in args.paths:
+        for path in args.paths[done:]:
             _emit({"path": path, "error": f"model unavailable: {exc}"}, args.json)
         return 2
-    failures = 0
-    for path in args.paths:
-        result = recognize_path(recognizer, path, args.layout)
-        failures += "error" in result
-        _emit(result, args.json)
+    except RuntimeError as exc:  # a worker process died (e.g. killed for memory): report, never a traceback
+        for path in args.paths[done:]:
+            _emit({"path": path, "error": str(exc)}, args.json)
+        return 1
     return 1 if failures else 0

@@ -1,0 +1,86 @@
+"""The worker pool: same results as one recognizer, in order, with clear errors."""
+
+import json
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from model.bundle import ModelError
+from model.pool import RecognizerPool, available_cores, default_workers
+from model.recognizer import Recognizer
+from tests.conftest import render_text
+
+WORDS = ["hello", "world", "a", "handwriting", "pool", "of", "workers", "reads", "lines"]
+
+
+def _text(recognizer, image):
+    return recognizer.recognize([image])[0].text
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with RecognizerPool(decoder="greedy", workers=2) as p:
+        p.start()
+        yield p
+
+
+def test_two_workers_give_the_single_recognizer_results_in_order(pool):
+    images = [render_text(w) for w in WORDS]
+    expected = Recognizer.load(decoder="greedy").recognize(images)
+    assert pool.recognize(images) == expected
+    assert list(pool.map(_text, images)) == [p.text for p in expected]
+    assert pool.recognize([]) == []
+
+
+def test_worker_errors_reach_the_caller(pool):
+    from model.imageio import ImageError
+
+    with pytest.raises(ImageError, match="empty"):
+        pool.recognize([render_text("ok"), render_text("x")[:0]])
+
+
+def test_one_worker_runs_in_process():
+    with RecognizerPool(decoder="greedy", workers=1) as p:
+        assert p.local is not None and p._executor is None
+        assert p.recognize([render_text("hi")])[0].text == Recognizer.load(decoder="greedy").recognize(
+            [render_text("hi")])[0].text
+
+
+def test_missing_model_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError):
+        RecognizerPool(tmp_path / "none", workers=2)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.json").write_text((Recognizer.load().folder / "model.json").read_text())
+    with RecognizerPool(broken, workers=2) as p, pytest.raises(ModelError, match="missing"):
+        p.start()
+
+
+def test_worker_count_follows_affinity_and_env(monkeypatch):
+    monkeypatch.delenv("HTR_DESKTOP_WORKERS", raising=False)
+    assert default_workers() == available_cores() >= 1
+    monkeypatch.setenv("HTR_DESKTOP_WORKERS", "3")
+    assert default_workers() == 3
+
+
+def test_cli_with_workers_matches_one_process(tmp_path):
+    paths = []
+    for i, w in enumerate(WORDS[:5]):
+        paths.append(tmp_path / f"{i}.png")
+        cv2.imwrite(str(paths[-1]), render_text(w))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    args = [str(p) for p in paths[:2]] + [str(bad)] + [str(p) for p in paths[2:]]
+
+    def run(workers):
+        out = subprocess.run([sys.executable, "-m", "htr_desktop", "recognize", "--json", "--layout", "line",
+                              "--workers", workers, *args], capture_output=True, text=True, timeout=180)
+        assert "Traceback" not in out.stderr
+        assert out.returncode == 1  # the bad file
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+    one, two = run("1"), run("2")
+    assert one == two
+    assert [r["path"] for r in two] == args and "error" in two[2]
