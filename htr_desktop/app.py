@@ -28,9 +28,15 @@ def model_loader(settings: Settings) -> Loader:
     path, decoder = settings.model_path or None, settings.decoder
 
     def load() -> Any:
-        from model.recognizer import Recognizer
+        from model.pool import RecognizerPool
 
-        return Recognizer.load(path, decoder=decoder)
+        pool = RecognizerPool(path, decoder=decoder)  # one recognizer per core (in-process on one core)
+        try:
+            pool.start()
+        except BaseException:
+            pool.close()
+            raise
+        return pool
 
     return load
 

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +86,26 @@ def image_files(folder: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
 
 
+def read_file(recognizer: Any, path: Path, layout: str = "auto", options: dict[str, bool] | None = None,
+              ) -> tuple[list[Page], str]:
+    """Recognize every page of one image file: (pages, "") or ([], the error message for the user)."""
+    try:
+        grays = load_pages(path)
+        pages = []
+        for n, gray in enumerate(grays, 1):
+            name = path.name if len(grays) == 1 else f"{path.name} p{n}"
+            page = Page(name=name, gray=gray, source=str(path))
+            page.regions = read_whole(preprocess(gray, **(options or {})), recognizer, layout)
+            pages.append(page)
+        return pages, ""
+    except ImageError as exc:
+        return [], str(exc)
+
+
 def batch(files: list[Path], out_dir: Path, mode: str, recognizer: ChunkedRecognizer, layout: str = "auto",
           options: dict[str, bool] | None = None, on_file: Callable[[int, int], None] = lambda i, n: None,
           ) -> dict[str, Any]:
-    """Recognize ``files``; mode "txt"/"json" writes one file per image, "csv" one ``results.csv``.
+    """Recognize ``files`` (on every core); mode "txt"/"json" writes one file per image, "csv" one ``results.csv``.
 
     Returns {"written": [paths], "errors": {file: message}}. Unreadable files are reported, the rest still run.
     """
@@ -96,24 +113,16 @@ def batch(files: list[Path], out_dir: Path, mode: str, recognizer: ChunkedRecogn
     written: list[str] = []
     errors: dict[str, str] = {}
     all_pages: list[Page] = []
-    for i, path in enumerate(files):
+    on_file(0, len(files))
+    results = recognizer.map(partial(read_file, layout=layout, options=options), files)
+    for i, (path, (pages, error)) in enumerate(zip(files, results), 1):
         on_file(i, len(files))
-        try:
-            grays = load_pages(path)
-        except ImageError as exc:
-            errors[path.name] = str(exc)
-            continue
-        pages = []
-        for n, gray in enumerate(grays, 1):
-            name = path.name if len(grays) == 1 else f"{path.name} p{n}"
-            page = Page(name=name, gray=gray, source=str(path))
-            page.regions = read_whole(preprocess(gray, **(options or {})), recognizer, layout)
-            pages.append(page)
-        if mode == "csv":
+        if error:
+            errors[path.name] = error
+        elif mode == "csv":
             all_pages.extend(pages)
         else:
             written.append(str(write(out_dir / f"{path.stem}.{mode}", pages, recognizer.info.version)))
     if mode == "csv":
         written.append(str(write(out_dir / "results.csv", all_pages)))
-    on_file(len(files), len(files))
     return {"written": written, "errors": errors}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
 from htr_desktop.regions import Region, RegionWord
 from model.page import LineResult, crop_line, read_image
 
+T = TypeVar("T")
+R = TypeVar("R")
 CHUNK = 8  # crops per recognizer call: the granularity of progress and Cancel
 
 
@@ -51,6 +53,21 @@ class ChunkedRecognizer:
             out.extend(self.recognizer.recognize(list(images[start: start + CHUNK])))
             self.on_progress(len(out), len(images))
         return out
+
+
+    def map(self, fn: Callable[[Any, T], R], items: Sequence[T]) -> Iterator[R]:
+        """``fn(recognizer, item)`` for each item, on every core when the recognizer is a pool; Cancel between items."""
+        run = getattr(self.recognizer, "map", None)
+        results = run(fn, items) if run is not None else (fn(self.recognizer, item) for item in items)
+        try:
+            for result in results:
+                yield result
+                if self.should_stop():
+                    raise Cancelled
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # a pool drops the items not started yet
 
 
 def read_whole(gray: np.ndarray, recognizer: ChunkedRecognizer, layout: str = "auto") -> list[Region]:

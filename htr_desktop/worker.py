@@ -78,7 +78,15 @@ class _Worker(QObject):
     @Slot(object)
     def set_loader(self, loader: Loader) -> None:
         """Use another model/decoder from the next task on (loaded lazily)."""
+        self.release()
         self.loader, self.recognizer, self.error = loader, None, ""
+
+    def release(self) -> None:
+        """Let go of the recognizer (a worker pool stops its processes)."""
+        recognizer, self.recognizer = self.recognizer, None
+        close = getattr(recognizer, "close", None)
+        if close is not None:
+            close()
 
     @Slot()
     def load(self) -> None:
@@ -221,3 +229,5 @@ class RecognitionService(QObject):
         self.thread.quit()
         if not self.thread.wait(30_000):
             log.warning("the recognition thread did not stop within 30 s")
+        else:
+            self.worker.release()

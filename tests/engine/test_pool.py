@@ -84,3 +84,39 @@ def test_cli_with_workers_matches_one_process(tmp_path):
     one, two = run("1"), run("2")
     assert one == two
     assert [r["path"] for r in two] == args and "error" in two[2]
+
+
+def test_batch_on_the_pool_writes_what_one_process_writes(tmp_path, pool):
+    from htr_desktop.export import batch
+    from htr_desktop.reading import ChunkedRecognizer
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = []
+    for i, w in enumerate(WORDS[:4]):
+        files.append(folder / f"{i}.png")
+        cv2.imwrite(str(files[-1]), render_text(w))
+    files.insert(2, folder / "bad.png")
+    files[2].write_bytes(b"broken")
+    seen = []
+    one = batch(files, tmp_path / "one", "csv", ChunkedRecognizer(Recognizer.load(decoder="greedy")), layout="line")
+    two = batch(files, tmp_path / "two", "csv", ChunkedRecognizer(pool), layout="line",
+                on_file=lambda i, n: seen.append((i, n)))
+    assert one["errors"] == two["errors"] == {"bad.png": two["errors"]["bad.png"]}
+    assert (tmp_path / "one" / "results.csv").read_text() == (tmp_path / "two" / "results.csv").read_text()
+    assert seen[0] == (0, 5) and seen[-1] == (5, 5)
+
+
+def test_cancel_stops_a_batch_on_the_pool(tmp_path, pool):
+    from htr_desktop.export import batch
+    from htr_desktop.reading import Cancelled, ChunkedRecognizer
+
+    files = []
+    for i in range(6):
+        files.append(tmp_path / f"{i}.png")
+        cv2.imwrite(str(files[-1]), render_text(WORDS[i]))
+    done = []
+    with pytest.raises(Cancelled):
+        batch(files, tmp_path / "out", "txt", ChunkedRecognizer(pool, should_stop=lambda: len(done) >= 2),
+              layout="line", on_file=lambda i, n: done.append(i))
+    assert len(list((tmp_path / "out").glob("*.txt"))) <= 2
