@@ -260,8 +260,23 @@ class MainWindow(QMainWindow):
         regions = page.regions if page else []
         self.view.set_regions([(r.id, QRectF(*r.box), _state(r, self.results.threshold), _word_rects(r))
                                for r in regions])
-        self.results.set_regions(regions)
+        self.results.set_regions(regions, self._strip_source(page))
         self._update_actions()
+
+    @staticmethod
+    def _strip_source(page: Page | None) -> Any:
+        if page is None:
+            return None
+
+        def strip(box: tuple[int, int, int, int]) -> QImage | None:
+            from htr_desktop.imaging import gray_to_qimage
+            from model.imageio import ImageError
+
+            try:
+                return gray_to_qimage(page.crop(box))
+            except ImageError:
+                return None
+        return strip
 
     def _region_updated(self, page: Page, region: Any) -> None:
         if page is self.workspace.current:

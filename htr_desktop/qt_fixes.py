@@ -5,7 +5,8 @@ and nothing happens; on 3.11 (this app's Python) ``True`` starts with only a few
 references, so after that many emits (at exit, or mid-session: progress signals of a batch) the interpreter aborts
 with "Fatal Python error: bool_dealloc: deallocating True or False". ``guard_bool_refcounts`` detects the bug
 with one test emit and, only then, gives ``True`` and ``False`` so many references that they can never be
-released, which is what Python 3.12 does.
+released, which is what Python 3.12 does. The same PySide6 also takes a reference away from ``None`` each time Qt
+calls a Python override that returns ``None`` (every ``paintEvent``, ``resizeEvent``...), so ``None`` is pinned too.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def emit_steals_true() -> bool:
 
 
 def guard_bool_refcounts() -> bool:
-    """Pin ``True``/``False`` when this PySide6 has the emit refcount bug (once per process); True if pinned."""
+    """Pin ``True``/``False``/``None`` when this PySide6 has the refcount bug (once per process); True if pinned."""
     if _state["checked"]:
         return False
     _state["checked"] = True
@@ -41,7 +42,7 @@ def guard_bool_refcounts() -> bool:
         return False
     import ctypes
 
-    for obj in (True, False):
+    for obj in (True, False, None):
         ctypes.c_ssize_t.from_address(id(obj)).value += PIN  # ob_refcnt is the first field of every PyObject
-    log.debug("PySide6 emit refcount bug detected: True/False pinned")
+    log.debug("PySide6 emit refcount bug detected: True/False/None pinned")
     return True

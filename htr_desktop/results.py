@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFocusEvent, QHelpEvent, QKeyEvent, QKeySequence, QTextCharFormat, QTextCursor
+import math
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QHelpEvent,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QScrollArea,
+    QSizePolicy,
     QTextEdit,
     QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
-from htr_desktop.regions import Region
+from htr_desktop.regions import Box, Region
 
 LOW_CONFIDENCE = 0.6
+STRIP_GAP = 2  # pixels between the pieces of a wrapped line strip
+StripSource = Callable[[Box], QImage | None]  # a line's image from its box
 LOW_COLOR = QColor(200, 40, 40)
 
 
@@ -141,10 +160,90 @@ class ResultEdit(QTextEdit):
         return out
 
 
-class ResultRow(QFrame):
-    """Number, editor and confidence of one region."""
+class LineStrip(QWidget):
+    """The line's image at a readable height, right above its text; a long line wraps onto more strips."""
 
-    def __init__(self, number: int, region: Region, threshold: float) -> None:
+    clicked = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image = QImage()
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("The line on the image: click to show it there")
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def set_image(self, image: QImage | None) -> None:
+        """Show ``image`` (None hides the strip)."""
+        self.image = image if image is not None and not image.isNull() else QImage()
+        self.setVisible(not self.image.isNull())
+        self.updateGeometry()
+        self.update()
+
+    def _layout(self, width: int) -> tuple[int, int, float]:
+        """(strips, strip height, scale) for ``width`` pixels.
+
+        The line fills the width at up to 2.2 text lines high; when that would make it lower than 1.5 text lines
+        it is drawn at that height and wraps onto more strips.
+        """
+        if self.image.isNull() or width <= 0:
+            return 0, 0, 1.0
+        text = self.fontMetrics().height()
+        iw, ih = self.image.width(), self.image.height()
+        fit = width * ih / iw  # the height at which the whole line fills the width
+        h = int(min(max(fit, 1.5 * text), 2.2 * text, 4 * ih))  # never blow a tiny crop up more than 4x
+        scale = h / ih
+        return max(1, math.ceil(iw * scale / width - 1e-6)), h, scale
+
+    def hasHeightForWidth(self) -> bool:
+        """Its height depends on its width (long lines wrap)."""
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        """Strips stacked with a small gap."""
+        n, h, _ = self._layout(width)
+        return n * h + max(0, n - 1) * STRIP_GAP
+
+    def sizeHint(self) -> QSize:
+        """As wide as the row allows."""
+        return QSize(200, self.heightForWidth(max(self.width(), 200)))
+
+    def minimumSizeHint(self) -> QSize:
+        """Never squeezed below its strips."""
+        return QSize(50, self.heightForWidth(max(self.width(), 50)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Re-wrap (only when the number of strips changes, so layouts settle)."""
+        super().resizeEvent(event)
+        if self._layout(event.size().width())[0] != self._layout(event.oldSize().width())[0]:
+            self.updateGeometry()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        """Each slice of the line, scaled to the strip height."""
+        n, h, scale = self._layout(self.width())
+        if not n:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        per_strip = self.width() / scale  # image pixels per strip
+        for i in range(n):
+            src = QRectF(i * per_strip, 0, min(per_strip, self.image.width() - i * per_strip), self.image.height())
+            dst = QRectF(0, i * (h + STRIP_GAP), src.width() * scale, h)
+            painter.drawImage(dst, self.image, src)
+        painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Clicking the strip selects the line (and its box on the image)."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mousePressEvent(event)
+
+
+class ResultRow(QFrame):
+    """Number, the line's image strip over its editor, and confidence of one region."""
+
+    def __init__(self, number: int, region: Region, threshold: float, strip: QImage | None = None) -> None:
         super().__init__()
         self.region_id = region.id
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -153,21 +252,33 @@ class ResultRow(QFrame):
         self.number = QLabel(f"{number}")
         self.number.setFixedWidth(24)
         self.number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.strip = LineStrip()
+        self.strip.clicked.connect(self.edit_focus)
         self.edit = ResultEdit(region.id)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(1)
+        column.addWidget(self.strip)
+        column.addWidget(self.edit)
         self.confidence = QLabel()
         self.confidence.setFixedWidth(44)
         self.confidence.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.number)
-        layout.addWidget(self.edit, 1)
+        layout.addLayout(column, 1)
         layout.addWidget(self.confidence)
-        self.update_region(region, threshold)
+        self.update_region(region, threshold, strip)
         self.edit.edited.connect(self._edited)
+
+    def edit_focus(self) -> None:
+        """Put the cursor in this row's text (selects its box on the image)."""
+        self.edit.setFocus(Qt.FocusReason.MouseFocusReason)
 
     def _edited(self, _region_id: int, _text: str) -> None:
         self.confidence.setText("edited")
 
-    def update_region(self, region: Region, threshold: float) -> None:
-        """Show the region's current text and confidence."""
+    def update_region(self, region: Region, threshold: float, strip: QImage | None = None) -> None:
+        """Show the region's current text, image strip and confidence."""
+        self.strip.set_image(strip)
         self.edit.show_region(region, threshold)
         if region.confidence is None:
             self.confidence.setText("…")
@@ -191,9 +302,12 @@ class ResultsPanel(QScrollArea):
     def __init__(self) -> None:
         super().__init__()
         self.setWidgetResizable(True)
+        # a scroll bar that comes and goes would change the width, the strips' wrapping and so the height
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.threshold = LOW_CONFIDENCE
         self.rows: dict[int, ResultRow] = {}
         self.current: int | None = None
+        self.strip: StripSource | None = None
         self.container = QWidget()
         self.box = QVBoxLayout(self.container)
         self.box.setContentsMargins(2, 2, 2, 2)
@@ -206,15 +320,16 @@ class ResultsPanel(QScrollArea):
         self.box.addStretch(1)
         self.setWidget(self.container)
 
-    def set_regions(self, regions: list[Region]) -> None:
-        """Rebuild the rows."""
+    def set_regions(self, regions: list[Region], strip: StripSource | None = None) -> None:
+        """Rebuild the rows; ``strip(box)`` gives each line's image (None: no strips)."""
+        self.strip = strip
         for row in self.rows.values():
             self.box.removeWidget(row)
             row.deleteLater()
         self.rows.clear()
         self.placeholder.setVisible(not regions)
         for number, region in enumerate(regions, 1):
-            row = ResultRow(number, region, self.threshold)
+            row = ResultRow(number, region, self.threshold, self._strip(region))
             row.edit.edited.connect(self.text_edited)
             row.edit.focused.connect(self._activate)
             row.edit.word_focused.connect(self.word_activated)
@@ -227,7 +342,10 @@ class ResultsPanel(QScrollArea):
         """Refresh one row (after recognition)."""
         row = self.rows.get(region.id)
         if row is not None:
-            row.update_region(region, self.threshold)
+            row.update_region(region, self.threshold, self._strip(region))
+
+    def _strip(self, region: Region) -> QImage | None:
+        return self.strip(region.box) if self.strip is not None else None
 
     def _activate(self, region_id: int) -> None:
         self.highlight(region_id)

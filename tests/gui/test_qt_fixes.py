@@ -42,3 +42,30 @@ def test_the_guard_is_needed_only_where_the_bug_is():
         assert out.returncode != 0 and "bool_dealloc" in out.stderr  # what the guard prevents
     else:
         assert out.returncode == 0
+
+
+PAINT_SCRIPT = """
+import sys
+from PySide6.QtWidgets import QApplication, QWidget
+from htr_desktop.qt_fixes import guard_bool_refcounts
+
+class Painted(QWidget):
+    def paintEvent(self, event):  # an override returning None, called by Qt
+        pass
+
+app = QApplication([])
+guard_bool_refcounts()
+widget = Painted()
+widget.show()
+before = sys.getrefcount(None)
+for i in range(200000):  # far more than None's references at start-up: a long session of repaints
+    widget.repaint()
+print("survived", flush=True)
+"""
+
+
+def test_many_python_overrides_are_harmless_with_the_guard():
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", PAINT_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "survived"
