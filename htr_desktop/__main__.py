@@ -6,12 +6,16 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``htr-desktop [--version] [recognize ...] [FILES...]``."""
+    """``htr-desktop [--version] [recognize ...] [adapt ...] [FILES...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["recognize"]:
         from htr_desktop.cli import run_recognize
 
         return run_recognize(args[1:])
+    if args[:1] == ["adapt"]:
+        from htr_desktop.adapt_cli import run_adapt
+
+        return run_adapt(args[1:])
     if args[:1] in (["--version"], ["-V"]):
         from htr_desktop.cli import print_version
 
@@ -19,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] in (["-h"], ["--help"]):
         print("usage: htr-desktop [FILE...]            open the window (optionally with images)\n"
               "       htr-desktop recognize --help     recognize images headless\n"
+              "       htr-desktop adapt --help         teach a model your handwriting (headless)\n"
               "       htr-desktop --version            app and model versions")
         return 0
     if args[:1] == ["--smoke-test"]:  # hidden: the packaged executable's GUI start check (scripts/smoke_bundle.py)

@@ -1,0 +1,220 @@
+"""Personal adaptation without TensorFlow: CTC gradient, weights in .tflite files, the numpy head, safety rules."""
+
+import itertools
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from model import adapt as adapt_module
+from model.adapt import AdaptError, AdaptOptions, FeatureReader, LabelledImage, adapt, cer, split_samples
+from model.ctc import ctc_loss_grad
+from model.head import Head
+from model.lines import read_lines_folder
+from model.recognizer import Recognizer, bucket_width
+from model.tflite_weights import TfliteWeights
+from tests.conftest import render_text
+
+TINY = Path(__file__).resolve().parent.parent / "data" / "tiny_model"
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _samples(text: str = "ton", n: int = 15) -> list[LabelledImage]:
+    return [LabelledImage(render_text(text), text) for _ in range(n)]
+
+
+def _brute_force_nll(logits: np.ndarray, labels: list[int]) -> float:
+    """-log sum over every alignment that collapses to ``labels``."""
+    T, C = logits.shape
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    total = 0.0
+    for path in itertools.product(range(C), repeat=T):
+        collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or path[i - 1] != k)]
+        if collapsed == labels:
+            total += np.exp(sum(logp[t, k] for t, k in enumerate(path)))
+    return float(-np.log(total))
+
+
+def test_ctc_loss_is_the_sum_over_alignments():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(5, 3))
+    for labels in ([1], [1, 2], [1, 1], [2, 1, 2]):
+        loss, _ = ctc_loss_grad(logits, labels)
+        assert loss == pytest.approx(_brute_force_nll(logits, labels), rel=1e-6)
+
+
+def test_ctc_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(12, 6))
+    labels = [1, 3, 3, 5]
+    _, grad = ctc_loss_grad(logits, labels)
+    eps = 1e-5
+    for t, k in [(0, 0), (3, 3), (7, 5), (11, 2)]:
+        up, down = logits.copy(), logits.copy()
+        up[t, k] += eps
+        down[t, k] -= eps
+        numeric = (ctc_loss_grad(up, labels)[0] - ctc_loss_grad(down, labels)[0]) / (2 * eps)
+        assert grad[t, k] == pytest.approx(numeric, abs=1e-6)
+
+
+def test_impossible_label_gives_infinite_loss_and_no_gradient():
+    loss, grad = ctc_loss_grad(np.zeros((2, 4)), [1, 1, 1])
+    assert loss == float("inf")
+    assert not grad.any()
+
+
+def test_weights_found_without_assuming_sizes():
+    tw = TfliteWeights((TINY / "crnn_b1.tflite").read_bytes())
+    assert tw.lstm_layers == 2
+    assert tw.get("logits/kernel").shape == (32, 80)  # 2 x 16 units -> 80 classes
+    assert tw.get("bilstm1/forward/kernel").shape == (32, 64)
+    assert tw.get("bilstm1/backward/recurrent").shape == (16, 64)
+
+
+def test_numpy_head_reproduces_the_tflite_output():
+    rec = Recognizer.load(TINY)
+    data = (TINY / "crnn_b1.tflite").read_bytes()
+    tw = TfliteWeights(data)
+    tensor = rec.prepare(render_text("hello"))
+    batch = np.zeros((1, 32, bucket_width(tensor.shape[1]), 1), np.float32)
+    batch[0, :, : tensor.shape[1], 0] = tensor
+    head = Head({k: tw.get(k) for k in tw.refs if not k.startswith("bilstm0/")}, first_layer=1, layers=1)
+    logits, _ = head.forward(FeatureReader(data).read(batch, layer=1))
+    assert np.abs(logits - rec.logits(batch)[0]).max() < 0.05 * np.abs(logits).max()
+
+
+def test_changed_weights_are_written_into_the_tflite_file(tmp_path):
+    data = (TINY / "crnn_b1.tflite").read_bytes()
+    tw = TfliteWeights(data)
+    bias = tw.get("logits/bias")
+    bias[0] += 100.0  # blank everywhere
+    tw.set("logits/bias", bias)
+    kernel = tw.get("bilstm1/forward/kernel") * 0.5
+    tw.set("bilstm1/forward/kernel", kernel)
+    again = TfliteWeights(tw.to_bytes())
+    assert np.allclose(again.get("logits/bias"), bias)
+    assert np.abs(again.get("bilstm1/forward/kernel") - kernel).max() <= np.abs(kernel).max() / 127 + 1e-6
+    bundle = tmp_path / "b"
+    shutil.copytree(TINY, bundle)
+    (bundle / "crnn_b1.tflite").write_bytes(again.to_bytes())
+    assert Recognizer.load(bundle).recognize([render_text("hello")])[0].text == ""
+
+
+def test_held_aside_is_a_fifth_and_at_least_five():
+    train, held = split_samples(15)
+    assert len(held) == 5 and len(train) == 10 and not set(train) & set(held)
+    assert len(split_samples(40)[1]) == 8
+    with pytest.raises(AdaptError, match="at least 10"):
+        split_samples(9)
+
+
+def test_cer():
+    assert cer(["abcd"], ["abxd"]) == 0.25
+    assert cer(["a  b"], [" a b "]) == 0.0
+
+
+def test_adapt_installs_a_better_model_that_recognizes(tmp_path):
+    out = tmp_path / "personal"
+    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(minutes=0.5, max_epochs=60, learning_rate=0.03))
+    assert result.installed and result.cer_after < result.cer_before
+    assert result.held_lines == 5 and result.train_lines == 10
+    rec = Recognizer.load(out)
+    assert rec.info.extra["adapted_from"] == "0.0-tiny"
+    assert "+personal." in rec.version
+    assert rec.info.figures["personal"]["held_cer_after"] == pytest.approx(result.cer_after, abs=1e-4)
+    assert rec.recognize([render_text("ton")])[0].text != Recognizer.load(TINY).recognize([render_text("ton")])[0].text
+
+
+def test_a_worse_model_is_never_installed(tmp_path, monkeypatch):
+    out = tmp_path / "personal"
+    out.mkdir()
+    (out / "keep.txt").write_text("the model in use")
+
+    def ruin(head, *args, **kwargs):
+        weights = {k: v.copy() for k, v in head.weights.items()}
+        weights["logits/bias"][0] += 100.0  # only blanks: reads nothing
+        return weights, [{"epoch": 0, "held_cer": 1.0, "held_loss": 1.0}]
+
+    samples = _samples()
+    trained = tmp_path / "trained"  # a model that reads these lines: ruining it can only be worse
+    assert adapt(samples, trained, model=TINY, opts=AdaptOptions(max_epochs=60, learning_rate=0.03)).installed
+    monkeypatch.setattr(adapt_module, "train_head", ruin)
+    result = adapt(samples, out, model=trained)
+    assert not result.installed and "not better" in result.reason
+    assert result.cer_after >= result.cer_before
+    assert (out / "keep.txt").read_text() == "the model in use"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".adapt-")] == []
+
+
+def test_an_adapted_model_that_fails_to_load_is_not_installed(tmp_path, monkeypatch):
+    def broken(base, info, weights, out, figures):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "model.json").write_text("{ not json")
+
+    monkeypatch.setattr(adapt_module, "write_bundle", broken)
+    result = adapt(_samples(), tmp_path / "personal", model=TINY, opts=AdaptOptions(max_epochs=2))
+    assert not result.installed and "does not load" in result.reason
+    assert not (tmp_path / "personal").exists()
+
+
+def test_too_few_lines_is_a_clear_error(tmp_path):
+    with pytest.raises(AdaptError, match="at least 10 corrected lines; there are 4"):
+        adapt(_samples(n=4), tmp_path / "p", model=TINY)
+
+
+def _lines_folder(folder: Path, n: int) -> Path:
+    folder.mkdir(parents=True)
+    for i in range(n):
+        cv2.imwrite(str(folder / f"l{i:02d}.png"), render_text("ton"))
+        (folder / f"l{i:02d}.txt").write_text("ton\n")
+    return folder
+
+
+def test_lines_folder_skips_bad_files_and_says_why(tmp_path):
+    folder = _lines_folder(tmp_path / "lines", 3)
+    (folder / "broken.png").write_bytes(b"not an image")
+    (folder / "broken.txt").write_text("x")
+    cv2.imwrite(str(folder / "no-text.png"), render_text("x"))
+    problems: list[str] = []
+    samples = read_lines_folder(folder, problems)
+    assert len(samples) == 3 and {s.text for s in samples} == {"ton"}
+    assert len(problems) == 2 and any("no-text.png" in p for p in problems)
+
+
+def test_cli_adapts_without_importing_tensorflow(tmp_path):
+    folder = _lines_folder(tmp_path / "lines", 15)
+    out = tmp_path / "personal"
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['htr-desktop', 'adapt', '--lines', sys.argv[1], '--out', sys.argv[2], '--model', sys.argv[3],"
+        " '--minutes', '0.5']\n"
+        "from htr_desktop.__main__ import main\n"
+        "rc = main(sys.argv[1:])\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n"
+        "sys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(folder), str(out), str(TINY)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    last = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "%]" in proc.stderr  # progress goes to stderr
+    assert set(last) >= {"cer_before", "cer_after", "installed", "held_lines"}
+    assert last["held_lines"] == 5
+    if last["installed"]:
+        assert proc.returncode == 0 and Recognizer.load(out).recognize([render_text("ton")])
+    else:
+        assert proc.returncode == 1 and not out.exists()
+
+
+def test_cli_reports_bad_input_as_json(tmp_path):
+    folder = _lines_folder(tmp_path / "lines", 3)
+    proc = subprocess.run([sys.executable, "-m", "htr_desktop", "adapt", "--lines", str(folder), "--out",
+                           str(tmp_path / "o"), "--model", str(TINY)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert "at least 10" in json.loads(proc.stdout.strip().splitlines()[-1])["error"]
+    assert "Traceback" not in proc.stderr
