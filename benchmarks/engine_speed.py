@@ -1,163 +1,260 @@
-"""Engine speed: ms per word/line (batch 1 and batched, 1 and 2 threads), CLI start-up, peak memory,
-and Tesseract 5 on the same lines (accuracy and time). Writes the "engine" section of docs/benchmarks.md.
+"""Like for like against Tesseract on one core, and where htr-desktop's time goes (stage profile).
 
-Usage: python -m benchmarks.engine_speed [--lines N] [--iam-gt ~/.cache/htr-desktop/iam/IAM/gt_test.txt]
-Lines come from the held-back validation groups of the allowed IAM groups (never the reserved ones).
+Usage: python -m benchmarks.engine_speed [--lines 100] [--repeats 3] [--cpu 0] [--exe dist/htr-desktop/htr-desktop]
+
+Both engines read the same held-back IAM lines (groups d05 g04 m03 n03 p01, first N by name) from the same
+files, pinned to one core (this process and its children: ``taskset -c CPU``), one thread each:
+- one process over all the lines, start-up included: ``tesseract list.txt stdout --psm 7`` against
+  ``htr-desktop recognize --layout line --json <files>`` (or the packaged executable with ``--exe``);
+  the per-line time without start-up is (time for N lines - time for 1 line) / (N - 1);
+- in process through a binding: ``tesserocr`` (``SetImageFile`` + ``GetUTF8Text``) against
+  ``Recognizer`` (``load_image`` + ``recognize``); start-up = creating the engine (imports excluded).
+Writes the "engine" and "stages" sections of docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
-import random
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import cv2
+os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's OpenMP: one thread (read when the library loads)
 
-from benchmarks.report import machine, write_section
-from model.imageio import load_image
-from model.recognizer import Recognizer
-from training.config import TrainConfig
-from training.datasets import read_iam_gt, split_by_groups
-from training.fonts import fetch_fonts
-from training.metrics import score
-from training.synth import TextSampler, load_fonts, render
+from benchmarks.data import HELD_BACK_GROUPS, held_back_lines  # noqa: E402
+from benchmarks.report import machine, write_section  # noqa: E402
+
+TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata")
 
 
-def median_ms(fn, items, repeats: int = 3) -> float:
-    """Median over repeats of (wall time / item) in ms."""
+def load_note() -> str:
+    """The 1-minute load average, flagged when other work shares the cores."""
+    load = os.getloadavg()[0]
+    if load > 1.5:
+        return f"**taken under load (load average {load:.1f} on {os.cpu_count()} CPUs): provisional**"
+    return f"load average {load:.1f}"
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Median wall time of ``fn()`` over ``repeats`` runs, and the last result."""
+    runs, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        runs.append(time.perf_counter() - t)
+    return statistics.median(runs), out
+
+
+def run(cmd: list[str]) -> str:
+    """Run a command pinned as this process is; its stdout (fails loudly)."""
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    if out.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[0]} failed ({out.returncode}): {out.stderr[-500:]}")
+    return out.stdout
+
+
+def tesseract_cli(paths: list[Path], tmp: Path) -> list[str]:
+    """Tesseract over a list file in one process: one text per line."""
+    listing = tmp / f"list{len(paths)}.txt"
+    listing.write_text("".join(f"{p}\n" for p in paths))
+    pages = run(["tesseract", str(listing), "stdout", "--psm", "7", "-l", "eng"]).split("\f")
+    return [p.strip() for p in pages[: len(paths)]]
+
+
+def ours_cli(exe: list[str], paths: list[Path]) -> list[str]:
+    """``htr-desktop recognize --layout line --json`` in one process: one text per line."""
+    out = run([*exe, "recognize", "--layout", "line", "--json", *map(str, paths)])
+    return [json.loads(line).get("text", "") for line in out.splitlines()]
+
+
+def tesserocr_engine() -> Callable[[Path], str] | None:
+    """An in-process Tesseract (tesserocr) reading one line file, or None if tesserocr is missing."""
+    try:
+        from tesserocr import PSM, PyTessBaseAPI
+    except ImportError:
+        return None
+    path = next((p for p in TESSDATA if Path(p, "eng.traineddata").is_file()), None)
+    api = PyTessBaseAPI(path=path, lang="eng", psm=PSM.SINGLE_LINE) if path else PyTessBaseAPI(psm=PSM.SINGLE_LINE)
+
+    def read(p: Path) -> str:
+        api.SetImageFile(str(p))
+        return api.GetUTF8Text().strip()
+
+    return read
+
+
+def ours_engine() -> Callable[[Path], str]:
+    """An in-process htr-desktop recognizer (bundled model, its default decoder, one thread)."""
+    from model.imageio import load_image
+    from model.recognizer import Recognizer
+
+    rec = Recognizer.load(threads=1)
+    return lambda p: rec.recognize([load_image(p)])[0].text
+
+
+def in_process(make: Callable[[], Callable[[Path], str]], paths: list[Path]) -> tuple[float, float, list[str]]:
+    """(start-up s, lines s, texts) for an engine created by ``make``."""
+    t = time.perf_counter()
+    engine = make()
+    start = time.perf_counter() - t
+    t = time.perf_counter()
+    texts = [engine(p) for p in paths]
+    return start, time.perf_counter() - t, texts
+
+
+def stage_profile(paths: list[Path], repeats: int) -> dict[str, float]:
+    """Median ms per line of each stage of ``Recognizer.recognize`` (one thread), plus the whole call."""
+    from model.imageio import load_image
+    from model.preprocess import pad_batch
+    from model.recognizer import Recognizer, bucket_width
+
+    rec = Recognizer.load(threads=1)
+    spec = rec.info.input_spec
+    for p in paths[:10]:
+        rec.recognize([load_image(p)])  # warm the interpreter pool
+    stages: dict[str, list[float]] = {k: [] for k in ("read + decode image", "preprocess", "network",
+                                                      "CTC decode", "recognize() total")}
+    for _ in range(repeats):
+        for p in paths:
+            t0 = time.perf_counter()
+            image = load_image(p)
+            t1 = time.perf_counter()
+            x = rec.prepare(image)
+            t2 = time.perf_counter()
+            logits = rec.logits(pad_batch([x], spec, width=bucket_width(x.shape[1])))
+            t3 = time.perf_counter()
+            rec.decode(logits[0, : -(-x.shape[1] // 4) + 2])
+            t4 = time.perf_counter()
+            rec.recognize([image])
+            t5 = time.perf_counter()
+            for key, a, b in zip(stages, (t0, t1, t2, t3, t4), (t1, t2, t3, t4, t5)):
+                stages[key].append(1000 * (b - a))
+    return {k: statistics.median(v) for k, v in stages.items()} | {
+        k + " (mean)": statistics.fmean(v) for k, v in stages.items()}
+
+
+def page_segmentation(repeats: int) -> tuple[float, int] | None:
+    """Median seconds to segment a composed 200-word page of held-back IAM lines, and its line count."""
+    try:
+        from benchmarks.data import iam_gt
+        from benchmarks.page_speed import words_page
+        from model.page import clear_cache, segment_page
+        from training.pages import iam_source
+    except ImportError:
+        return None
+    gt = iam_gt()
+    if gt is None:
+        return None
+    image, _words, n_lines = words_page(iam_source(gt, list(HELD_BACK_GROUPS)), 200)
     runs = []
     for _ in range(repeats):
+        clear_cache()
         t = time.perf_counter()
-        fn(items)
-        runs.append(1000 * (time.perf_counter() - t) / len(items))
-    return statistics.median(runs)
-
-
-def per_item(rec: Recognizer):
-    return lambda items: [rec.recognize([x]) for x in items]
-
-
-def batched(rec: Recognizer):
-    return lambda items: rec.recognize(items)
-
-
-def tesseract(paths: list[Path]) -> tuple[list[str], float]:
-    """Tesseract 5 (--psm 7, one line) on each file: texts and median ms per line."""
-    texts, times = [], []
-    for p in paths:
-        t = time.perf_counter()
-        out = subprocess.run(["tesseract", str(p), "stdout", "--psm", "7", "-l", "eng"],
-                             capture_output=True, text=True, env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"})
-        times.append(1000 * (time.perf_counter() - t))
-        texts.append(out.stdout.strip())
-    return texts, statistics.median(times)
-
-
-def cli_times(sample: Path, repeats: int = 5) -> tuple[float, float, float]:
-    """Median wall time of ``htr-desktop --version`` and ``recognize`` on one line; peak RSS (MB) of the latter."""
-    import resource
-
-    exe = [sys.executable, "-m", "htr_desktop"]
-    ver, rec = [], []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        subprocess.run([*exe, "--version"], capture_output=True, check=True)
-        ver.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        subprocess.run([*exe, "recognize", "--layout", "line", "--json", str(sample)], capture_output=True, check=True)
-        rec.append(time.perf_counter() - t)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return statistics.median(ver), statistics.median(rec), peak
+        segment_page(image)
+        runs.append(time.perf_counter() - t)
+    return statistics.median(runs), n_lines
 
 
 def main() -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("--lines", type=int, default=60)
-    p.add_argument("--words", type=int, default=60)
-    p.add_argument("--iam-gt", default="~/.cache/htr-desktop/iam/IAM/gt_test.txt")
+    p.add_argument("--lines", type=int, default=100)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--cpu", type=int, default=0, help="the one core everything runs on")
+    p.add_argument("--exe", help="the packaged executable instead of `python -m htr_desktop`")
+    p.add_argument("--no-write", action="store_true", help="print only")
     args = p.parse_args()
-    val_groups = TrainConfig().val_groups
-    samples = split_by_groups(read_iam_gt(Path(args.iam_gt).expanduser()), val_groups)
-    random.Random(0).shuffle(samples)
-    samples = samples[: args.lines]
-    lines = [load_image(s.path) for s in samples]
-    fonts = load_fonts(fetch_fonts(("kalam", "caveat", "indie-flower")), Recognizer.load().info.charset)
-    sampler = TextSampler(Recognizer.load().info.charset, seed=0)
-    rng = random.Random(0)
-    words = [render(sampler.word(), fonts[i % len(fonts)], rng) for i in range(args.words)]
+    os.sched_setaffinity(0, {args.cpu})  # this process and every child: one core
+    from training.metrics import score
 
-    rows = []
-    for threads in (1, 2):
-        rec = Recognizer.load(threads=threads, decoder="greedy")
-        rec.recognize(lines[:2])  # warm up
-        rows.append((threads, median_ms(per_item(rec), words), median_ms(batched(rec), words),
-                     median_ms(per_item(rec), lines, 1), median_ms(batched(rec), lines, 1)))
-
-    greedy = Recognizer.load(decoder="greedy")
-    g_texts = [x.text for x in greedy.recognize(lines)]
-    g_ms = median_ms(per_item(greedy), lines, 1)
-    rec = Recognizer.load()
-    truths = [rec.info.charset.filter(s.text) for s in samples]
-    ours = [x.text for x in rec.recognize(lines)]
-    ours_ms = median_ms(batched(rec), lines, 1)
-    ours_single_ms = median_ms(per_item(rec), lines, 1)
-    ours_scores = score(truths, ours)
-    tess_line = "Tesseract not installed (apt-get install tesseract-ocr)"
-    if shutil.which("tesseract"):
-        with tempfile.TemporaryDirectory() as tmp:
-            paths = []
-            for i, img in enumerate(lines):
-                path = Path(tmp) / f"{i}.png"
-                cv2.imwrite(str(path), img)
-                paths.append(path)
-            t_texts, t_ms = tesseract(paths)
-            version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-            t_scores = score(truths, t_texts)
-            g_scores = score(truths, g_texts)
-            name = f"htr-desktop {rec.version}"
-            rows_t = [
-                (f"{version} (--psm 7, 1 thread)", t_scores, t_ms),
-                (f"{name} ({rec.decoder}), batch 1, {rec.threads} thread(s)", ours_scores, ours_single_ms),
-                (f"{name} ({rec.decoder}), batched, {rec.threads} thread(s)", ours_scores, ours_ms),
-                (f"{name} (greedy), batch 1, {greedy.threads} thread(s)", g_scores, g_ms),
-            ]
-            tess_line = "\n".join(f"| {n} | {sc.cer:.1%} | {sc.wer:.1%} | {ms:.1f} | {t_ms / ms:.1f}x |"
-                                   for n, sc, ms in rows_t)
+    samples = held_back_lines(args.lines)
+    paths = [s[0] for s in samples]
+    truths = [s[1] for s in samples]
+    exe = [args.exe] if args.exe else [sys.executable, "-m", "htr_desktop"]
+    ours_name = "packaged `htr-desktop`" if args.exe else "`python -m htr_desktop`"
+    before = load_note()
+    rows = []  # (engine, mode, start-up s, total s for N lines, ms/line without start-up, texts)
     with tempfile.TemporaryDirectory() as tmp:
-        sample = Path(tmp) / "line.png"
-        cv2.imwrite(str(sample), lines[0])
-        ver_s, rec_s, peak = cli_times(sample)
+        if shutil.which("tesseract"):
+            version = run(["tesseract", "--version"]).splitlines()[0]
+            one, _ = timed(lambda: tesseract_cli(paths[:1], Path(tmp)), args.repeats)
+            total, texts = timed(lambda: tesseract_cli(paths, Path(tmp)), args.repeats)
+            per = (total - one) / (len(paths) - 1)
+            rows.append((f"{version} CLI, list file", "one process", one - per, total, 1000 * per, texts))
+        one, _ = timed(lambda: ours_cli(exe, paths[:1]), args.repeats)
+        total, texts = timed(lambda: ours_cli(exe, paths), args.repeats)
+        per = (total - one) / (len(paths) - 1)
+        rows.append((f"htr-desktop {ours_name} recognize --layout line", "one process", one - per, total,
+                     1000 * per, texts))
+        tess_version = ""
+        if importlib.util.find_spec("tesserocr") is not None:
+            import tesserocr
 
-    table = "\n".join(f"| {t} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} |" for t, a, b, c, d in rows)
-    body = f"""## Recognition engine (`python -m benchmarks.engine_speed`)
+            tess_version = tesserocr.tesseract_version().split()[1]
+        for name, make in ((f"tesserocr (Tesseract {tess_version} in process)", tesserocr_engine),
+                           ("htr-desktop Recognizer (in process)", ours_engine)):
+            if make is tesserocr_engine and importlib.util.find_spec("tesserocr") is None:
+                continue
+            runs = [in_process(make, paths) for _ in range(args.repeats)]
+            start = statistics.median(r[0] for r in runs)
+            lines = statistics.median(r[1] for r in runs)
+            rows.append((name, "binding", start, start + lines, 1000 * lines / len(paths), runs[-1][2]))
+    stages = stage_profile(paths, max(1, args.repeats - 1))
+    seg = page_segmentation(args.repeats)
+    after = load_note()
 
-Machine: {machine()}. Model {rec.version}, greedy decoding, LiteRT (XNNPACK), int8 dynamic-range weights.
-{len(words)} synthetic words (rendered with @fontsource fonts) and {len(lines)} real IAM lines from the
-held-back validation groups ({", ".join(val_groups)}); ms per item, median of repeats.
+    from model.bundle import bundled_model_dir, read_info
 
-| threads | word, batch 1 | word, batched | line, batch 1 | line, batched |
-|---|---|---|---|---|
-{table}
+    info = read_info(bundled_model_dir())
+    lines = []
+    for mode in ("one process", "binding"):
+        tess = next((r for r in rows if r[1] == mode and "esser" in r[0]), None)
+        for name, m, start, total, per, texts in (r for r in rows if r[1] == mode):
+            sc = score(truths, texts)
+            vs = "" if tess is None or tess[0] == name else f"{tess[3] / total:.2f}x / {tess[4] / per:.2f}x"
+            lines.append(f"| {name} | {m} | {start:.2f} | {total:.2f} | {per:.1f} | {sc.cer:.1%} | {sc.wer:.1%} | "
+                         f"{vs or '1.00x'} |")
+    command = "python -m benchmarks.engine_speed" + (f" --exe {args.exe}" if args.exe else "")
+    head = (f"| engine | how | start-up s | s for {len(paths)} lines (with start-up) | ms / line (without) | CER | WER "
+            "| speed vs Tesseract (with / without start-up) |")
+    body = f"""## Like for like with Tesseract (`{command}`)
 
-Command-line start-up (median of 5 runs, fresh processes): `htr-desktop --version` {ver_s * 1000:.0f} ms;
-`htr-desktop recognize --json <one line>` {rec_s * 1000:.0f} ms end to end. Peak RSS of those processes: {peak:.0f} MB.
+{machine()}; model {info.version} ({info.decoder} decoder); one core (CPU {args.cpu}, `taskset`), one thread each,
+the same {len(paths)} held-back IAM lines ({", ".join(HELD_BACK_GROUPS)}, first by name), read from the same files.
+Median of {args.repeats} runs. Start: {before}; end: {after}.
 
-### Side by side with Tesseract 5 on the same {len(lines)} lines
+{head}
+|---|---|---|---|---|---|---|---|
+{chr(10).join(lines)}
 
-| engine | CER | WER | ms / line | speed |
-|---|---|---|---|---|
-{tess_line}
+"one process": one command over all the files (`tesseract list.txt stdout --psm 7 -l eng` with `OMP_THREAD_LIMIT=1`);
+start-up = time for 1 line - time per line. "binding": the engine created in this process (tesserocr's
+`PyTessBaseAPI(psm=SINGLE_LINE)`, htr-desktop's `Recognizer.load(threads=1)`), start-up = creating it.
 """
-    write_section("engine", body)
+    stage_rows = "\n".join(f"| {k} | {stages[k]:.2f} | {stages[k + ' (mean)']:.2f} |"
+                           for k in ("read + decode image", "preprocess", "network", "CTC decode", "recognize() total"))
+    seg_row = (f"\nPage segmentation of a composed 200-word page ({seg[1]} lines, held-back IAM lines): "
+               f"{seg[0] * 1000:.0f} ms (median of {args.repeats}).\n") if seg else ""
+    stages_body = f"""## Where the time goes (stage profile, `python -m benchmarks.engine_speed`)
+
+Per line, in process, one core, one thread, model {info.version} ({info.decoder}); the same {len(paths)} lines. {after}.
+
+| stage | median ms / line | mean ms / line |
+|---|---|---|
+{stage_rows}
+{seg_row}"""
     print(body)
-    print(json.dumps({"ours": ours_scores.as_dict()}))
+    print(stages_body)
+    if not args.no_write:
+        write_section("engine", body)
+        write_section("stages", stages_body)
     return 0
 
 
