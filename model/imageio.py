@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 # OpenCV reads this once, before decoding its first image: refuse decompression bombs.
@@ -12,6 +13,9 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+HUGE_PIXELS = 30_000_000  # larger images are decoded straight to gray (bounded memory)
+JPEG_MAGIC = b"\xff\xd8\xff"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_FILE_BYTES = 300 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm")
 
@@ -78,17 +82,30 @@ def _check_size(image: np.ndarray, name: str) -> None:
         raise ImageError(f"{name}: image is too large ({w}x{h} pixels)")
 
 
+def _huge_opaque_png(data: bytes) -> bool:
+    """True for a PNG of more than HUGE_PIXELS pixels without alpha (read from its header)."""
+    if data[:8] != PNG_MAGIC or len(data) < 26:
+        return False
+    width, height = struct.unpack(">II", data[16:24])
+    return width * height > HUGE_PIXELS and data[25] not in (4, 6)  # colour types 4 and 6 carry alpha
+
+
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """Encoded bytes -> 8-bit gray (EXIF orientation honoured; alpha on white; 16-bit scaled)."""
     if not data:
         raise ImageError(f"{name}: file is empty")
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
-        raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-        if raw is not None and raw.ndim == 3 and raw.shape[2] == 4:
-            image = raw  # alpha must be kept; such files rarely carry EXIF rotation
+        if data[:3] == JPEG_MAGIC or _huge_opaque_png(data):
+            # Straight to gray (EXIF honoured): one decode, no colour copy (a 119-megapixel photo: 119 MB, not 800)
+            image = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
         else:
-            image = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
+            raw = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+            if raw is not None and raw.ndim == 3 and raw.shape[2] == 4:
+                image = raw  # alpha must be kept; such files rarely carry EXIF rotation
+            else:
+                del raw
+                image = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
     except cv2.error as exc:
         msg = str(exc)
         if "imgcodecs" in msg and ("pixels" in msg or "limit" in msg.lower()):

@@ -12,6 +12,8 @@ import numpy as np
 from model.imageio import ImageError, to_gray
 from model.input_spec import InputSpec
 
+MAX_LINE_PIXELS = 8_000_000  # a word/line image is reduced to this before preprocessing
+
 
 def normalize_illumination(gray: np.ndarray) -> np.ndarray:
     """Divide by an estimate of the paper (uneven light, stains) -> ink map in [0, 1], ink = 1."""
@@ -111,7 +113,16 @@ def prepare_line(image: np.ndarray, spec: InputSpec) -> np.ndarray:
     gray = to_gray(np.asarray(image))
     if min(gray.shape) < 2:
         raise ImageError(f"the image is too small ({gray.shape[1]}x{gray.shape[0]} pixels)")
-    return prepare_ink(remove_rules(normalize_illumination(gray)), spec)
+    return prepare_ink(remove_rules(normalize_illumination(reduce_huge(gray))), spec)
+
+
+def reduce_huge(gray: np.ndarray, max_pixels: int = MAX_LINE_PIXELS) -> np.ndarray:
+    """A copy reduced to at most ``max_pixels`` (bounded memory; the network sees 32 px high anyway)."""
+    h, w = gray.shape
+    if h * w <= max_pixels:
+        return gray
+    s = (max_pixels / (h * w)) ** 0.5
+    return cv2.resize(gray, (max(2, int(w * s)), max(2, int(h * s))), interpolation=cv2.INTER_AREA)
 
 
 def has_ink(tensor: np.ndarray) -> bool:

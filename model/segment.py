@@ -79,11 +79,12 @@ def _ridge_seeds(smooth: np.ndarray, threshold: float) -> list[np.ndarray]:
     ridge = ((smooth >= up) & (smooth > down) & (smooth > threshold)).astype(np.uint8)
     ridge = cv2.dilate(ridge, np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(ridge, connectivity=8)
-    seeds = []
-    for i in range(1, n):
-        ys, xs = np.nonzero(labels == i)
-        seeds.append(np.stack([xs, ys], axis=1))
-    return seeds
+    ys, xs = np.nonzero(labels)  # row-major, as np.nonzero(labels == i) gives each component's points
+    comp = labels[ys, xs]
+    order = np.argsort(comp, kind="stable")
+    points = np.stack([xs, ys], axis=1)[order]
+    ends = np.cumsum(np.bincount(comp, minlength=n)[1:])
+    return [p for p in np.split(points, ends[:-1])] if n > 1 else []
 
 
 def _centre_curve(points: np.ndarray, width: int, weights: np.ndarray) -> np.ndarray:
@@ -174,8 +175,9 @@ def find_centre_curves(binary: np.ndarray, pitch: float) -> list[np.ndarray]:
 
 
 def _nearest_curve(ys: np.ndarray, xs: np.ndarray, curves: np.ndarray,
-                   chunk: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
-    """Index of and distance to the nearest centre curve for each pixel."""
+                   budget: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Index of and distance to the nearest centre curve for each pixel (``budget`` distances at a time)."""
+    chunk = max(1024, budget // max(1, len(curves)))  # bounded memory however many lines a page has
     idx = np.empty(len(ys), np.int32)
     dist = np.empty(len(ys), np.float32)
     for s in range(0, len(ys), chunk):

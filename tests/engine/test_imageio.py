@@ -102,3 +102,30 @@ def test_multipage_tiff(tmp_path):
 def test_to_gray_rejects_empty():
     with pytest.raises(ImageError):
         to_gray(np.zeros((0, 5), np.uint8))
+
+
+def test_jpeg_is_decoded_straight_to_gray(tmp_path):
+    rng = np.random.default_rng(0)
+    color = cv2.resize(rng.integers(0, 255, (20, 30, 3), dtype=np.uint8), (300, 200), interpolation=cv2.INTER_CUBIC)
+    p = tmp_path / "c.jpg"
+    cv2.imwrite(str(p), color)
+    reference = cv2.cvtColor(cv2.imread(str(p), cv2.IMREAD_COLOR), cv2.COLOR_BGR2GRAY)
+    gray = load_image(p)
+    assert gray.shape == reference.shape and gray.dtype == np.uint8
+    assert np.abs(gray.astype(int) - reference).max() <= 3
+
+
+def test_huge_png_without_alpha_is_decoded_straight_to_gray(tmp_path, monkeypatch):
+    import model.imageio as imageio
+
+    rng = np.random.default_rng(1)
+    color = rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)
+    rgba = np.dstack([color, np.full((40, 50), 128, np.uint8)])
+    cv2.imwrite(str(tmp_path / "c.png"), color)
+    cv2.imwrite(str(tmp_path / "a.png"), rgba)
+    normal = load_image(tmp_path / "c.png")
+    monkeypatch.setattr(imageio, "HUGE_PIXELS", 100)
+    assert imageio._huge_opaque_png((tmp_path / "c.png").read_bytes())
+    assert not imageio._huge_opaque_png((tmp_path / "a.png").read_bytes())  # alpha: composited as before
+    assert np.abs(load_image(tmp_path / "c.png").astype(int) - normal).max() <= 2
+    assert load_image(tmp_path / "a.png").min() >= 100  # half-transparent ink on white

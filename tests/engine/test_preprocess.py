@@ -82,3 +82,14 @@ def test_clean_lines_unchanged_by_rule_removal(line_image):
 
     ink = normalize_illumination(line_image)
     assert np.array_equal(remove_rules(ink), ink)
+
+
+def test_huge_line_images_are_reduced_before_preprocessing():
+    from model.preprocess import reduce_huge
+
+    big = np.full((3000, 9000), 250, np.uint8)
+    small = reduce_huge(big, max_pixels=1_000_000)
+    assert small.shape[0] * small.shape[1] <= 1_000_000
+    assert abs(small.shape[1] / small.shape[0] - 3.0) < 0.01
+    line = np.full((40, 120), 250, np.uint8)
+    assert reduce_huge(line) is line

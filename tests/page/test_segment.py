@@ -101,3 +101,25 @@ def test_huge_image_is_processed_on_a_bounded_copy():
     lines = segment_lines(huge)
     truth = [tuple(int(v * 6) for v in b) for b in page.boxes]
     assert len(match_boxes(truth, lines)) >= 5
+
+
+def test_ridge_seeds_and_nearest_curve_match_the_plain_definitions():
+    import cv2
+
+    from model.segment import _nearest_curve, _ridge_seeds
+
+    rng = np.random.default_rng(3)
+    smooth = cv2.GaussianBlur(rng.random((120, 200)).astype(np.float32), (0, 0), 3)
+    seeds = _ridge_seeds(smooth, 0.3)
+    up = np.vstack([smooth[:1] * 0, smooth[:-1]])
+    down = np.vstack([smooth[1:], smooth[-1:] * 0])
+    ridge = cv2.dilate(((smooth >= up) & (smooth > down) & (smooth > 0.3)).astype(np.uint8), np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(ridge, connectivity=8)
+    expected = [np.stack(np.nonzero(labels == i)[::-1], axis=1) for i in range(1, n)]
+    assert len(seeds) == len(expected) > 3
+    assert all(np.array_equal(a, b) for a, b in zip(seeds, expected))
+    curves = rng.random((50, 200)) * 100
+    ys, xs = rng.integers(0, 100, 5000), rng.integers(0, 200, 5000)
+    small_idx, small_dist = _nearest_curve(ys, xs, curves, budget=10)
+    big_idx, big_dist = _nearest_curve(ys, xs, curves, budget=10**9)
+    assert np.array_equal(small_idx, big_idx) and np.array_equal(small_dist, big_dist)
