@@ -26,7 +26,10 @@ ACTIONS: dict[str, tuple[str, object, object, str, str]] = {
     "move_up": ("Move region &up", "Alt+Up", SP.SP_ArrowUp, "move_up", "Earlier in the reading order"),
     "move_down": ("Move region do&wn", "Alt+Down", SP.SP_ArrowDown, "move_down", "Later in the reading order"),
     "sort": ("&Sort in reading order", "Ctrl+Shift+R", None, "sort_regions", "Top to bottom, left to right"),
-    "settings": ("Se&ttings…", KS.Preferences, None, "show_settings", "Model, decoder, preprocessing, clipboard"),
+    "settings": ("Se&ttings…", [KS.Preferences, "Ctrl+,"], None, "show_settings",
+                 "Model, decoder, preprocessing, clipboard"),
+    "next_low": ("&Next doubtful word", ["F3", "Ctrl+J"], None, "next_low_word",
+                 "Select the next word read with low confidence"),
     "detect": ("&Detect lines", "Ctrl+D", SP.SP_FileDialogDetailedView, "detect_lines",
                "Find the lines of the page and recognize them"),
     "recognize": ("&Recognize image", "F5", SP.SP_MediaPlay, "recognize_page", "Recognize the whole image"),
@@ -39,7 +42,8 @@ ACTIONS: dict[str, tuple[str, object, object, str, str]] = {
     "actual": ("&100 %", "Ctrl+1", None, "actual_size", "One image pixel per screen pixel"),
     "next_page": ("&Next image", "Ctrl+PgDown", SP.SP_ArrowForward, "next_page", "Next image"),
     "prev_page": ("&Previous image", "Ctrl+PgUp", SP.SP_ArrowBack, "prev_page", "Previous image"),
-    "about": ("&About htr-desktop", "F1", SP.SP_MessageBoxInformation, "show_about", "Versions and model figures"),
+    "guide": ("&User guide", [KS.HelpContents, "F1"], SP.SP_DialogHelpButton, "show_guide", "How to use htr-desktop"),
+    "about": ("&About htr-desktop", [], SP.SP_MessageBoxInformation, "show_about", "Versions and model figures"),
 }
 
 
@@ -52,8 +56,12 @@ def build_actions(window: QWidget) -> dict[str, QAction]:
             action.setIcon(window.style().standardIcon(icon))
         else:
             action.setIcon(QIcon())
-        shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        keys: list[QKeySequence] = []
+        for key in shortcut if isinstance(shortcut, list) else [shortcut]:
+            for seq in QKeySequence.keyBindings(key) if isinstance(key, KS) else [QKeySequence(key)]:
+                if not seq.isEmpty() and seq not in keys:
+                    keys.append(seq)  # a standard key has no binding on some platforms (Preferences on Linux)
+        action.setShortcuts(keys)
         action.setStatusTip(tip)
         action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})")
         action.triggered.connect(getattr(window, method))

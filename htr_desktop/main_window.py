@@ -35,6 +35,7 @@ from htr_desktop.worker import Loader, RecognitionService
 from htr_desktop.workspace import Workspace
 
 if TYPE_CHECKING:
+    from htr_desktop.guide_dialog import GuideDialog
     from htr_desktop.scan_dialog import ScanDialog
 
 # Modules that pull in numpy, OpenCV, qimage2ndarray or model.* (export, imaging, loading, scanning, scan_dialog,
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.results = ResultsPanel()
         self.messages = MessageBar()
         self.scan_dialog: ScanDialog | None = None
+        self.guide: GuideDialog | None = None
         self._build_layout()
         self.actions_ = build_actions(self)
         self._add_undo_actions()
@@ -138,9 +140,9 @@ class MainWindow(QMainWindow):
                       "close_all", None, "quit"],
             "&Edit": ["undo", "redo", None, "copy", "copy_all", None,
                       "delete_region", "move_up", "move_down", "sort", None, "settings"],
-            "&Recognize": ["detect", "recognize", "rerecognize", "cancel"],
+            "&Recognize": ["detect", "recognize", "rerecognize", "cancel", None, "next_low"],
             "&View": ["draw_mode", None, "zoom_in", "zoom_out", "fit", "actual", None, "next_page", "prev_page"],
-            "&Help": ["about"],
+            "&Help": ["guide", "about"],
         }
         for title, names in menus.items():
             menu = self.menuBar().addMenu(title)
@@ -542,6 +544,20 @@ class MainWindow(QMainWindow):
 
             self.model_label.setText("Loading model…")
             self.service.set_loader(model_loader(self.settings))
+
+    def show_guide(self) -> None:
+        """Help > User guide (F1)."""
+        from htr_desktop.guide_dialog import GuideDialog
+
+        if self.guide is None:
+            self.guide = GuideDialog(self)
+        self.guide.show()
+        self.guide.raise_()
+
+    def next_low_word(self) -> None:
+        """Select the next low-confidence word (F3 / Ctrl+J)."""
+        if not self.results.next_low_word():
+            self.statusBar().showMessage("No doubtful words left", 3000)
 
     def show_about(self) -> None:
         """Help > About."""

@@ -1,243 +1,19 @@
-"""The results panel: each region's text in reading order, editable, low-confidence words marked."""
+"""The results panel: each region's image strip and text in reading order, editable, low-confidence words marked."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QFocusEvent,
-    QHelpEvent,
-    QImage,
-    QKeyEvent,
-    QKeySequence,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QResizeEvent,
-    QTextCharFormat,
-    QTextCursor,
-)
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QSizePolicy,
-    QTextEdit,
-    QToolTip,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPalette, QTextCursor
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from htr_desktop.line_strip import LineStrip
 from htr_desktop.regions import Box, Region
+from htr_desktop.result_edit import ResultEdit
 
 LOW_CONFIDENCE = 0.6
-STRIP_GAP = 2  # pixels between the pieces of a wrapped line strip
 StripSource = Callable[[Box], QImage | None]  # a line's image from its box
-LOW_COLOR = QColor(200, 40, 40)
-
-
-class ResultEdit(QTextEdit):
-    """An auto-height plain-text editor for one region; shows word confidences in tooltips."""
-
-    focused = Signal(int)  # region id
-    edited = Signal(int, str)  # region id, text
-    word_focused = Signal(int, int)  # region id, index of the word under the text cursor (-1: none)
-
-    def __init__(self, region_id: int) -> None:
-        super().__init__()
-        self.region_id = region_id
-        self.spans: list[tuple[int, int] | None] = []  # each recognized word's (start, end) in the text
-        self._word = -1
-        self.textChanged.connect(self._text_changed)
-        self.cursorPositionChanged.connect(self._cursor_moved)
-        self.setAcceptRichText(False)
-        self.setUndoRedoEnabled(False)  # Ctrl+Z goes to the window's undo stack, which also undoes box changes
-        self.setTabChangesFocus(True)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.document().documentLayout().documentSizeChanged.connect(self._size_changed)
-
-    def _size_changed(self, _size: object) -> None:
-        self.updateGeometry()
-
-    def _text_changed(self) -> None:
-        self.spans = []  # the user's text: recognized word positions no longer apply
-        self.edited.emit(self.region_id, self.toPlainText())
-
-    def word_at(self, position: int) -> int:
-        """Index of the recognized word at text ``position`` (-1 when none)."""
-        return next((i for i, span in enumerate(self.spans) if span and span[0] <= position <= span[1]), -1)
-
-    def _cursor_moved(self) -> None:
-        word = self.word_at(self.textCursor().position()) if self.hasFocus() else -1
-        if word != self._word:
-            self._word = word
-            self.word_focused.emit(self.region_id, word)
-
-    def sizeHint(self) -> QSize:
-        """As tall as the text."""
-        height = int(self.document().size().height()) + 2 * self.frameWidth() + 4
-        return QSize(super().sizeHint().width(), max(height, self.fontMetrics().height() + 12))
-
-    def minimumSizeHint(self) -> QSize:
-        """Never squeezed below its text."""
-        return self.sizeHint()
-
-    def resizeEvent(self, event: QEvent) -> None:
-        """Re-wrap, then recompute the height."""
-        super().resizeEvent(event)
-        self.updateGeometry()
-
-    def focusInEvent(self, event: QFocusEvent) -> None:
-        """Tell the panel this row is the current one."""
-        super().focusInEvent(event)
-        self.focused.emit(self.region_id)
-        self._cursor_moved()
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        """No word is marked on the image once the row loses focus."""
-        super().focusOutEvent(event)
-        self._cursor_moved()
-
-    def event(self, event: QEvent) -> bool:
-        """Tooltip: the confidence of the word under the mouse; Undo/Redo keys are left to the window."""
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) and (
-                event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)):
-            event.ignore()
-            return False
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            tip = self.cursorForPosition(event.pos()).charFormat().toolTip()
-            if tip:
-                QToolTip.showText(event.globalPos(), tip, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
-
-    def show_region(self, region: Region, threshold: float) -> None:
-        """Set the text; underline words whose confidence is below ``threshold`` and give every word a tooltip."""
-        self.blockSignals(True)
-        self.setPlainText(region.text)
-        cursor = QTextCursor(self.document())
-        pos = 0
-        self.spans = []
-        for word in region.words if not region.edited else []:
-            start = region.text.find(word.text, pos)
-            if start < 0:
-                self.spans.append(None)
-                continue
-            pos = start + len(word.text)
-            self.spans.append((start, pos))
-            fmt = QTextCharFormat()
-            fmt.setToolTip(f"confidence {word.confidence:.0%}")
-            if word.confidence < threshold:
-                fmt.setForeground(LOW_COLOR)
-                fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-                fmt.setUnderlineColor(LOW_COLOR)
-            cursor.setPosition(start)
-            cursor.setPosition(pos, QTextCursor.MoveMode.KeepAnchor)
-            cursor.mergeCharFormat(fmt)
-        self.document().setModified(False)
-        self.blockSignals(False)
-
-    def low_words(self) -> list[str]:
-        """The words currently marked as low-confidence (used by tests and accessibility)."""
-        out = []
-        block = self.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                frag = it.fragment()
-                if frag.charFormat().underlineStyle() == QTextCharFormat.UnderlineStyle.WaveUnderline:
-                    out.append(frag.text())
-                it += 1
-            block = block.next()
-        return out
-
-
-class LineStrip(QWidget):
-    """The line's image at a readable height, right above its text; a long line wraps onto more strips."""
-
-    clicked = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.image = QImage()
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip("The line on the image: click to show it there")
-        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        policy.setHeightForWidth(True)
-        self.setSizePolicy(policy)
-
-    def set_image(self, image: QImage | None) -> None:
-        """Show ``image`` (None hides the strip)."""
-        self.image = image if image is not None and not image.isNull() else QImage()
-        self.setVisible(not self.image.isNull())
-        self.updateGeometry()
-        self.update()
-
-    def _layout(self, width: int) -> tuple[int, int, float]:
-        """(strips, strip height, scale) for ``width`` pixels.
-
-        The line fills the width at up to 2.2 text lines high; when that would make it lower than 1.5 text lines
-        it is drawn at that height and wraps onto more strips.
-        """
-        if self.image.isNull() or width <= 0:
-            return 0, 0, 1.0
-        text = self.fontMetrics().height()
-        iw, ih = self.image.width(), self.image.height()
-        fit = width * ih / iw  # the height at which the whole line fills the width
-        h = int(min(max(fit, 1.5 * text), 2.2 * text, 4 * ih))  # never blow a tiny crop up more than 4x
-        scale = h / ih
-        return max(1, math.ceil(iw * scale / width - 1e-6)), h, scale
-
-    def hasHeightForWidth(self) -> bool:
-        """Its height depends on its width (long lines wrap)."""
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        """Strips stacked with a small gap."""
-        n, h, _ = self._layout(width)
-        return n * h + max(0, n - 1) * STRIP_GAP
-
-    def sizeHint(self) -> QSize:
-        """As wide as the row allows."""
-        return QSize(200, self.heightForWidth(max(self.width(), 200)))
-
-    def minimumSizeHint(self) -> QSize:
-        """Never squeezed below its strips."""
-        return QSize(50, self.heightForWidth(max(self.width(), 50)))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Re-wrap (only when the number of strips changes, so layouts settle)."""
-        super().resizeEvent(event)
-        if self._layout(event.size().width())[0] != self._layout(event.oldSize().width())[0]:
-            self.updateGeometry()
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        """Each slice of the line, scaled to the strip height."""
-        n, h, scale = self._layout(self.width())
-        if not n:
-            return
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        per_strip = self.width() / scale  # image pixels per strip
-        for i in range(n):
-            src = QRectF(i * per_strip, 0, min(per_strip, self.image.width() - i * per_strip), self.image.height())
-            dst = QRectF(0, i * (h + STRIP_GAP), src.width() * scale, h)
-            painter.drawImage(dst, self.image, src)
-        painter.end()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        """Clicking the strip selects the line (and its box on the image)."""
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit()
-        super().mousePressEvent(event)
 
 
 class ResultRow(QFrame):
@@ -316,6 +92,11 @@ class ResultsPanel(QScrollArea):
                                   "or use Detect lines.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.legend.hide()
+        self.box.addWidget(self.legend)
         self.box.addWidget(self.placeholder)
         self.box.addStretch(1)
         self.setWidget(self.container)
@@ -328,11 +109,15 @@ class ResultsPanel(QScrollArea):
             row.deleteLater()
         self.rows.clear()
         self.placeholder.setVisible(not regions)
+        self.legend.setVisible(bool(regions))
+        self.legend.setText(f"Wavy underline: a word read with less than {self.threshold:.0%} confidence (hover a "
+                            "word for its figure). Enter/↓ next line, ↑ previous, F3 next doubtful word.")
         for number, region in enumerate(regions, 1):
             row = ResultRow(number, region, self.threshold, self._strip(region))
             row.edit.edited.connect(self.text_edited)
             row.edit.focused.connect(self._activate)
             row.edit.word_focused.connect(self.word_activated)
+            row.edit.step.connect(self.step)
             self.box.insertWidget(self.box.count() - 1, row)
             self.rows[region.id] = row
         if self.current in self.rows:
@@ -358,6 +143,31 @@ class ResultsPanel(QScrollArea):
             row.set_highlighted(rid == region_id)
         if region_id in self.rows:
             self.ensureWidgetVisible(self.rows[region_id])
+
+    def step(self, region_id: int, delta: int) -> None:
+        """Move the text cursor to the next (+1) or previous (-1) row."""
+        ids = list(self.rows)
+        i = ids.index(region_id) + delta if region_id in ids else -1
+        if 0 <= i < len(ids):
+            edit = self.rows[ids[i]].edit
+            edit.setFocus(Qt.FocusReason.OtherFocusReason)
+            edit.moveCursor(QTextCursor.MoveOperation.Start if delta > 0 else QTextCursor.MoveOperation.End)
+
+    def next_low_word(self) -> bool:
+        """Select the next low-confidence word after the text cursor (all rows, wrapping round); False if none."""
+        ids = list(self.rows)
+        if not ids:
+            return False
+        start = ids.index(self.current) if self.current in ids else 0
+        after = self.rows[ids[start]].edit.textCursor().selectionEnd() if self.current in ids else 0
+        for k in range(len(ids) + 1):
+            edit = self.rows[ids[(start + k) % len(ids)]].edit
+            found = edit.next_low(after if k == 0 else 0)
+            if found is not None:
+                edit.select(*found)
+                self.ensureWidgetVisible(edit)
+                return True
+        return False
 
     def selected_text(self) -> str:
         """Text selected in the focused editor, or "" when nothing is selected."""

@@ -77,7 +77,7 @@ def test_low_confidence_words_are_marked_with_tooltip(qtbot, window, line_file):
     assert edit.low_words() == ["low"]
     cursor = edit.textCursor()
     cursor.setPosition(len(page.regions[0].text) - 1)
-    assert cursor.charFormat().toolTip() == "confidence 21%"
+    assert cursor.charFormat().toolTip() == "low confidence: 21% (below 60%)"
     assert window.view.items_by_id[page.regions[0].id].state == "done"
 
 
