@@ -16,6 +16,10 @@ def main(argv: list[str] | None = None) -> int:
         from htr_desktop.adapt_cli import run_adapt
 
         return run_adapt(args[1:])
+    if args[:1] == ["serve"]:
+        from htr_desktop.serve import run_serve
+
+        return run_serve(args[1:])
     if args[:1] in (["--version"], ["-V"]):
         from htr_desktop.cli import print_version
 
@@ -23,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] in (["-h"], ["--help"]):
         print("usage: htr-desktop [FILE...]            open the window (optionally with images)\n"
               "       htr-desktop recognize --help     recognize images headless\n"
+              "       htr-desktop serve --help         a local HTTP API (loopback only, token)\n"
               "       htr-desktop adapt --help         teach a model your handwriting (headless)\n"
               "       htr-desktop --version            app and model versions")
         return 0

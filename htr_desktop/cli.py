@@ -54,11 +54,23 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 
 def recognize_path(recognizer: Any, path: str, layout: str) -> dict[str, Any]:
     """Recognize one file as the given layout; returns the JSON-ready result (or an error)."""
-    from model.imageio import ImageError, load_image
-    from model.page import read_image
+    from model.imageio import ImageError, read_bytes
 
     try:
-        layout, page = read_image(load_image(path), recognizer, layout)
+        data = read_bytes(path)
+    except ImageError as exc:
+        return {"path": path, "error": str(exc)}
+    return recognize_bytes(recognizer, (path, data), layout)
+
+
+def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str) -> dict[str, Any]:
+    """Recognize one encoded image ``(path or name, bytes)``; the same JSON-ready result as for a file."""
+    from model.imageio import ImageError, decode_image
+    from model.page import read_image
+
+    path, data = item
+    try:
+        layout, page = read_image(decode_image(data, Path(path).name), recognizer, layout)
         return {"path": path, "text": page.text, "confidence": round(page.confidence, 4), "layout": layout,
                 "lines": [line.to_json() for line in page.lines]}
     except ImageError as exc:

@@ -1,0 +1,191 @@
+"""``htr-desktop serve``: a local HTTP API for other programs, on loopback only, behind a bearer token.
+
+Built on waitress (WSGI server) and Werkzeug (requests, multipart). ``POST /recognize`` takes the image as the
+raw body or as the multipart field ``image`` and answers the CLI's JSON object; ``GET /health`` needs no token.
+Recognition runs on the CLI's worker pool (one recognizer per core).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from htr_desktop import __version__
+from htr_desktop.cli import LAYOUTS, recognize_bytes
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 50 * 1024 * 1024  # bytes; larger requests get 413
+FORMATS = ("json",)  # "page" and "alto" are answered once the CLI writes them
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Api:
+    """The WSGI application: routing, token check, limits; recognition goes to ``pool``."""
+
+    def __init__(self, pool: Any, token: str) -> None:
+        self.pool = pool
+        self.token = token
+        self._local = threading.Lock()  # an in-process recognizer (one core) serves one request at a time
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        """Answer one WSGI request; every failure becomes a JSON error, never a crash."""
+        from werkzeug.exceptions import HTTPException
+        from werkzeug.wrappers import Request
+
+        request = Request(environ)
+        request.max_content_length = MAX_BODY
+        request.max_form_memory_size = MAX_BODY
+        try:
+            response = self.dispatch(request)
+        except HTTPException as exc:
+            response = self.error(exc.code or 500, exc.description or exc.name)
+        except Exception as exc:  # never take the server down
+            log.exception("request failed")
+            response = self.error(500, f"internal error: {exc}")
+        return response(environ, start_response)
+
+    @staticmethod
+    def reply(body: dict[str, Any], status: int = 200) -> Any:
+        """A JSON response."""
+        from werkzeug.wrappers import Response
+
+        return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json",
+                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+    def error(self, status: int, message: str) -> Any:
+        """A JSON error response ``{"error": message}``."""
+        response = self.reply({"error": message}, status)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="htr-desktop"'
+        return response
+
+    def dispatch(self, request: Any) -> Any:
+        """Route one request."""
+        if request.path == "/health":
+            if request.method not in ("GET", "HEAD"):
+                return self.error(405, "use GET /health")
+            return self.reply({"status": "ok", "app": __version__, "model": self.pool.version})
+        if request.path != "/recognize":
+            return self.error(404, "unknown path: use POST /recognize or GET /health")
+        if request.headers.get("Origin"):  # a web page in a browser: never, whatever it sends
+            return self.error(403, "requests from web pages are not accepted")
+        given = request.headers.get("Authorization", "")
+        if not (given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip(), self.token)):
+            return self.error(401, "missing or wrong token: send 'Authorization: Bearer <token>'")
+        if request.method != "POST":
+            return self.error(405, "use POST /recognize")
+        return self.recognize(request)
+
+    def recognize(self, request: Any) -> Any:
+        """``POST /recognize?layout=...&format=...`` with the image as the body or the multipart field ``image``."""
+        layout = request.args.get("layout", "auto")
+        fmt = request.args.get("format", "json")
+        if layout not in LAYOUTS:
+            return self.error(400, f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
+        if fmt not in FORMATS:
+            return self.error(400, f"format {fmt!r} is not available: use one of {', '.join(FORMATS)}")
+        if (request.content_length or 0) > MAX_BODY:
+            return self.error(413, f"the request is larger than {MAX_BODY // (1024 * 1024)} MB")
+        name, data = self.image_of(request)
+        if not data:
+            return self.error(400, "no image: send it as the request body or as the multipart field 'image'")
+        job = partial(recognize_bytes, layout=layout)
+        if getattr(self.pool, "local", None) is not None:
+            with self._local:
+                result = next(self.pool.map(job, [(name, data)]))
+        else:
+            result = next(self.pool.map(job, [(name, data)]))
+        return self.reply(result, 400 if "error" in result else 200)
+
+    @staticmethod
+    def image_of(request: Any) -> tuple[str, bytes]:
+        """The uploaded image: (file name, bytes)."""
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("image")
+            if upload is None:
+                return "image", b""
+            return upload.filename or "image", upload.read()
+        return "image", request.get_data(cache=False)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="htr-desktop serve", description="A local HTTP API (loopback only, token).")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port; the URL is printed)")
+    p.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1); nothing else")
+    p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
+    p.add_argument("--decoder", choices=["greedy", "beam", "beam+lexicon"], help="override the model's decoder")
+    p.add_argument("--workers", type=int, help="recognition worker processes (default: one per core)")
+    return p
+
+
+def run_serve(argv: list[str]) -> int:
+    """Serve until interrupted; exit 2 for a non-loopback address or an unusable model."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    if not is_loopback(args.host):
+        print(f"htr-desktop serve: refusing to listen on {args.host}: only loopback addresses "
+              "(127.0.0.1, ::1, localhost) are allowed", file=sys.stderr)
+        return 2
+    from model.bundle import ModelError
+    from model.pool import RecognizerPool
+
+    try:
+        pool = RecognizerPool(args.model, decoder=args.decoder, workers=args.workers)
+    except (ModelError, ValueError) as exc:
+        print(f"htr-desktop serve: model unavailable: {exc}", file=sys.stderr)
+        return 2
+    try:
+        pool.start()
+        return _serve(pool, args.host, args.port)
+    except ModelError as exc:
+        print(f"htr-desktop serve: model unavailable: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"htr-desktop serve: cannot listen on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    finally:
+        pool.close()
+
+
+def _serve(pool: Any, host: str, port: int) -> int:
+    from waitress import create_server
+
+    token = secrets.token_urlsafe(32)
+    server = create_server(Api(pool, token), host=host, port=port, threads=max(4, 2 * pool.workers),
+                           max_request_body_size=MAX_BODY, ident="htr-desktop", clear_untrusted_proxy_headers=True)
+    bound = server.effective_host if hasattr(server, "effective_host") else host
+    url_host = f"[{bound}]" if ":" in str(bound) else bound
+    print(json.dumps({"url": f"http://{url_host}:{server.effective_port}", "token": token}), flush=True)
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
