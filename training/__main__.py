@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--run-dir", dest="run_dir")
     tr.add_argument("--name")
     tr.add_argument("--verbose", type=int)
+    tr.add_argument("--checkpoint-every", type=int, dest="checkpoint_every")
+    tr.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                    help="continue from <run_dir>/<name>/state.json if present (default)")
+    tr.add_argument("--stop-after", type=int, dest="stop_after", help="stop after this many steps")
     sub.add_parser("evaluate", help="score a model bundle on labelled images", add_help=False)
     sub.add_parser("export", help="export a .keras checkpoint to a model bundle", add_help=False)
     sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
@@ -35,13 +39,16 @@ def main(argv: list[str] | None = None) -> int:
 
         fonts_main()
         return 0
+    if args.command == "train" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "train":
         from training.config import TrainConfig
         from training.train import train
 
-        overrides = {k: v for k, v in vars(args).items() if k not in ("command", "config")}
+        skip = ("command", "config", "resume", "stop_after")
+        overrides = {k: v for k, v in vars(args).items() if k not in skip}
         cfg = TrainConfig.load(args.config, **overrides)
-        print(train(cfg))
+        print(train(cfg, resume=args.resume, stop_after=args.stop_after))
         return 0
     if args.command == "evaluate":
         from training.evaluate import main as eval_main

@@ -30,20 +30,36 @@ class TrainConfig:
     steps_per_epoch: int = 250
     early_stopping_patience: int = 8
     seed: int = 1
-    # data
+    # data (relative paths are relative to the checkout; ~ is expanded)
     iam_gt: str = ""  # IAM gt file (name<TAB>text); empty = no IAM
     iam_groups_file: str = ""  # the only groups allowed for training/validation
     val_groups: tuple[str, ...] = ("d05", "g04", "m03", "n03", "p01")
+    iam_words: str = ""  # IAM words.txt; crops in iam_words_dir; empty = none
+    iam_words_dir: str = ""
+    iam_forms_file: str = ""  # the only forms of iam_words allowed
+    iam_rebuilt_dir: str = ""  # cache of lines rebuilt from the word crops (default: beside iam_words)
+    names_csv: str = ""  # Kaggle FILENAME,IDENTITY; images in names_dir; empty = none
+    names_dir: str = ""
+    names_val_from: int = 10001  # name crops numbered from here on are held back for validation
     extra_folders: tuple[str, ...] = ()  # plain folders of labelled images (licence permitting)
-    real_fraction: float = 0.55  # batches of real lines; the rest synthetic
+    real_fraction: float = 0.55  # batches of real crops; the rest synthetic
+    line_weight: float = 0.55  # shares of the real batches: IAM lines (given and rebuilt), words, names
+    word_weight: float = 0.15
+    name_weight: float = 0.3
     synth_line_fraction: float = 0.6  # of synthetic batches: lines; the rest words/names
-    real_height: int = 48  # real images are kept in memory at this height before augmentation
+    synth_form_fraction: float = 0.3  # of synthetic word batches: names in form fields (labels, boxes)
+    checkpoint_every: int = 100  # steps between resumable checkpoints
     fonts_dir: str = ""
     init_from: str = ""  # .keras weights to fine-tune from
     run_dir: str = field(default_factory=lambda: str(Path(user_cache_dir("htr-desktop")) / "runs"))
     strategy: str = "default"  # default | mirrored | multiworker
     workers: int = 2
     verbose: int = 1
+
+    def path(self, value: str) -> Path:
+        """A configured path: ``~`` expanded, relative paths taken from the checkout."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else Path(__file__).resolve().parent.parent / p
 
     @property
     def checkpoint_dir(self) -> Path:

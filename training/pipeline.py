@@ -1,50 +1,67 @@
-"""Batches for training: real lines and synthetic text, augmented, through the one preprocessing path."""
+"""Batches for training: real crops and synthetic text, augmented, through the one preprocessing path.
+
+A batch is a pure function of (seed, step): a resumed run sees exactly the batches an uninterrupted run
+would have seen. Real crops are kept at their original resolution; with augmentation off a crop takes
+exactly the path it takes in ``Recognizer`` (``prepare_line``), so training and recognition agree.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from model.charset import Charset
-from model.imageio import ImageError, load_image
+from model.imageio import ImageError, load_image, to_gray
 from model.network import WIDTH_DOWNSAMPLE
 from model.preprocess import InputSpec, pad_batch, prepare_line
 from training.augment import augment
 from training.datasets import Sample
-from training.synth import Font, TextSampler, can_render, render
+from training.synth import Font, TextSampler, can_render, render, render_form_field
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class RealImage:
-    """A real labelled crop kept in memory (downscaled) for fast augmentation."""
+    """A real labelled crop kept in memory (8-bit gray, original resolution)."""
 
     image: np.ndarray
     text: str
 
 
-def load_real(samples: list[Sample], charset: Charset, height: int) -> list[RealImage]:
-    """Read, downscale to ``height`` and filter labels to the charset; unreadable files are skipped."""
-    out = []
-    for s in samples:
-        try:
-            img = load_image(s.path)
-        except ImageError as exc:
-            log.warning("skipping %s: %s", s.path, exc)
-            continue
-        if img.shape[0] > height:
-            scale = height / img.shape[0]
-            img = cv2.resize(img, (max(1, int(img.shape[1] * scale)), height), interpolation=cv2.INTER_AREA)
-        text = charset.filter(s.text)
-        if text:
-            out.append(RealImage(img, text))
-    return out
+@dataclass
+class Source:
+    """A pool of real crops and its share of the real batches."""
+
+    name: str
+    items: list[RealImage]
+    weight: float = 1.0
+    strength: float = 0.6  # photometric augmentation strength
+
+
+def _read(sample: Sample, charset: Charset) -> RealImage | None:
+    try:
+        img = to_gray(load_image(sample.path))
+    except ImageError as exc:
+        log.warning("skipping %s: %s", sample.path, exc)
+        return None
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    text = charset.filter(sample.text)
+    return RealImage(np.ascontiguousarray(img), text) if text else None
+
+
+def load_real(samples: list[Sample], charset: Charset, workers: int = 2) -> list[RealImage]:
+    """Read crops (in parallel), filter labels to the charset; unreadable files are skipped."""
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        loaded = list(pool.map(lambda s: _read(s, charset), samples, chunksize=64))
+    return [r for r in loaded if r is not None]
 
 
 def ctc_feasible(text_ids: list[int], width: int) -> bool:
@@ -53,42 +70,80 @@ def ctc_feasible(text_ids: list[int], width: int) -> bool:
     return len(text_ids) + repeats <= width // WIDTH_DOWNSAMPLE
 
 
+def rescale(image: np.ndarray, rng: np.random.Generator, spec: InputSpec) -> np.ndarray:
+    """Scale augmentation: shrink a large crop to 1.25-3x the model height (cheaper to augment, too)."""
+    target = spec.height * rng.uniform(1.25, 3.0)
+    h, w = image.shape
+    if h <= target:
+        return image
+    s = target / h
+    return cv2.resize(image, (max(1, int(round(w * s))), max(1, int(round(h * s)))), interpolation=cv2.INTER_AREA)
+
+
+@dataclass
 class BatchMaker:
-    """Makes one random training batch at a time (used by the Keras PyDataset)."""
+    """Makes training batch ``step`` (deterministic) from real sources and synthetic text."""
 
-    def __init__(self, spec: InputSpec, charset: Charset, real: list[RealImage], fonts: list[Font],
-                 batch_size: int, real_fraction: float, synth_line_fraction: float, seed: int) -> None:
-        self.spec, self.charset = spec, charset
-        self.real, self.fonts = real, fonts
-        self.batch_size = batch_size
-        self.real_fraction = real_fraction if real else 0.0
-        self.synth_line_fraction = synth_line_fraction
-        self.seed = seed
+    spec: InputSpec
+    charset: Charset
+    sources: list[Source]
+    fonts: list[Font]
+    batch_size: int
+    real_fraction: float
+    synth_line_fraction: float = 0.6
+    synth_form_fraction: float = 0.3  # of synthetic word batches: names written in form fields
+    seed: int = 1
+    augment: bool = True
+    shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
+    _weights: np.ndarray = field(init=False, repr=False)
 
-    def _synthetic(self, rng: np.random.Generator, sampler: TextSampler, lines: bool) -> tuple[np.ndarray, str]:
+    def __post_init__(self) -> None:
+        self.sources = [s for s in self.sources if s.items and s.weight > 0]
+        w = np.array([s.weight for s in self.sources], dtype=np.float64)
+        self._weights = w / w.sum() if len(w) else w
+        if not self.sources:
+            self.real_fraction = 0.0
+
+    def _synthetic(self, rng: np.random.Generator, sampler: TextSampler, kind: str) -> tuple[np.ndarray, str]:
         r = random.Random(int(rng.integers(1 << 31)))
         for _ in range(20):
-            text = sampler.line() if lines else (sampler.name() if r.random() < 0.35 else sampler.word())
+            if kind == "line":
+                text = sampler.line()
+            elif kind == "form":
+                text = sampler.name()
+            else:
+                text = sampler.name() if r.random() < 0.35 else sampler.word()
             font = self.fonts[int(rng.integers(len(self.fonts)))]
             if can_render(text, font):
-                return render(text, font, r), text
+                image = render_form_field(text, font, r) if kind == "form" else render(text, font, r)
+                return image, text
         return render("a", self.fonts[0], r), "a"
 
-    def make(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``index``: (images (b, h, w, 1), labels (b, L) zero-padded)."""
-        rng = np.random.default_rng((self.seed, index, random.getrandbits(32)))
-        sampler = TextSampler(self.charset, seed=int(rng.integers(1 << 31))) if self.fonts else None
-        use_real = rng.random() < self.real_fraction or sampler is None
-        lines = rng.random() < self.synth_line_fraction
+    def sample(self, rng: np.random.Generator, source: Source) -> tuple[np.ndarray, str]:
+        """One real crop of ``source``, augmented unless augmentation is off."""
+        item = source.items[int(rng.integers(len(source.items)))]
+        if not self.augment:
+            return item.image, item.text
+        return augment(rescale(item.image, rng, self.spec), rng, strength=source.strength), item.text
+
+    def make(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``step``: (images (b, h, w, 1), labels (b, L) zero-padded)."""
+        rng = np.random.default_rng([self.seed, self.shard, step])
+        use_real = rng.random() < self.real_fraction or not self.fonts
+        source = self.sources[int(rng.choice(len(self.sources), p=self._weights))] if use_real else None
+        sampler = None if use_real else TextSampler(self.charset, seed=int(rng.integers(1 << 31)))
+        r = rng.random()
+        kind = "line" if r < self.synth_line_fraction else (
+            "form" if rng.random() < self.synth_form_fraction else "word")
         tensors, labels = [], []
         while len(tensors) < self.batch_size:
-            if use_real:
-                item = self.real[int(rng.integers(len(self.real)))]
-                image, text = augment(item.image, rng, strength=0.6), item.text
+            if source is not None:
+                image, text = self.sample(rng, source)
             else:
                 assert sampler is not None
-                image, text = self._synthetic(rng, sampler, lines)
-                image = augment(image, rng, strength=1.0)
+                image, text = self._synthetic(rng, sampler, kind)
+                if self.augment:
+                    image = augment(image, rng, strength=1.0)
             x = prepare_line(image, self.spec)
             ids = self.charset.encode(text)
             if not ctc_feasible(ids, x.shape[1]):

@@ -184,3 +184,55 @@ def render(text: str, font: Font, rng: random.Random) -> np.ndarray:
 def can_render(text: str, font: Font) -> bool:
     """True if the font draws every character of ``text``."""
     return set(text) <= font.covered
+
+
+FORM_LABELS = (
+    "NOM :", "PRENOM :", "NOM", "PRENOM", "NAME:", "Name", "SURNAME", "First name:", "NOM DE NAISSANCE",
+    "DATE :", "VILLE", "Nom :", "Prénom :", "SIGNATURE", "CODE", "N°", "Last name", "CITY:",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _printed_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's bundled scalable sans font (for printed form labels)."""
+    return ImageFont.load_default(size)
+
+
+def render_form_field(text: str, font: Font, rng: random.Random) -> np.ndarray:
+    """Handwritten block capitals in a form field: a printed label beside or above, spaced letters,
+    comb boxes, an underline or a box edge; only ``text`` is the label of the result."""
+    f = font.font
+    ascent, descent = f.getmetrics()
+    spacing = rng.choice([0.0, 0.0, 0.3, 0.8, 1.5]) * X_HEIGHT
+    letters = list(text)
+    widths = [int(f.getlength(ch)) + 1 for ch in letters]
+    hand_w = sum(widths) + int(spacing * len(letters)) + 4
+    label = rng.choice(FORM_LABELS)
+    pf = _printed_font(rng.randint(10, 16))
+    lw = int(pf.getlength(label)) + 6 if hasattr(pf, "getlength") else 6 * len(label)
+    above = rng.random() < 0.4
+    height = int((ascent + descent) * (2.3 if above else 1.5))
+    width = (max(lw, hand_w) if above else lw + hand_w) + 2 * X_HEIGHT + rng.randint(0, 60)
+    img = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(img)
+    gray = rng.randint(0, 90)
+    base = height - descent - rng.randint(2, 6)
+    if rng.random() < 0.85:
+        ly = rng.randint(0, max(1, height // 5)) if above else base - rng.randint(10, 16)
+        draw.text((rng.randint(0, 8), ly), label, font=pf, fill=gray)
+    x = rng.randint(4, 12) + (0 if above else lw + rng.randint(0, X_HEIGHT))
+    x0 = x
+    cell = max(widths) + spacing + 2
+    comb = rng.random() < 0.3
+    for ch, w in zip(letters, widths):
+        draw.text((x, base + rng.randint(-2, 2)), ch, font=f, fill=0, anchor="ls")
+        if comb:
+            draw.line([(x - 3, base + descent // 2), (x - 3, base - ascent // 2)], fill=gray, width=1)
+        x += int(cell) if comb else w + int(spacing) + rng.randint(-1, 2)
+    r = rng.random()
+    if r < 0.35:
+        draw.line([(x0 - 4, base + 3), (max(x, x0 + 20) + 8, base + 3)], fill=gray, width=rng.randint(1, 2))
+    elif r < 0.55:
+        draw.line([(0, height - 2), (width, height - 2)], fill=gray, width=1)
+        draw.line([(0, 1), (width, 1)], fill=gray, width=1)
+    return np.asarray(img)

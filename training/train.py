@@ -1,13 +1,26 @@
-"""The training loop: Keras ``fit`` with CTC loss, validation CER, checkpoints, resume, early stopping."""
+"""The training loop: CTC loss, validation CER per epoch, best/last checkpoints, resumable to the step.
+
+State lives in ``<run_dir>/<name>/``: ``ckpt-<step>.keras`` (weights + optimizer state, written every
+``checkpoint_every`` steps and at each epoch end), ``state.json`` (step, learning rate, best score,
+patience counters; written after its checkpoint, so it always names a complete one), ``best.keras``,
+``last.keras``, ``history.csv``. Batches are a pure function of (seed, step), so ``--resume`` continues
+exactly where an interrupted run stopped.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
+import math
 import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from model.charset import Charset
@@ -15,11 +28,9 @@ from model.decode import greedy_decode, softmax
 from model.network import NetworkSpec, build_crnn
 from model.preprocess import InputSpec, pad_batch
 from training.config import TrainConfig
-from training.datasets import read_folder, read_group_list, read_iam_gt, split_by_groups
-from training.fonts import font_dir
+from training.data_sources import ValidationSet, load_data
 from training.metrics import score
-from training.pipeline import BatchMaker, font_paths, load_real, prepare_validation
-from training.synth import load_fonts
+from training.pipeline import BatchMaker
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +56,47 @@ def predict_texts(model: Any, tensors: list[np.ndarray], spec: InputSpec, charse
     return texts
 
 
+def validate(model: Any, sets: list[ValidationSet], spec: InputSpec, charset: Charset) -> dict[str, float]:
+    """Greedy CER per validation set (case-insensitive where the set says so) and their mean."""
+    out: dict[str, float] = {}
+    for vs in sets:
+        preds = predict_texts(model, [t for t, _ in vs.items], spec, charset)
+        truths = [t for _, t in vs.items]
+        if vs.ignore_case:
+            preds, truths = [p.upper() for p in preds], [t.upper() for t in truths]
+        out[f"val_cer_{vs.name}"] = score(truths, preds).cer
+    if sets:
+        out["val_score"] = float(np.mean([out[f"val_cer_{vs.name}"] for vs in sets]))
+    return out
+
+
+@dataclass
+class RunState:
+    """Everything besides weights and optimizer that a resumed run needs."""
+
+    step: int = 0
+    learning_rate: float = 0.0
+    best: float = math.inf
+    since_best: int = 0  # epochs without improvement (early stopping)
+    since_lr_drop: int = 0  # epochs without improvement since the last learning-rate drop
+    checkpoint: str = ""
+    finished: bool = False
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> RunState | None:
+        """The saved state, or None when there is none."""
+        if not path.exists():
+            return None
+        return cls(**json.loads(path.read_text()))
+
+    def write(self, path: Path) -> None:
+        """Atomic write (temporary file, then rename)."""
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        os.replace(tmp, path)
+
+
 def _strategy(name: str) -> Any:
     import tensorflow as tf
 
@@ -55,89 +107,190 @@ def _strategy(name: str) -> Any:
     return tf.distribute.get_strategy()
 
 
-def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list[Any], list[Any], list[Any]]:
-    """Real training images, validation images, and fonts, as the config asks."""
-    train_samples, val_samples = [], []
-    if cfg.iam_gt:
-        if not cfg.iam_groups_file:
-            raise ValueError("iam_groups_file is required with iam_gt: only the allowed groups may be used")
-        allowed = read_group_list(Path(cfg.iam_groups_file).expanduser())
-        samples = split_by_groups(read_iam_gt(Path(cfg.iam_gt).expanduser()), allowed)
-        val_samples = [s for s in samples if s.group in set(cfg.val_groups)]
-        train_samples = [s for s in samples if s.group not in set(cfg.val_groups)]
-    for folder in cfg.extra_folders:
-        train_samples += read_folder(Path(folder).expanduser())
-    real = load_real(train_samples, charset, cfg.real_height)
-    val = load_real(val_samples, charset, 10**6)
-    fonts = load_fonts(font_paths(cfg.fonts_dir or str(font_dir())), charset)
-    log.info("data: %d real training lines, %d validation lines, %d fonts", len(real), len(val), len(fonts))
-    if not real and not fonts:
-        raise ValueError("no training data: give iam_gt/extra_folders or fetch fonts (python -m training fonts)")
-    return real, val, fonts
+def _worker_index() -> tuple[int, bool]:
+    """(task index, is chief) from TF_CONFIG; (0, True) on a single machine."""
+    tf_config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
+    task = tf_config.get("task", {})
+    index = int(task.get("index", 0))
+    return index, task.get("type", "worker") in ("worker", "chief") and index == 0
 
 
-def train(cfg: TrainConfig) -> Path:
-    """Run training; returns the path of the best (or last) ``.keras`` checkpoint."""
+class Prefetcher:
+    """Computes upcoming batches in worker threads (OpenCV and Pillow release the GIL)."""
+
+    def __init__(self, maker: BatchMaker, workers: int, ahead: int = 8) -> None:
+        self.maker, self.ahead = maker, ahead
+        self.pool = ThreadPoolExecutor(max(1, workers))
+        self.pending: dict[int, Future[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def get(self, step: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``step``; schedules the following ones up to ``last`` (exclusive)."""
+        for s in range(step, min(last, step + self.ahead)):
+            if s not in self.pending:
+                self.pending[s] = self.pool.submit(self.maker.make, s)
+        return self.pending.pop(step).result()
+
+    def close(self) -> None:
+        """Stop the worker threads."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) -> Path:
+    """Train (resuming from ``<run>/state.json`` if present and ``resume``); returns the best checkpoint.
+
+    ``stop_after`` stops after that many steps in this call (for tests and time-boxed sessions).
+    """
     import keras
+    import tensorflow as tf
 
+    cv2.setNumThreads(1)
     keras.utils.set_random_seed(cfg.seed)
     charset = Charset()
     spec = InputSpec(height=cfg.height, max_width=cfg.max_width)
-    net = NetworkSpec(conv_filters=tuple(cfg.conv_filters), lstm_units=cfg.lstm_units,
-                      lstm_layers=cfg.lstm_layers, dropout=cfg.dropout)
-    real, val, fonts = load_data(cfg, charset, spec)
-    maker = BatchMaker(spec, charset, real, fonts, cfg.batch_size, cfg.real_fraction,
-                       cfg.synth_line_fraction, cfg.seed)
-    val_items = prepare_validation(val, spec) if val else []
-
-    class Batches(keras.utils.PyDataset):
-        def __init__(self) -> None:
-            super().__init__(workers=max(1, cfg.workers), use_multiprocessing=False,
-                             max_queue_size=8)
-
-        def __len__(self) -> int:
-            return cfg.steps_per_epoch
-
-        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-            return maker.make(index)
-
     out = cfg.checkpoint_dir
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(cfg.to_json(), indent=2))
-    with _strategy(cfg.strategy).scope():
-        if cfg.init_from:
-            model = keras.models.load_model(os.path.expanduser(cfg.init_from), compile=False)
+    state_path = out / "state.json"
+    state = RunState.read(state_path) if resume else None
+    if state and state.finished:
+        log.info("run %s already finished at step %d", cfg.name, state.step)
+        return out / "best.keras" if (out / "best.keras").exists() else out / "last.keras"
+
+    sources, val_sets, fonts = load_data(cfg, charset, spec)
+    shard, is_chief = _worker_index()
+    maker = BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
+                       cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard)
+    total = cfg.epochs * cfg.steps_per_epoch
+    strategy = _strategy(cfg.strategy)
+    with strategy.scope():
+        if state:
+            log.info("resuming %s at step %d from %s", cfg.name, state.step, state.checkpoint)
+            model = keras.models.load_model(out / state.checkpoint, custom_objects={"ctc_loss": ctc_loss})
+            optimizer = model.optimizer
         else:
-            model = build_crnn(spec.height, charset.num_classes, net)
-        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
-        if cfg.lr_schedule == "cosine":
-            learning_rate = keras.optimizers.schedules.CosineDecay(
-                cfg.learning_rate, cfg.epochs * cfg.steps_per_epoch, alpha=cfg.min_learning_rate / cfg.learning_rate)
-        optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)
-        model.compile(optimizer=optimizer, loss=ctc_loss, jit_compile=False)
+            state = RunState(learning_rate=cfg.learning_rate)
+            if cfg.init_from:
+                model = keras.models.load_model(cfg.path(cfg.init_from), compile=False)
+            else:
+                net = NetworkSpec(conv_filters=tuple(cfg.conv_filters), lstm_units=cfg.lstm_units,
+                                  lstm_layers=cfg.lstm_layers, dropout=cfg.dropout)
+                model = build_crnn(spec.height, charset.num_classes, net)
+            learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
+            if cfg.lr_schedule == "cosine":
+                learning_rate = keras.optimizers.schedules.CosineDecay(
+                    cfg.learning_rate, total, alpha=cfg.min_learning_rate / cfg.learning_rate)
+            optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)
+            model.compile(optimizer=optimizer, loss=ctc_loss, jit_compile=False)
+            optimizer.build(model.trainable_variables)
+        if cfg.lr_schedule == "plateau":
+            optimizer.learning_rate.assign(state.learning_rate)
 
-    class ValidationCER(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-            if not val_items or logs is None:
-                return
-            preds = predict_texts(self.model, [t for t, _ in val_items], spec, charset)
-            s = score([t for _, t in val_items], preds)
-            logs["val_cer"], logs["val_wer"] = s.cer, s.wer
-            print(f"\nepoch {epoch + 1}: val_cer={s.cer:.4f} val_wer={s.wer:.4f} | "
-                  f"{val_items[len(val_items) // 2][1]!r} -> {preds[len(val_items) // 2]!r}", flush=True)
+    replicas = strategy.num_replicas_in_sync
 
-    monitor = "val_cer" if val_items else "loss"
-    callbacks = [
-        ValidationCER(),
-        keras.callbacks.ModelCheckpoint(str(out / "best.keras"), monitor=monitor, mode="min", save_best_only=True),
-        keras.callbacks.ModelCheckpoint(str(out / "last.keras")),
-        keras.callbacks.BackupAndRestore(str(out / "backup")),
-        keras.callbacks.EarlyStopping(monitor=monitor, mode="min", patience=cfg.early_stopping_patience),
-        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
-    ]
-    if cfg.lr_schedule == "plateau":
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, mode="min", factor=0.5,
-                                                           patience=cfg.lr_patience, min_lr=cfg.min_learning_rate))
-    model.fit(Batches(), epochs=cfg.epochs, callbacks=callbacks, verbose=cfg.verbose)
+    @tf.function(input_signature=[tf.TensorSpec([None, spec.height, None, 1], tf.float32),
+                                  tf.TensorSpec([None, None], tf.int32)])
+    def train_step(x: Any, y: Any) -> Any:
+        def replica_step(x: Any, y: Any) -> Any:
+            with tf.GradientTape() as tape:
+                logits = model(x, training=True)
+                loss = tf.reduce_mean(ctc_loss(y, logits))
+                scaled = loss / replicas  # gradients are summed over replicas
+            grads = tape.gradient(scaled, model.trainable_variables)
+            optimizer.apply(grads, model.trainable_variables)
+            return loss
+
+        per_replica = strategy.run(replica_step, args=(x, y))
+        return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None)
+
+    def save_checkpoint() -> None:
+        name = f"ckpt-{state.step}.keras"
+        if is_chief:
+            tmp = out / f"tmp-{name}"
+            model.save(tmp)
+            os.replace(tmp, out / name)
+        else:  # every worker must take part in saving under MultiWorkerMirroredStrategy
+            model.save(out / f"worker{shard}-{name}")
+            (out / f"worker{shard}-{name}").unlink()
+        previous = state.checkpoint
+        state.checkpoint = name
+        state.learning_rate = float(np.asarray(optimizer.learning_rate))
+        if is_chief:
+            state.write(state_path)
+            if previous and previous != name:
+                (out / previous).unlink(missing_ok=True)
+
+    seed_generators = [layer.seed_generator for layer in model._flatten_layers()
+                       if getattr(layer, "seed_generator", None) is not None]
+
+    def reseed(step: int) -> None:
+        """Dropout masks as a function of (seed, step), so a resumed run draws the same ones."""
+        for i, gen in enumerate(seed_generators):
+            gen.state.assign(np.array([cfg.seed * 1009 + i, step], dtype=gen.state.dtype))
+
+    prefetch = Prefetcher(maker, cfg.workers)
+    stop_at = total if stop_after is None else min(total, state.step + stop_after)
+    started = time.monotonic()
+    progbar = None
+    try:
+        while state.step < stop_at:
+            in_epoch = state.step % cfg.steps_per_epoch
+            if progbar is None:
+                progbar = keras.utils.Progbar(cfg.steps_per_epoch, verbose=cfg.verbose,
+                                              stateful_metrics=["loss", "lr"])
+            x, y = prefetch.get(state.step, stop_at)
+            reseed(state.step)
+            loss = float(train_step(tf.constant(x), tf.constant(y)))
+            state.step += 1
+            progbar.update(in_epoch + 1, [("loss", loss), ("lr", float(np.asarray(optimizer.learning_rate)))])
+            if state.step % cfg.steps_per_epoch == 0:
+                progbar = None
+                if _end_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, loss, started,
+                              is_chief):
+                    state.finished = True
+                    save_checkpoint()
+                    break
+                save_checkpoint()
+            elif state.step % cfg.checkpoint_every == 0:
+                save_checkpoint()
+        else:
+            if state.step >= total:
+                state.finished = True
+            save_checkpoint()
+    finally:
+        prefetch.close()
     best = out / "best.keras"
     return best if best.exists() else out / "last.keras"
+
+
+def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationSet],
+               spec: InputSpec, charset: Charset, out: Path, loss: float, started: float, is_chief: bool) -> bool:
+    """Validate, keep best/last, log history, adjust the learning rate; True when training should stop."""
+    epoch = state.step // cfg.steps_per_epoch
+    figures = validate(model, val_sets, spec, charset)
+    current = figures.get("val_score", loss)
+    row = {"epoch": epoch, "step": state.step, "loss": round(loss, 4),
+           "lr": float(np.asarray(optimizer.learning_rate)), "seconds": round(time.monotonic() - started, 1),
+           **{k: round(v, 4) for k, v in figures.items()}}
+    state.history.append(row)
+    print(f"\nepoch {epoch}: " + " ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+    if is_chief:
+        model.save(out / "last.keras")
+        new_file = not (out / "history.csv").exists()
+        with (out / "history.csv").open("a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(row))
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+    if current < state.best:
+        state.best, state.since_best, state.since_lr_drop = current, 0, 0
+        if is_chief:
+            model.save(out / "best.keras")
+        return False
+    state.since_best += 1
+    state.since_lr_drop += 1
+    if cfg.lr_schedule == "plateau" and state.since_lr_drop >= cfg.lr_patience:
+        lr = max(cfg.min_learning_rate, float(np.asarray(optimizer.learning_rate)) * 0.5)
+        optimizer.learning_rate.assign(lr)
+        state.since_lr_drop = 0
+        log.info("learning rate lowered to %g", lr)
+    return state.since_best >= cfg.early_stopping_patience
