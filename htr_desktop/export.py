@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from htr_desktop import __version__
+from htr_desktop.export_xml import XML_FORMATS, to_alto, to_page_xml
 from htr_desktop.reading import ChunkedRecognizer, preprocess, read_whole
 from htr_desktop.regions import Page
 from model.imageio import SUPPORTED_SUFFIXES, ImageError, load_pages
 
 log = logging.getLogger(__name__)
-FORMATS = {"txt": "Text (*.txt)", "json": "JSON with boxes and confidences (*.json)", "csv": "CSV table (*.csv)"}
+FORMATS = {"txt": "Text (*.txt)", "json": "JSON with boxes and confidences (*.json)", "csv": "CSV table (*.csv)",
+           **XML_FORMATS}
+PER_PAGE = ("page", "alto")  # one file per page
 CSV_FIELDS = ["page", "region", "x", "y", "w", "h", "kind", "text", "confidence", "edited"]
 
 
@@ -59,26 +62,53 @@ def to_csv(pages: list[Page]) -> str:
     return buf.getvalue()
 
 
+def suffix(fmt: str) -> str:
+    """The file suffix of format ``fmt``."""
+    return ".xml" if fmt in PER_PAGE else f".{fmt}"
+
+
+def fmt_of(path: str | os.PathLike[str]) -> str:
+    """The format a file name asks for (.xml is PAGE-XML); ValueError for an unknown suffix."""
+    ext = Path(path).suffix.lower().lstrip(".")
+    fmt = "page" if ext == "xml" else ext
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {ext!r} (choose {', '.join(FORMATS)})")
+    return fmt
+
+
 def render(pages: list[Page], fmt: str, model_version: str = "") -> str:
-    """The pages in format ``fmt`` (txt | json | csv)."""
+    """The pages in format ``fmt`` (txt | json | csv; page | alto take exactly one page)."""
     if fmt == "txt":
         return to_txt(pages)
     if fmt == "json":
         return to_json(pages, model_version)
     if fmt == "csv":
         return to_csv(pages)
-    raise ValueError(f"unknown export format {fmt!r}")
+    if fmt in PER_PAGE and len(pages) == 1:
+        return (to_page_xml if fmt == "page" else to_alto)(pages[0], model_version)
+    raise ValueError(f"unknown export format {fmt!r}" if fmt not in PER_PAGE else f"{fmt} holds one page per file")
 
 
-def write(path: str | os.PathLike[str], pages: list[Page], model_version: str = "") -> Path:
-    """Write ``pages`` to ``path``; the format follows the suffix (.txt/.json/.csv). Raises OSError/ValueError."""
+def targets(path: str | os.PathLike[str], pages: list[Page], fmt: str) -> list[tuple[Path, list[Page]]]:
+    """Where ``pages`` go: one file, or for PAGE-XML/ALTO with several pages ``<stem>-p<n>.xml`` each."""
     out = Path(path)
-    fmt = out.suffix.lower().lstrip(".")
-    text = render(pages, fmt, model_version)
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(text, encoding="utf-8", newline="")
-    os.replace(tmp, out)
-    return out
+    if fmt not in PER_PAGE or len(pages) == 1:
+        return [(out, pages)]
+    return [(out.with_name(f"{out.stem}-p{n}{out.suffix or '.xml'}"), [p]) for n, p in enumerate(pages, 1)]
+
+
+def write(path: str | os.PathLike[str], pages: list[Page], model_version: str = "", fmt: str | None = None,
+          ) -> list[Path]:
+    """Write ``pages`` to ``path`` (format from ``fmt`` or the suffix); returns the files. Raises OSError/ValueError."""
+    fmt = fmt or fmt_of(path)
+    written = []
+    for out, group in targets(path, pages, fmt):
+        text = render(group, fmt, model_version)
+        tmp = out.with_name(out.name + ".part")
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, out)
+        written.append(out)
+    return written
 
 
 def image_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -87,10 +117,10 @@ def image_files(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 def read_file(recognizer: Any, path: Path, layout: str = "auto", options: dict[str, bool] | None = None,
-              ) -> tuple[list[Page], str]:
-    """Recognize every page of one image file: (pages, "") or ([], the error message for the user)."""
+              dpi: int | None = None) -> tuple[list[Page], str]:
+    """Recognize every page of one image file (or PDF, at ``dpi``): (pages, "") or ([], the error message)."""
     try:
-        grays = load_pages(path)
+        grays = load_pages(path, dpi)
         pages = []
         for n, gray in enumerate(grays, 1):
             name = path.name if len(grays) == 1 else f"{path.name} p{n}"
@@ -102,27 +132,52 @@ def read_file(recognizer: Any, path: Path, layout: str = "auto", options: dict[s
         return [], str(exc)
 
 
-def batch(files: list[Path], out_dir: Path, mode: str, recognizer: ChunkedRecognizer, layout: str = "auto",
-          options: dict[str, bool] | None = None, on_file: Callable[[int, int], None] = lambda i, n: None,
-          ) -> dict[str, Any]:
-    """Recognize ``files`` (on every core); mode "txt"/"json" writes one file per image, "csv" one ``results.csv``.
+def outputs(files: list[Path], out_dir: Path, fmt: str, csv_name: str = "results.csv") -> dict[Path, Path]:
+    """Each input's output file (CSV: all into ``csv_name``); inputs with the same stem keep their suffix."""
+    if fmt == "csv":
+        return dict.fromkeys(files, out_dir / csv_name)
+    stems = [f.stem for f in files]
+    return {f: out_dir / ((f.stem if stems.count(f.stem) == 1 else f.name) + suffix(fmt)) for f in files}
 
-    Returns {"written": [paths], "errors": {file: message}}. Unreadable files are reported, the rest still run.
+
+def existing(files: list[Path], out_dir: Path, fmt: str, csv_name: str = "results.csv") -> list[Path]:
+    """The output files a batch would replace (PAGE-XML/ALTO pages of multi-page inputs included)."""
+    found = set()
+    for out in outputs(files, out_dir, fmt, csv_name).values():
+        if out.exists():
+            found.add(out)
+        if fmt in PER_PAGE:
+            found.update(out.parent.glob(f"{out.stem}-p*{out.suffix}"))
+    return sorted(found)
+
+
+def batch(files: list[Path], out_dir: Path, fmt: str, recognizer: ChunkedRecognizer, layout: str = "auto",
+          options: dict[str, bool] | None = None, on_file: Callable[[int, int], None] = lambda i, n: None,
+          csv_name: str = "results.csv", overwrite: bool = False, dpi: int | None = None) -> dict[str, Any]:
+    """Recognize ``files`` (on every core) into ``out_dir``: one file per image, or one CSV named ``csv_name``.
+
+    Existing files are kept (listed under "skipped") unless ``overwrite``. Returns {"written": [paths],
+    "skipped": [paths], "errors": {file: message}, "folder": out_dir}; unreadable files are reported, the rest run.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    targets_by_file = outputs(files, out_dir, fmt, csv_name)
+    todo = files if overwrite or fmt == "csv" else [f for f in files if not existing([f], out_dir, fmt)]
+    skipped = [str(targets_by_file[f]) for f in files if f not in todo]
+    if fmt == "csv" and not overwrite and (out_dir / csv_name).exists():
+        todo, skipped = [], [str(out_dir / csv_name)]
     written: list[str] = []
     errors: dict[str, str] = {}
     all_pages: list[Page] = []
-    on_file(0, len(files))
-    results = recognizer.map(partial(read_file, layout=layout, options=options), files)
-    for i, (path, (pages, error)) in enumerate(zip(files, results), 1):
-        on_file(i, len(files))
+    on_file(0, len(todo))
+    results = recognizer.map(partial(read_file, layout=layout, options=options, dpi=dpi), todo)
+    for i, (path, (pages, error)) in enumerate(zip(todo, results), 1):
+        on_file(i, len(todo))
         if error:
             errors[path.name] = error
-        elif mode == "csv":
+        elif fmt == "csv":
             all_pages.extend(pages)
         else:
-            written.append(str(write(out_dir / f"{path.stem}.{mode}", pages, recognizer.info.version)))
-    if mode == "csv":
-        written.append(str(write(out_dir / "results.csv", all_pages)))
-    return {"written": written, "errors": errors}
+            written.extend(str(p) for p in write(targets_by_file[path], pages, recognizer.info.version, fmt))
+    if fmt == "csv" and todo:
+        written.extend(str(p) for p in write(out_dir / csv_name, all_pages, fmt="csv"))
+    return {"written": written, "skipped": skipped, "errors": errors, "folder": str(out_dir)}

@@ -180,14 +180,17 @@ class Page:
         x, y, w, h = self.clip(box)
         return self.gray[y: y + h, x: x + w]
 
+    def text_regions(self) -> list[Region]:
+        """The regions whose text counts, in reading order: not empty, not inside another box."""
+        return [r for r in self.regions
+                if r.text and not any(o is not r and inside(r.box, o.box) for o in self.regions)]
+
     @property
     def text(self) -> str:
         """The page's text in reading order: lines on their own line, words of one line joined by spaces."""
         out = ""
         previous: Region | None = None
-        for r in self.regions:
-            if not r.text or any(o is not r and inside(r.box, o.box) for o in self.regions):
-                continue  # a box inside another box (sessions of older versions) never doubles the text
+        for r in self.text_regions():  # a box inside another box (older sessions) never doubles the text
             if previous is not None:
                 out += " " if _same_line(previous, r) else "\n"
             out += r.text

@@ -17,7 +17,7 @@ HUGE_PIXELS = 30_000_000  # larger images are decoded straight to gray (bounded 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_FILE_BYTES = 300 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm")
+SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm", ".pdf")
 
 
 class ImageError(ValueError):
@@ -122,10 +122,17 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     return decode_image(read_bytes(path), Path(path).name)
 
 
-def load_pages(path: str | os.PathLike[str]) -> list[np.ndarray]:
-    """Read every page of an image file (multi-page TIFF gives several) as 8-bit gray."""
+def load_pages(path: str | os.PathLike[str], dpi: int | None = None) -> list[np.ndarray]:
+    """Read every page of an image file (multi-page TIFF and PDF give several) as 8-bit gray.
+
+    PDF pages are rendered at ``dpi`` (model.pdf.DEFAULT_DPI when None).
+    """
     name = Path(path).name
     data = read_bytes(path)
+    from model.pdf import DEFAULT_DPI, is_pdf, render_pdf
+
+    if is_pdf(data):
+        return render_pdf(data, name, dpi or DEFAULT_DPI)
     if Path(path).suffix.lower() in (".tif", ".tiff"):
         buf = np.frombuffer(data, dtype=np.uint8)
         try:
