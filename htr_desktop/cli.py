@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,15 @@ log = logging.getLogger(__name__)
 LAYOUTS = ("auto", "page", "line", "word")
 
 
+@dataclass(frozen=True)
+class Output:
+    """What to write besides the printed result: XML format ("" for none), folder, PDF resolution."""
+
+    fmt: str = ""
+    folder: str = ""
+    dpi: int = 200
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="htr-desktop recognize", description="Recognize handwriting in images.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files")
@@ -24,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="page: segment into lines and words; line/word: the image is one line/word; "
                         "auto (default): choose from the image")
     p.add_argument("--json", action="store_true", help="one JSON object per input on its own line")
+    p.add_argument("--format", choices=["page", "alto"],
+                   help="also write PAGE-XML or ALTO per image into --out: <stem>.xml (<stem>-p<n>.xml per page)")
+    p.add_argument("--out", type=Path, help="folder for --format files")
+    p.add_argument("--pdf-dpi", type=int, default=200, help="resolution PDF pages are rendered at (default 200)")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
     p.add_argument("--decoder", choices=["greedy", "beam", "beam+lexicon"], help="override the model's decoder")
     p.add_argument("--threads", type=int, help="CPU threads for the network (per worker)")
@@ -52,7 +66,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
         print(f"{result['path']}\t{result['text']}", flush=True)
 
 
-def recognize_path(recognizer: Any, path: str, layout: str) -> dict[str, Any]:
+def recognize_path(recognizer: Any, path: str, layout: str, out: Output | None = None) -> dict[str, Any]:
     """Recognize one file as the given layout; returns the JSON-ready result (or an error)."""
     from model.imageio import ImageError, read_bytes
 
@@ -60,23 +74,58 @@ def recognize_path(recognizer: Any, path: str, layout: str) -> dict[str, Any]:
         data = read_bytes(path)
     except ImageError as exc:
         return {"path": path, "error": str(exc)}
-    return recognize_bytes(recognizer, (path, data), layout)
+    return recognize_bytes(recognizer, (path, data), layout, out)
 
 
-def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str) -> dict[str, Any]:
-    """Recognize one encoded image ``(path or name, bytes)``; the same JSON-ready result as for a file."""
-    from model.imageio import ImageError, decode_image
+def _page_json(result: Any, layout: str) -> dict[str, Any]:
+    return {"text": result.text, "confidence": round(result.confidence, 4), "layout": layout,
+            "lines": [line.to_json() for line in result.lines]}
+
+
+def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: Output | None = None,
+                    ) -> dict[str, Any]:
+    """Recognize one encoded image or PDF ``(path or name, bytes)``; the same JSON-ready result as for a file.
+
+    A multi-page input (PDF, TIFF) gives ``"pages"``: one result per page, and the pages' texts joined by a blank
+    line. With ``out`` (format, folder) each page is also written as PAGE-XML or ALTO (``"written"``).
+    """
+    from model.imageio import ImageError, decode_pages
     from model.page import read_image
 
     path, data = item
     try:
-        layout, page = read_image(decode_image(data, Path(path).name), recognizer, layout)
-        return {"path": path, "text": page.text, "confidence": round(page.confidence, 4), "layout": layout,
-                "lines": [line.to_json() for line in page.lines]}
+        grays = decode_pages(data, Path(path).name, out.dpi if out else None)
+        results = [read_image(gray, recognizer, layout) for gray in grays]
+        pages = [_page_json(result, chosen) for chosen, result in results]
+        if len(pages) == 1:
+            doc = {"path": path, **pages[0]}
+        else:
+            doc = {"path": path, "text": "\n\n".join(p["text"] for p in pages),
+                   "confidence": round(sum(p["confidence"] for p in pages) / len(pages), 4),
+                   "pages": [{"page": n, **p} for n, p in enumerate(pages, 1)]}
+        if out is not None and out.fmt:
+            doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
+        return doc
     except ImageError as exc:
         return {"path": path, "error": str(exc)}
+    except OSError as exc:
+        return {"path": path, "error": f"cannot write the {out.fmt if out else ''} file: {exc}"}
     except MemoryError:
         return {"path": path, "error": f"{Path(path).name}: not enough memory to process this image"}
+
+
+def _write_xml(path: str, grays: list[Any], results: list[Any], out: Output, version: str) -> list[str]:
+    """PAGE-XML or ALTO for each page: ``<folder>/<stem>.xml``, or ``<stem>-p<n>.xml`` for several pages."""
+    from htr_desktop import export
+    from htr_desktop.reading import region_from_line
+    from htr_desktop.regions import Page
+
+    name = Path(path).name
+    pages = [Page(name=name, gray=gray, source=path, regions=[region_from_line(ln) for ln in result.lines])
+             for gray, result in zip(grays, results)]
+    folder = Path(out.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [str(p) for p in export.write(folder / f"{Path(path).stem}.xml", pages, version, out.fmt)]
 
 
 def run_recognize(argv: list[str]) -> int:
@@ -91,7 +140,10 @@ def run_recognize(argv: list[str]) -> int:
 
 
 def _recognize_all(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.format and args.out is None:
+        parser.error("--format needs --out FOLDER")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     from model.bundle import ModelError
     from model.pool import RecognizerPool, default_workers
@@ -102,7 +154,8 @@ def _recognize_all(argv: list[str]) -> int:
     try:
         with RecognizerPool(args.model, decoder=args.decoder, threads=args.threads, workers=workers) as pool:
             pool.start()
-            for result in pool.map(partial(recognize_path, layout=args.layout), args.paths):
+            out = Output(args.format or "", str(args.out or ""), args.pdf_dpi)
+            for result in pool.map(partial(recognize_path, layout=args.layout, out=out), args.paths):
                 done += 1
                 failures += "error" in result
                 _emit(result, args.json)

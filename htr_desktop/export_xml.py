@@ -42,7 +42,9 @@ def _source_name(page: Page) -> str:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k: v for k, v in attrs.items()})
+    """A child in the parent's namespace."""
+    ns = parent.tag[: parent.tag.index("}") + 1] if parent.tag.startswith("{") else ""
+    el = ET.SubElement(parent, ns + tag, attrs)
     if text is not None:
         el.text = text
     return el
@@ -57,7 +59,7 @@ def to_page_xml(page: Page, model_version: str = "") -> str:
     """The page as PAGE-XML: one text region holding the lines in reading order, each with its words."""
     ET.register_namespace("", PAGE_NS)
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
-    root = ET.Element("PcGts", {f"{{{XSI}}}schemaLocation": f"{PAGE_NS} {PAGE_NS}/pagecontent.xsd"})
+    root = ET.Element(f"{{{PAGE_NS}}}PcGts", {f"{{{XSI}}}schemaLocation": f"{PAGE_NS} {PAGE_NS}/pagecontent.xsd"})
     meta = _sub(root, "Metadata")
     _sub(meta, "Creator", f"htr-desktop {__version__}" + (f", model {model_version}" if model_version else ""))
     _sub(meta, "Created", now)
@@ -85,7 +87,7 @@ def to_page_xml(page: Page, model_version: str = "") -> str:
 def to_alto(page: Page, model_version: str = "") -> str:
     """The page as ALTO v4: one text block holding the lines in reading order, each with its words."""
     ET.register_namespace("", ALTO_NS)
-    root = ET.Element("alto", {f"{{{XSI}}}schemaLocation": f"{ALTO_NS} http://www.loc.gov/alto/v4/alto-4-4.xsd"})
+    root = ET.Element(f"{{{ALTO_NS}}}alto", {f"{{{XSI}}}schemaLocation": f"{ALTO_NS} http://www.loc.gov/alto/v4/alto-4-4.xsd"})
     desc = _sub(root, "Description")
     _sub(desc, "MeasurementUnit", "pixel")
     _sub(_sub(desc, "sourceImageInformation"), "fileName", _source_name(page))

@@ -24,17 +24,17 @@ def expand(paths: list[str]) -> list[Path]:
     return out[:MAX_FILES]
 
 
-def pages_from_file(path: Path) -> list[Page]:
-    """Every page of an image file (multi-page TIFF gives several); raises ImageError."""
+def pages_from_file(path: Path, dpi: int | None = None) -> list[Page]:
+    """Every page of an image file (multi-page TIFF and PDF give several; PDF at ``dpi``); raises ImageError."""
     if path.suffix and path.suffix.lower() not in SUPPORTED_SUFFIXES and not path.is_dir():
         # still try to decode: the suffix may lie; but give a clear message when it is not an image
         try:
-            grays = load_pages(path)
+            grays = load_pages(path, dpi)
         except ImageError:
             raise ImageError(f"{path.name}: not an image (supported: "
                              f"{', '.join(s.lstrip('.') for s in SUPPORTED_SUFFIXES)})") from None
     else:
-        grays = load_pages(path)
+        grays = load_pages(path, dpi)
     if len(grays) == 1:
         return [Page(name=path.name, gray=grays[0], source=str(path))]
     return [Page(name=f"{path.name} p{i}", gray=g, source=str(path)) for i, g in enumerate(grays, 1)]

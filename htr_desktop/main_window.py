@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # model.imageio) are imported inside the methods that need them, so the window shows before they load.
 
 log = logging.getLogger(__name__)
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.pbm *.pgm *.ppm);;All files (*)"
+IMAGE_FILTER = "Images and PDF (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.pbm *.pgm *.ppm *.pdf);;All files (*)"
 AUTOSAVE_MS = 1000
 
 
@@ -424,14 +424,14 @@ class MainWindow(QMainWindow):
         from htr_desktop import export
 
         pages = self.workspace.pages if all_pages else [self.workspace.current]
-        if Path(path).suffix.lower().lstrip(".") not in export.FORMATS:
+        if Path(path).suffix.lower() not in {export.suffix(f) for f in export.FORMATS}:
             path = f"{path}.txt"
         try:
             out = export.write(path, [p for p in pages if p is not None], self._model_version())
         except (OSError, ValueError) as exc:
             self.show_message(f"Cannot export to {Path(path).name}: {exc}", "error")
             return False
-        self.statusBar().showMessage(f"Exported {out.name}", 5000)
+        self.statusBar().showMessage(f"Exported {', '.join(p.name for p in out)}", 5000)
         return True
 
     def batch(self) -> None:

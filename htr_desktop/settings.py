@@ -16,11 +16,12 @@ DEFAULTS: dict[str, Any] = {
     "clipboard/auto_copy": False,
     "files/recent": [],
     "files/last_dir": "",
+    "files/pdf_dpi": 200,  # resolution PDF pages are rendered at
+    "files/batch_out": "",  # the last batch output folder
     "scan/device": "",
     "scan/resolution": 150,
     "scan/color": False,
     "ui/geometry": b"",
-    "ui/state": b"",
 }
 RECENT_MAX = 10
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QWidget,
 )
 
@@ -47,6 +48,11 @@ class SettingsDialog(QDialog):
         self.invert.setChecked(settings.get("preprocess/invert"))
         self.denoise = QCheckBox("Remove speckle (median filter)")
         self.denoise.setChecked(settings.get("preprocess/denoise"))
+        self.pdf_dpi = QSpinBox()
+        self.pdf_dpi.setRange(72, 600)
+        self.pdf_dpi.setSingleStep(50)
+        self.pdf_dpi.setSuffix(" dpi")
+        self.pdf_dpi.setValue(settings.get("files/pdf_dpi"))
         self.auto_copy = QCheckBox("Copy the text to the clipboard after recognition")
         self.auto_copy.setChecked(settings.auto_copy)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -59,6 +65,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.auto)
         form.addRow("Preprocessing", self.invert)
         form.addRow("", self.denoise)
+        form.addRow("PDF pages at", self.pdf_dpi)
         form.addRow("Clipboard", self.auto_copy)
         form.addRow(buttons)
 
@@ -85,4 +92,5 @@ class SettingsDialog(QDialog):
         self.settings.set("preprocess/invert", self.invert.isChecked())
         self.settings.set("preprocess/denoise", self.denoise.isChecked())
         self.settings.set("clipboard/auto_copy", self.auto_copy.isChecked())
+        self.settings.set("files/pdf_dpi", self.pdf_dpi.value())
         return before != (self.settings.model_path, self.settings.get("model/decoder"))

@@ -64,7 +64,7 @@ class Workspace(QObject):
             return []
         for path in files:
             try:
-                added.extend(loading.pages_from_file(path))
+                added.extend(loading.pages_from_file(path, self.settings.get("files/pdf_dpi")))
             except ImageError as exc:
                 errors.append(str(exc))
         if errors:

@@ -127,13 +127,16 @@ def load_pages(path: str | os.PathLike[str], dpi: int | None = None) -> list[np.
 
     PDF pages are rendered at ``dpi`` (model.pdf.DEFAULT_DPI when None).
     """
-    name = Path(path).name
-    data = read_bytes(path)
+    return decode_pages(read_bytes(path), Path(path).name, dpi)
+
+
+def decode_pages(data: bytes, name: str = "image", dpi: int | None = None) -> list[np.ndarray]:
+    """Every page of encoded image or PDF bytes as 8-bit gray (see load_pages)."""
     from model.pdf import DEFAULT_DPI, is_pdf, render_pdf
 
     if is_pdf(data):
         return render_pdf(data, name, dpi or DEFAULT_DPI)
-    if Path(path).suffix.lower() in (".tif", ".tiff"):
+    if Path(name).suffix.lower() in (".tif", ".tiff") or data[:4] in (b"II*\x00", b"MM\x00*"):
         buf = np.frombuffer(data, dtype=np.uint8)
         try:
             ok, pages = cv2.imdecodemulti(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)

@@ -100,6 +100,23 @@ def check_recognize(exe: Path, cwd: Path, sample: Path, max_cer: float, model_ve
     return Check("recognize", False, detail)
 
 
+def check_pdf(exe: Path, cwd: Path) -> Check:
+    """``recognize --json`` on a one-page PDF made here: PDFium loads inside the bundle and the page is read."""
+    import pypdfium2 as pdfium  # a runtime dependency, so in the build environment too
+
+    doc = pdfium.PdfDocument.new()
+    doc.new_page(300, 200)
+    doc.save(cwd / "blank.pdf")
+    doc.close()
+    proc = run([str(exe), "recognize", "--json", "blank.pdf"], cwd, clean_env(), 300)
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return Check("pdf", False, _failure(proc))
+    ok = proc.returncode == 0 and "error" not in result and "text" in result
+    return Check("pdf", ok, f"blank.pdf -> {result}")
+
+
 def check_gui(exe: Path, cwd: Path, under_xvfb: bool) -> Check:
     """``--smoke-test`` opens the main window (offscreen, or on Xvfb's X server) and quits once it is shown."""
     if under_xvfb:
@@ -126,7 +143,7 @@ def smoke(exe: Path, max_cer: float, gui: bool = True) -> list[Check]:
         for f in (sample, sample.with_suffix(".txt")):
             shutil.copy(f, cwd / f.name)
         version, model_version = check_version(exe, cwd)
-        checks = [version, check_recognize(exe, cwd, cwd / sample.name, max_cer, model_version)]
+        checks = [version, check_recognize(exe, cwd, cwd / sample.name, max_cer, model_version), check_pdf(exe, cwd)]
         if gui:
             checks.append(check_gui(exe, cwd, under_xvfb=False))
             if shutil.which("xvfb-run"):
