@@ -25,7 +25,7 @@ def about_html(info: Any, model_error: str = "") -> str:
     if info is None:
         parts.append(f"<p><b>Model:</b> {html.escape(model_error or 'loading…')}</p>")
     else:
-        parts.append(f"<p><b>Model</b> {html.escape(info.version)} · decoder {html.escape(info.decoder)}<br>"
+        parts.append(f"<p><b>Model</b> {html.escape(info.version)} · decoder {html.escape(info.decoder.name)}<br>"
                      f"trained on: {html.escape(', '.join(info.trained_on) or 'unknown')}</p>")
         if info.figures:
             rows = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_figure(v))}</td></tr>"

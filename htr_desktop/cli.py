@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from htr_desktop import __version__
+from model.decoder_config import DECODERS
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for --format files")
     p.add_argument("--pdf-dpi", type=int, default=200, help="resolution PDF pages are rendered at (default 200)")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
-    p.add_argument("--decoder", choices=["greedy", "beam", "beam+lexicon"], help="override the model's decoder")
+    p.add_argument("--decoder", choices=DECODERS, help="override the model's decoder")
     p.add_argument("--threads", type=int, help="CPU threads for the network (per worker)")
     p.add_argument("--workers", type=int, help="worker processes for several inputs (default: one per core)")
     return p

@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
 
     def _model_ready(self, info: Any) -> None:
         self.model_label.setText(f"Model {info.version}")
+        self.results.threshold = info.decoder.low_confidence  # chosen on validation data: docs/decoding.md
 
     # --- start, session ------------------------------------------------------------------------------------
     def start(self, paths: list[str] | None = None) -> None:

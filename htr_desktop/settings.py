@@ -6,9 +6,11 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
+from model.decoder_config import LEGACY_NAMES
+
 DEFAULTS: dict[str, Any] = {
     "model/path": "",  # "" = the bundled model, else a bundle folder chosen by the user
-    "model/decoder": "",  # "" = the model's own default; greedy | beam | beam+lexicon
+    "model/decoder": "",  # "" = the model's own default, else a name of model.decoder_config.DECODERS
     "recognition/auto": True,  # recognize whole images as soon as they are opened/dropped/pasted
     "recognition/layout": "auto",  # auto | page | line
     "preprocess/invert": False,  # light writing on a dark background (blackboards, negatives)
@@ -67,8 +69,9 @@ class Settings:
 
     @property
     def decoder(self) -> str | None:
-        """The chosen decoder, or None for the model's default."""
-        return self.get("model/decoder") or None
+        """The chosen decoder (today's name), or None for the model's default."""
+        value = self.get("model/decoder") or None
+        return LEGACY_NAMES.get(value, value) if value else None
 
     @property
     def auto_recognize(self) -> bool:

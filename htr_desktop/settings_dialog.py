@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from htr_desktop.settings import Settings
+from model.decoder_config import DECODER_LABELS
 
-DECODER_CHOICES = [("", "Model default"), ("greedy", "Greedy (fastest)"), ("beam", "Beam search"),
-                   ("beam+lexicon", "Beam search + word list")]
+DECODER_CHOICES = [("", "Model default"), *DECODER_LABELS.items()]
 LAYOUT_CHOICES = [("auto", "Automatic"), ("page", "Page (find lines)"), ("line", "Single line or word")]
 
 
@@ -40,7 +40,7 @@ class SettingsDialog(QDialog):
         model_row.addWidget(self.model_path, 1)
         model_row.addWidget(browse)
         model_row.addWidget(reset)
-        self.decoder = self._combo(DECODER_CHOICES, settings.get("model/decoder"))
+        self.decoder = self._combo(DECODER_CHOICES, settings.decoder or "")
         self.layout_choice = self._combo(LAYOUT_CHOICES, settings.layout)
         self.auto = QCheckBox("Recognize images as soon as they are opened")
         self.auto.setChecked(settings.auto_recognize)

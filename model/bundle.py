@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from model.charset import Charset
+from model.decoder_config import DecoderConfig
 from model.input_spec import InputSpec
 
 BUNDLE_FORMAT = 1
+#: Top-level keys of model 0.1's ``model.json`` that now live in the ``decoder`` object.
+LEGACY_DECODER_KEYS = ("lexicon", "lexicon_params", "beam_width", "beam_prune")
 
 
 class ModelError(RuntimeError):
@@ -27,8 +30,7 @@ class ModelInfo:
     charset: Charset
     input_spec: InputSpec
     tflite: dict[int, str]  # batch size -> file name
-    decoder: str = "greedy"
-    lexicon: str | None = None
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
     trained_on: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -41,8 +43,7 @@ class ModelInfo:
             "charset": self.charset.chars,
             "input": self.input_spec.to_json(),
             "tflite": {str(k): v for k, v in sorted(self.tflite.items())},
-            "decoder": self.decoder,
-            "lexicon": self.lexicon,
+            "decoder": self.decoder.to_json(),
             "trained_on": self.trained_on,
             "figures": self.figures,
             **self.extra,
@@ -52,14 +53,14 @@ class ModelInfo:
     def from_json(cls, data: dict[str, Any]) -> ModelInfo:
         """Parse ``model.json``; raises ModelError on missing keys."""
         try:
-            known = {"format", "version", "charset", "input", "tflite", "decoder", "lexicon", "trained_on", "figures"}
+            known = {"format", "version", "charset", "input", "tflite", "decoder", "trained_on", "figures",
+                     *LEGACY_DECODER_KEYS}
             return cls(
                 version=str(data["version"]),
                 charset=Charset(data["charset"]),
                 input_spec=InputSpec.from_json(data["input"]),
                 tflite={int(k): str(v) for k, v in data["tflite"].items()},
-                decoder=str(data.get("decoder", "greedy")),
-                lexicon=data.get("lexicon"),
+                decoder=DecoderConfig.from_json(data.get("decoder", "greedy"), legacy=data),
                 trained_on=list(data.get("trained_on", [])),
                 figures=dict(data.get("figures", {})),
                 extra={k: v for k, v in data.items() if k not in known},

@@ -1,22 +1,35 @@
-"""CTC decoding: greedy and prefix beam search with optional word-frequency rescoring."""
+"""CTC decoding basics: softmax, greedy best path, character runs, words and the block-capitals case rule."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from model.charset import Charset
 
+#: How the language model spells the space between words (KenLM tokens are separated by spaces).
+SPACE_TOKEN = "|"
+
+
+@dataclass(frozen=True)
+class DecodedWord:
+    """One word of a reading: text, confidence (0..1), frame span and other readings of the same place."""
+
+    text: str
+    confidence: float
+    start: int = 0  # first output frame
+    end: int = 0  # last output frame (inclusive)
+    alternatives: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class Decoded:
-    """Text with per-character confidences (one per output character)."""
+    """Text with per-character confidences (one per output character) and its words."""
 
     text: str
     char_confidences: tuple[float, ...]
+    words: tuple[DecodedWord, ...] = field(default_factory=tuple)
 
     @property
     def confidence(self) -> float:
@@ -33,152 +46,73 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-softmax over the last axis, numerically stable."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def char_runs(path: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From a frame path (label per frame, 0 = blank): each emitted character's id, first and last frame and
+    confidence (its best frame's probability)."""
+    if len(path) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0)
+    change = np.ones(len(path), dtype=bool)
+    change[1:] = path[1:] != path[:-1]
+    run_start = np.nonzero(change)[0]
+    run_end = np.append(run_start[1:], len(path)) - 1
+    labels = path[run_start]
+    frame_probs = probs[np.arange(len(path)), path]
+    run_best = np.maximum.reduceat(frame_probs, run_start)
+    keep = labels != 0
+    return labels[keep], run_start[keep], run_end[keep], run_best[keep]
+
+
+def split_words(text: str, starts: np.ndarray, ends: np.ndarray) -> tuple[tuple[str, int, int, int, int], ...]:
+    """Words of ``text`` (one character per entry of ``starts``/``ends``) as (text, first char, end char,
+    first frame, last frame)."""
+    words = []
+    i = 0
+    n = len(text)
+    while i < n:
+        if text[i] == " ":
+            i += 1
+            continue
+        j = text.find(" ", i)
+        j = n if j < 0 else j
+        words.append((text[i:j], i, j, int(starts[i]), int(ends[j - 1])))
+        i = j
+    return tuple(words)
+
+
 def greedy_decode(probs: np.ndarray, charset: Charset) -> Decoded:
     """Best path: argmax per frame, merge repeats, drop blanks; confidence = max prob of each kept frame run."""
-    best = probs.argmax(axis=-1)
-    ids: list[int] = []
-    confs: list[float] = []
-    prev = 0
-    for t, k in enumerate(best):
-        k = int(k)
-        if k != 0 and k != prev:
-            ids.append(k)
-            confs.append(float(probs[t, k]))
-        elif k != 0 and k == prev:
-            confs[-1] = max(confs[-1], float(probs[t, k]))
-        prev = k
-    return Decoded(charset.decode(ids), tuple(confs))
+    ids, starts, ends, confs = char_runs(probs.argmax(axis=-1), probs)
+    text = charset.decode(ids.tolist())
+    words = []
+    for word, c0, c1, f0, f1 in split_words(text, starts, ends):
+        conf = float(np.exp(np.mean(np.log(np.maximum(confs[c0:c1], 1e-6)))))
+        words.append(DecodedWord(word, conf, f0, f1))
+    decoded = Decoded(text, tuple(float(c) for c in confs), tuple(words))
+    return with_case_rule(decoded)
 
 
-WordScorer = Callable[[str], float]
+def with_case_rule(decoded: Decoded) -> Decoded:
+    """Apply ``harmonize_case`` to the text and, if it changed the text, to its words and alternatives."""
+    text = harmonize_case(decoded.text)
+    if text == decoded.text:
+        return decoded
+    words = tuple(DecodedWord(w.text.upper(), w.confidence, w.start, w.end,
+                              tuple(dict.fromkeys(a.upper() for a in w.alternatives if a.upper() != w.text.upper())))
+                  for w in decoded.words)
+    return Decoded(text, decoded.char_confidences, words)
 
 
-def beam_decode(probs: np.ndarray, charset: Charset, beam_width: int = 16,
-                word_score: WordScorer | None = None, prune: float = 1e-3) -> Decoded:
-    """CTC prefix beam search; ``word_score(word)`` (a log-prob bonus) is added as each word completes."""
-    T, C = probs.shape
-    space = charset.encode(" ")[0] if " " in charset.chars else -1
-    log = np.log(np.maximum(probs, 1e-12)).tolist()  # plain floats: the loop below is pure Python
-    keep = [np.nonzero(row > prune)[0].tolist() for row in probs]
-    # beam: prefix tuple -> (log p_blank, log p_nonblank)
-    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, -np.inf)}
-    bonus: dict[tuple[int, ...], float] = {(): 0.0}
-
-    def last_word(prefix: tuple[int, ...]) -> str:
-        j = len(prefix) - 1
-        while j >= 0 and prefix[j] == space:
-            j -= 1
-        end = j + 1
-        while j >= 0 and prefix[j] != space:
-            j -= 1
-        return charset.decode(list(prefix[j + 1: end]))
-
-    def lm(prefix: tuple[int, ...]) -> float:
-        """Sum of the word scores of the words completed (closed by a space) in ``prefix``."""
-        if word_score is None or not prefix:
-            return 0.0
-        cached = bonus.get(prefix)
-        if cached is not None:
-            return cached
-        value = lm(prefix[:-1])
-        if prefix[-1] == space and len(prefix) > 1 and prefix[-2] != space:
-            word = last_word(prefix)
-            if word:
-                value += word_score(word)
-        bonus[prefix] = value
-        return value
-
-    for t in range(T):
-        row = log[t]
-        candidates = keep[t]
-        nxt: dict[tuple[int, ...], list[float]] = {}
-
-        def add(prefix: tuple[int, ...], pb: float, pnb: float, nxt: dict = nxt) -> None:
-            cur = nxt.get(prefix)
-            if cur is None:
-                nxt[prefix] = [pb, pnb]
-            else:
-                cur[0] = _logaddexp(cur[0], pb)
-                cur[1] = _logaddexp(cur[1], pnb)
-
-        for prefix, (pb, pnb) in beams.items():
-            total = _logaddexp(pb, pnb)
-            for k in candidates:
-                p = row[k]
-                if k == 0:
-                    add(prefix, total + p, -np.inf)
-                    continue
-                last = prefix[-1] if prefix else None
-                new = prefix + (k,)
-                if k == last:
-                    add(new, -np.inf, pb + p)  # repeat needs a blank in between
-                    add(prefix, -np.inf, pnb + p)  # collapse
-                else:
-                    add(new, -np.inf, total + p)
-        scored = sorted(nxt.items(), key=lambda kv: _logaddexp(*kv[1]) + lm(kv[0]), reverse=True)
-        beams = {k: (v[0], v[1]) for k, v in scored[:beam_width]}
-
-    def final(item: tuple[tuple[int, ...], tuple[float, float]]) -> float:
-        prefix, (pb, pnb) = item
-        extra = 0.0
-        if word_score is not None and prefix and prefix[-1] != space:
-            word = last_word(prefix)
-            if word:
-                extra = word_score(word)
-        return _logaddexp(pb, pnb) + lm(prefix) + extra
-
-    best_prefix = max(beams.items(), key=final)[0]
-    return Decoded(charset.decode(list(best_prefix)), _align_confidences(probs, list(best_prefix)))
-
-
-def _logaddexp(a: float, b: float) -> float:
-    """log(exp(a) + exp(b)) for Python floats (much faster than numpy on scalars)."""
-    if a == -math.inf:
-        return b
-    if b == -math.inf:
-        return a
-    if a > b:
-        return a + math.log1p(math.exp(b - a))
-    return b + math.log1p(math.exp(a - b))
-
-
-def _align_confidences(probs: np.ndarray, ids: list[int]) -> tuple[float, ...]:
-    """Confidence per character of a decoded label: CTC forced alignment (Viterbi), best frame per label."""
-    if not ids:
-        return ()
-    T = probs.shape[0]
-    ext = [0]
-    for k in ids:
-        ext += [k, 0]
-    S = len(ext)
-    logp = np.log(np.maximum(probs[:, ext], 1e-12))  # (T, S)
-    ext_arr = np.array(ext)
-    # a skip from s-2 is allowed into a label that differs from the label two back
-    can_skip = np.zeros(S, dtype=bool)
-    can_skip[2:] = (ext_arr[2:] != 0) & (ext_arr[2:] != ext_arr[:-2])
-    score = np.full(S, -np.inf)
-    score[0] = logp[0, 0]
-    if S > 1:
-        score[1] = logp[0, 1]
-    back = np.zeros((T, S), dtype=np.int8)  # 0 stay, 1 from s-1, 2 from s-2
-    for t in range(1, T):
-        stay = score
-        step = np.concatenate([[-np.inf], score[:-1]])
-        skip = np.where(can_skip, np.concatenate([[-np.inf, -np.inf], score[:-2]]), -np.inf)
-        choices = np.stack([stay, step, skip])
-        back[t] = choices.argmax(axis=0)
-        score = choices.max(axis=0) + logp[t]
-    s_end = S - 1 if S < 2 or score[S - 1] >= score[S - 2] else S - 2
-    best = np.zeros(len(ids))
-    s_cur = s_end
-    for t in range(T - 1, -1, -1):
-        if ext[s_cur] != 0:
-            j = (s_cur - 1) // 2
-            best[j] = max(best[j], probs[t, ext[s_cur]])
-        s_cur -= int(back[t, s_cur])
-        if s_cur < 0:
-            break
-    return tuple(float(c) for c in best)
+def is_block_capitals(word: str) -> bool:
+    """Whether a word is written in capitals (at least two letters, all upper-case)."""
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
 def harmonize_case(text: str) -> str:

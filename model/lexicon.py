@@ -9,6 +9,26 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 _EDGE = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz'-"
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion away from ``word``."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b}
+            | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+            | {a + c + b for a, b in splits for c in _LETTERS})
+
+
+def _same_case(model: str, word: str) -> str:
+    """``word`` written in the case pattern of ``model`` (UPPER, Capitalised or lower)."""
+    letters = [c for c in model if c.isalpha()]
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return word.upper()
+    if letters and letters[0].isupper():
+        return word[:1].upper() + word[1:]
+    return word
 
 
 class Lexicon:
@@ -29,6 +49,20 @@ class Lexicon:
                 if word and freq:
                     freqs[word] = math.log(float(freq))
         return cls(freqs, **kwargs)
+
+    def near(self, word: str, limit: int = 5) -> list[str]:
+        """Listed words one or two edits from ``word`` (surrounding punctuation kept), most frequent first."""
+        core = _EDGE.sub("", word)
+        if len(core) < 2 or not any(c.isalpha() for c in core):
+            return []
+        head, tail = word[: word.find(core)], word[word.find(core) + len(core):]
+        lower = core.lower()
+        one = _edits(lower)
+        found = {w for w in one if w in self.log_freq and w != lower}
+        if len(found) < limit and len(lower) > 3:
+            found |= {w for e in one for w in _edits(e) if w in self.log_freq and w != lower}
+        best = sorted(found, key=lambda w: (w not in one, -self.log_freq[w]))[:limit]
+        return [head + _same_case(core, w) + tail for w in best]
 
     def score(self, word: str) -> float:
         """Weighted log-frequency of a word (case-insensitive, surrounding punctuation ignored)."""

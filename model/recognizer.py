@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.abc import Traversable
 from pathlib import Path
@@ -15,15 +14,16 @@ from typing import Any
 
 import numpy as np
 
+from model.beam import BeamDecoder, quiet_stderr
 from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
-from model.decode import Decoded, beam_decode, greedy_decode, harmonize_case, softmax
+from model.decode import Decoded, greedy_decode, softmax
+from model.decoder_config import DECODERS, DecoderConfig
 from model.imageio import ImageError
 from model.lexicon import Lexicon
 from model.preprocess import has_ink, pad_batch, prepare_line
 
 log = logging.getLogger(__name__)
 
-DECODERS = ("greedy", "beam", "beam+lexicon")
 DEFAULT_THREADS = 1  # measured: for this small network one thread is as fast as two (docs/benchmarks.md)
 POOL_SIZE = 10  # interpreters kept allocated, one per width bucket in use
 # Inputs are right-padded up to one of a few widths: re-allocating an interpreter for a new width
@@ -38,10 +38,11 @@ def bucket_width(width: int) -> int:
 
 @dataclass(frozen=True)
 class Word:
-    """One recognized word and its confidence (0..1)."""
+    """One recognized word, its confidence (0..1) and other readings the decoder considered, most likely first."""
 
     text: str
     confidence: float
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,40 +54,6 @@ class Prediction:
     words: tuple[Word, ...] = field(default_factory=tuple)
 
 
-def _words(decoded: Decoded) -> tuple[Word, ...]:
-    words: list[Word] = []
-    current: list[float] = []
-    chars = ""
-    for ch, conf in zip(decoded.text, decoded.char_confidences):
-        if ch == " ":
-            if chars:
-                words.append(Word(chars, float(np.exp(np.mean(np.log(np.maximum(current, 1e-6)))))))
-            chars, current = "", []
-        else:
-            chars += ch
-            current.append(conf)
-    if chars:
-        words.append(Word(chars, float(np.exp(np.mean(np.log(np.maximum(current, 1e-6)))))))
-    return tuple(words)
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence native writes to stderr (file descriptor 2) for the duration."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 class Recognizer:
     """Loads a model bundle once and recognizes batches of word or line images."""
 
@@ -94,10 +61,10 @@ class Recognizer:
                  threads: int | None = None) -> None:
         self.folder = folder
         self.info = info
-        self.decoder = decoder or info.decoder
-        if self.decoder not in DECODERS:
-            raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
+        self.config: DecoderConfig = info.decoder.with_name(decoder)  # ValueError for an unknown name
+        self.decoder = self.config.name
         self.threads = threads or DEFAULT_THREADS
+        self._beam: BeamDecoder | None = None
         self._lexicon: Lexicon | None = None
         self._lock = threading.Lock()
         self._models: dict[int, bytes] = {}
@@ -106,6 +73,8 @@ class Recognizer:
         for batch, name in info.tflite.items():
             self._models[batch] = self._read(folder / name)
             self._pool[(batch, -1)] = self._open(self._models[batch], name)
+        if self.config.uses_beam:
+            self._beam_decoder()  # loads the language model now (a third of a second), not at the first line
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, decoder: str | None = None,
@@ -126,7 +95,7 @@ class Recognizer:
         from ai_edge_litert.interpreter import Interpreter
 
         try:
-            with _quiet_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2
+            with quiet_stderr():  # LiteRT prints "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2
                 interpreter = Interpreter(model_content=model, num_threads=self.threads)
                 if shape is not None:
                     interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], shape)
@@ -156,13 +125,34 @@ class Recognizer:
         """The model's version string."""
         return self.info.version
 
-    def _lexicon_scorer(self) -> Callable[[str], float] | None:
-        if self.decoder != "beam+lexicon" or not self.info.lexicon:
-            return None
-        if self._lexicon is None:
-            params = self.info.extra.get("lexicon_params", {})
-            self._lexicon = Lexicon.load(self.folder / self.info.lexicon, **params)
-        return self._lexicon.score
+    @property
+    def low_confidence(self) -> float:
+        """Words below this confidence should be flagged for checking (chosen on validation data)."""
+        return self.config.low_confidence
+
+    def _beam_decoder(self) -> BeamDecoder:
+        if self._beam is None:
+            try:
+                self._beam = BeamDecoder(self.info.charset, self.config, self.folder)
+            except (ImportError, OSError, RuntimeError, ValueError) as exc:
+                raise ModelError(f"the {self.decoder} decoder cannot be set up ({exc})") from None
+        return self._beam
+
+    def lexicon(self) -> Lexicon | None:
+        """The bundle's word list (loaded on first use), or None if it has none."""
+        if self._lexicon is None and self.config.words:
+            file = self.folder / self.config.words
+            if file.is_file():
+                self._lexicon = Lexicon.load(file, weight=self.config.words_weight, unknown=self.config.words_unknown)
+        return self._lexicon
+
+    def alternatives(self, word: Word, limit: int = 8) -> list[str]:
+        """Other readings for a word: the decoder's n-best first, then close words from the word list."""
+        options = list(dict.fromkeys(a for a in word.alternatives if a and a != word.text))
+        lexicon = self.lexicon()
+        if lexicon is not None:
+            options += [w for w in lexicon.near(word.text, limit) if w != word.text and w not in options]
+        return options[:limit]
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Run the network on a padded batch (n, h, w, 1) -> (n, w/4, classes) logits."""
@@ -187,15 +177,11 @@ class Recognizer:
 
     def decode(self, logits: np.ndarray) -> Decoded:
         """Decode one sequence of logits with the configured decoder."""
-        probs = softmax(logits)
-        if self.decoder == "greedy":
-            decoded = greedy_decode(probs, self.info.charset)
-        else:
-            width = int(self.info.extra.get("beam_width", 16))
-            prune = float(self.info.extra.get("beam_prune", 1e-3))
-            decoded = beam_decode(probs, self.info.charset, beam_width=width, word_score=self._lexicon_scorer(),
-                                  prune=prune)
-        return Decoded(harmonize_case(decoded.text), decoded.char_confidences)
+        if not self.config.uses_beam:
+            return greedy_decode(softmax(logits), self.info.charset)
+        beam = self._beam_decoder()
+        with self._lock:  # one flashlight decoder object: not to be used from two threads at once
+            return beam.decode(logits)
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """The network input for one image (the same function training uses)."""
@@ -206,10 +192,22 @@ class Recognizer:
 
         Raises ImageError for an empty or unusable image; blank crops give empty text.
         """
+        results = []
+        for out in self.outputs(images, max_batch):
+            if out is None:
+                results.append(Prediction("", 0.0))
+                continue
+            d = self.decode(out)
+            words = tuple(Word(w.text, w.confidence, w.alternatives) for w in d.words)
+            results.append(Prediction(d.text, d.confidence, words))
+        return results
+
+    def outputs(self, images: Sequence[np.ndarray], max_batch: int | None = None) -> list[np.ndarray | None]:
+        """The network's logits (frames, classes) for each crop, None for a blank one; batched by similar width."""
         spec = self.info.input_spec
         max_batch = max_batch or max(self._models)
         tensors = [self.prepare(img) for img in images]
-        results: list[Prediction | None] = [None] * len(tensors)
+        results: list[np.ndarray | None] = [None] * len(tensors)
         order = sorted(range(len(tensors)), key=lambda i: tensors[i].shape[1])
         for start in range(0, len(order), max_batch):
             idx = order[start: start + max_batch]
@@ -217,13 +215,10 @@ class Recognizer:
             widest = max(t.shape[1] for t in chunk)
             logits = self.logits(pad_batch(chunk, spec, width=bucket_width(widest)))
             for j, i in enumerate(idx):
-                if not has_ink(tensors[i]):
-                    results[i] = Prediction("", 0.0)
-                    continue
-                valid = -(-tensors[i].shape[1] // 4)
-                d = self.decode(logits[j, : max(1, valid + 2)])
-                results[i] = Prediction(d.text, d.confidence, _words(d))
-        return [r for r in results if r is not None]
+                if has_ink(tensors[i]):
+                    valid = -(-tensors[i].shape[1] // 4)
+                    results[i] = logits[j, : max(1, valid + 2)]
+        return results
 
 
 __all__ = ["DECODERS", "ImageError", "ModelError", "Prediction", "Recognizer", "Word"]

@@ -1,4 +1,4 @@
-"""``python -m training``: fonts | train | evaluate | export | render-eval."""
+"""``python -m training``: fonts | train | evaluate | export | render-eval | tune-decoder | build-lm."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("evaluate", help="score a model bundle on labelled images", add_help=False)
     sub.add_parser("export", help="export a .keras checkpoint to a model bundle", add_help=False)
     sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
-    sub.add_parser("tune-decoder", help="choose greedy/beam/beam+lexicon on validation data", add_help=False)
+    sub.add_parser("tune-decoder", help="tune and compare the decoders on the validation sets", add_help=False)
+    sub.add_parser("build-lm", help="build the character language model from English text on npm", add_help=False)
     sub.add_parser("render-eval", help="render an evaluation set from evaluation-only fonts", add_help=False)
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -62,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.tune_decoder import main as tune_main
 
         return tune_main(rest)
+    if args.command == "build-lm":
+        from training.charlm import main as lm_main
+
+        return lm_main(rest)
     if args.command == "render-eval":
         from training.render_eval import main as render_main
 

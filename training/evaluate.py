@@ -11,18 +11,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.imageio import ImageError, load_image
 from model.preprocess import prepare_line
 from model.recognizer import DECODERS, Recognizer
 from training.datasets import Sample, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
 from training.metrics import char_errors, score
+from training.validation import iam_samples, name_samples, readable
 
 log = logging.getLogger(__name__)
 
 
 def load_samples(args: argparse.Namespace) -> list[Sample]:
     """The evaluation samples the arguments name (IAM gt restricted to groups, Kaggle CSV, or folder)."""
-    if args.iam_gt:
+    if args.set == "iam":
+        samples = iam_samples()
+    elif args.set == "names":
+        samples = name_samples()
+    elif args.iam_gt:
         samples = read_iam_gt(Path(args.iam_gt).expanduser())
         if not args.groups:
             raise SystemExit("--groups is required with --iam-gt (only allowed groups may be used)")
@@ -32,7 +36,7 @@ def load_samples(args: argparse.Namespace) -> list[Sample]:
     elif args.folder:
         samples = read_folder(Path(args.folder))
     else:
-        raise SystemExit("give --iam-gt, --kaggle-csv or --folder")
+        raise SystemExit("give --set, --iam-gt, --kaggle-csv or --folder")
     return samples[: args.limit] if args.limit else samples
 
 
@@ -53,21 +57,22 @@ def save_grid(path: Path, images: list[np.ndarray], truths: list[str], preds: li
         cv2.imwrite(str(path), np.vstack(rows))
 
 
-def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, grid: int = 24) -> dict[str, object]:
+def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, grid: int = 24,
+             case_sensitive: bool = True) -> dict[str, object]:
     """Recognize every sample, write the TSV and grid into ``out``; return the scores."""
-    images, truths, paths = [], [], []
-    for s in samples:
-        try:
-            images.append(load_image(s.path))
-        except ImageError as exc:
-            log.warning("skipping %s", exc)
-            continue
-        truths.append(recognizer.info.charset.filter(s.text))
-        paths.append(s.path)
+    loaded = readable(samples)
+    images = [img for _, img in loaded]
+    truths = [recognizer.info.charset.filter(s.text) for s, _ in loaded]
+    paths = [s.path for s, _ in loaded]
     start = time.perf_counter()
     preds = [p.text for p in recognizer.recognize(images)]
     seconds = time.perf_counter() - start
-    result = score(truths, preds).as_dict()
+
+    def fold(text: str) -> str:
+        return text if case_sensitive else text.upper()
+
+    result = score([fold(t) for t in truths], [fold(p) for p in preds]).as_dict()
+    result["case_sensitive"] = case_sensitive
     result["ms_per_sample"] = round(1000 * seconds / max(1, len(images)), 1)
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training evaluate")
     p.add_argument("--model", help="bundle folder (default: the bundled model)")
     p.add_argument("--decoder", action="append", choices=DECODERS, help="decoders to compare (repeatable)")
+    p.add_argument("--set", choices=("iam", "names"),
+                   help="a held-back validation set (training/validation.py); names are scored case-insensitively")
     p.add_argument("--iam-gt")
     p.add_argument("--groups", help="comma-separated IAM groups (only allowed ones)")
     p.add_argument("--kaggle-csv")
@@ -100,6 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     for decoder in args.decoder or ["greedy"]:
         rec = Recognizer.load(args.model, decoder=decoder)
         out = args.out / decoder.replace("+", "_") if args.out else None
-        results[decoder] = evaluate(rec, samples, out)
+        results[decoder] = evaluate(rec, samples, out, case_sensitive=args.set != "names")
         print(json.dumps({"decoder": decoder, **results[decoder]}), flush=True)
     return 0

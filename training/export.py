@@ -6,13 +6,16 @@ import argparse
 import gzip
 import json
 import logging
+import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model.bundle import ModelInfo, read_info, write_info
+from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info, write_info
 from model.charset import Charset
+from model.decoder_config import DECODERS, DecoderConfig
 from model.network import NetworkSpec, build_crnn
 from model.preprocess import InputSpec
 
@@ -20,6 +23,10 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZES = (1,)  # a fixed-batch-8 variant measured no faster per line on 2 CPU cores
 LEXICON_FILE = "lexicon.tsv.gz"
+LM_FILE = "charlm.arpa.gz"
+#: The decoder a fresh bundle gets when there is no tuned configuration to keep (``tune-decoder`` refines it).
+DEFAULT_DECODER = DecoderConfig(name="beam+lm+words", beam_width=12, token_beam=5, beam_threshold=12.0,
+                                lm=LM_FILE, lm_weight=1.2, words=LEXICON_FILE, words_weight=0.2)
 
 
 def network_spec_of(model: Any) -> NetworkSpec:
@@ -74,10 +81,38 @@ def write_lexicon(path: Path, n: int = 60000) -> None:
             fh.write(f"{w}\t{word_frequency(w, 'en'):.3e}\n")
 
 
+def previous_decoder(out: Path) -> DecoderConfig:
+    """The decoder configuration of the bundle being replaced (tuned values are kept), else the default."""
+    try:
+        return read_info(out).decoder
+    except ModelError:
+        return DEFAULT_DECODER
+
+
+def write_lm(path: Path, source: Path | None = None) -> None:
+    """Put the character language model in the bundle: copied from ``source`` or the bundled model, else built."""
+    if path.exists():
+        return
+    candidates = [source] if source else [Path(str(bundled_model_dir() / LM_FILE))]
+    found = next((c for c in candidates if c is not None and c.is_file()), None)
+    if found is not None:
+        shutil.copyfile(found, path)
+        return
+    if source is not None:
+        raise FileNotFoundError(f"language model not found: {source}")
+    from training.charlm import build
+
+    build(path)
+
+
 def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], figures: dict[str, Any],
-           decoder: str = "greedy", height: int | None = None, max_width: int = 1600,
-           tolerance: float = 0.1) -> ModelInfo:
-    """Write ``out/`` with tflite files, the keras weights and model.json; raises if parity fails."""
+           decoder: str | None = None, height: int | None = None, max_width: int = 1600,
+           tolerance: float = 0.1, lm: Path | None = None) -> ModelInfo:
+    """Write ``out/`` with tflite files, the keras weights, the LM, the word list and model.json.
+
+    The decoder configuration of a bundle already at ``out`` is kept (``decoder`` only renames it); raises if
+    parity fails.
+    """
     import keras
 
     model = keras.models.load_model(keras_path, compile=False)
@@ -87,6 +122,9 @@ def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], 
     if num_classes != charset.num_classes:
         raise ValueError(f"model has {num_classes} outputs, charset needs {charset.num_classes}")
     out.mkdir(parents=True, exist_ok=True)
+    previous = previous_decoder(out).with_name(decoder)
+    lm_name, words_name = previous.lm or LM_FILE, previous.words or LEXICON_FILE
+    config = replace(previous, lm=lm_name, words=words_name)
     files = {}
     for batch in BATCH_SIZES:
         data = to_tflite(model, height, num_classes, batch)
@@ -98,9 +136,10 @@ def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], 
         (out / name).write_bytes(data)
         files[batch] = name
     model.save(out / "crnn.keras")  # loaded without compiling: weights only, no optimizer state
-    write_lexicon(out / LEXICON_FILE)
+    write_lexicon(out / words_name)
+    write_lm(out / lm_name, lm)
     info = ModelInfo(version=version, charset=charset, input_spec=InputSpec(height=height, max_width=max_width),
-                     tflite=files, decoder=decoder, lexicon=LEXICON_FILE, trained_on=trained_on, figures=figures,
+                     tflite=files, decoder=config, trained_on=trained_on, figures=figures,
                      extra={"network": network_spec_of(model).to_json(), "keras": "crnn.keras"})
     write_info(out, info)
     read_info(out)  # round trip
@@ -113,12 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("checkpoint", type=Path)
     p.add_argument("--out", type=Path, default=Path("resources/model"))
     p.add_argument("--version", required=True)
-    p.add_argument("--decoder", default="greedy", choices=["greedy", "beam", "beam+lexicon"])
+    p.add_argument("--decoder", choices=DECODERS, help="default decoder (else the replaced bundle's, or beam+lm+words)")
+    p.add_argument("--lm", type=Path, help="character LM (ARPA, gzipped) to bundle (else the bundled one, else built)")
     p.add_argument("--trained-on", action="append", default=[], help="a line describing the training data")
     p.add_argument("--figures", type=Path, help="JSON of measured validation figures to record")
     args = p.parse_args(argv)
     figures = json.loads(args.figures.read_text()) if args.figures else {}
     info = export(args.checkpoint, args.out, args.version, trained_on=args.trained_on, figures=figures,
-                  decoder=args.decoder)
+                  decoder=args.decoder, lm=args.lm)
     print(json.dumps({k: v for k, v in info.to_json().items() if k != "charset"}, indent=2))
     return 0

@@ -1,71 +1,268 @@
-"""Pick the decoder on the validation set: greedy vs beam vs beam+lexicon (weight grid); optionally record it.
+"""Tune and compare the decoders on the validation sets, measure word confidences, record the winner.
 
-``python -m training tune-decoder --iam-gt GT --groups d05,g04,m03,n03,p01 [--model DIR] [--apply]``
-Only ever run it on held-back groups of the allowed IAM groups.
+``python -m training tune-decoder [--model resources/model] [--apply]`` runs the network once over the held-back
+IAM lines and the 500 held-back names (``training/validation.py``), then: greedy; beam; beam + character LM
+(LM weight grid); beam + LM + word list (weight grid); beam size against the time budget; word-confidence
+ROC AUC, reliability plot and flag threshold. It writes ``docs/decoding.md`` and
+``docs/confidence-reliability.png``; ``--apply`` stores the tuned configuration in the bundle's ``model.json``.
+Only ever run it on the held-back validation data named above.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
+import logging
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from model.bundle import bundled_model_dir, read_info, write_info
-from model.decode import beam_decode, greedy_decode, softmax
-from model.imageio import load_image
-from model.lexicon import Lexicon
-from model.preprocess import pad_batch
+from model.beam import BeamDecoder, nbest_reading, word_confidence, word_evidence
+from model.bundle import read_info, write_info
+from model.decode import Decoded, greedy_decode, softmax
+from model.decoder_config import DECODERS, DecoderConfig
 from model.recognizer import Recognizer
-from training.datasets import read_iam_gt, split_by_groups
+from training.confidence import choose_threshold, flagging, plot_reliability, reliability, right_words, roc_auc
 from training.metrics import score
+from training.validation import ValidationSet, load_sets
+
+log = logging.getLogger(__name__)
+
+BUDGET_MS = 2.0  # decoding time allowed per line (docs/benchmarks.md measures it)
+BEAMS = ((12, 4, 8.0), (16, 5, 5.0), (20, 5, 5.0), (16, 5, 8.0), (20, 5, 6.0), (24, 5, 6.0))
+LM_WEIGHTS = (0.6, 0.9, 1.2, 1.5, 1.8)
+SPACE_SCORES = (0.0, 1.0)
+WORD_WEIGHTS = ((0.1, -18.0), (0.2, -14.0), (0.2, -18.0), (0.3, -18.0), (0.3, -22.0), (0.5, -18.0))
+TEMPERATURES = (0.5, 1.0, 2.0, 4.0)
+
+
+@dataclass
+class Run:
+    """One decoder configuration over the validation sets."""
+
+    config: DecoderConfig
+    cer: dict[str, float]
+    wer: dict[str, float]
+    ms: float  # CPU milliseconds per line to decode (median over the IAM lines)
+    words: dict[str, list[tuple[float, float, bool]]]  # per set: (agreement, char confidence, right) per word
+
+    def objective(self, reference: Run) -> float:
+        """Mean CER relative to the reference's (greedy's) over the sets: each set counts the same."""
+        return float(np.mean([v / max(reference.cer[k], 1e-6) for k, v in self.cer.items()]))
+
+
+def run(config: DecoderConfig, folder: Path, sets: list[ValidationSet], beam: BeamDecoder | None = None,
+        temperature: float | None = None) -> Run:
+    """Decode every crop of every set with ``config``."""
+    charset = read_info(folder).charset
+    if config.uses_beam and beam is None:
+        beam = BeamDecoder(charset, config, folder)
+    cer, wer, words = {}, {}, {}
+    for vset in sets:
+        preds, evidence = [], []
+        for truth, out in zip(vset.truths, vset.outputs):
+            if out is None:
+                preds.append("")
+                continue
+            if beam is None:
+                decoded = greedy_decode(softmax(out), charset)
+                found = [(1.0, w.confidence) for w in decoded.words]
+            else:
+                hyps = beam.hypotheses(out)
+                decoded = nbest_reading(hyps) if hyps else Decoded("", ())
+                found = [(a, c) for a, c, _ in word_evidence(hyps, temperature or config.nbest_temperature)]
+            preds.append(decoded.text)
+            ok = right_words(vset.fold(truth), [vset.fold(w.text) for w in decoded.words])
+            evidence += [(a, c, r) for (a, c), r in zip(found, ok)]
+        s = score([vset.fold(t) for t in vset.truths], [vset.fold(p) for p in preds])
+        cer[vset.name], wer[vset.name], words[vset.name] = s.cer, s.wer, evidence
+    iam = [s for s in sets if s.name == "iam"] or sets
+    return Run(config, cer, wer, decode_ms(charset, config, folder, iam[0].outputs, beam), words)
+
+
+def decode_ms(charset: object, config: DecoderConfig, folder: Path, outputs: list[np.ndarray | None],
+              beam: BeamDecoder | None, repeats: int = 3) -> float:
+    """CPU milliseconds to decode a line (with n-best words and confidences): median over lines of the best of
+    ``repeats`` (the least disturbed by other processes)."""
+    best = []
+    for out in outputs:
+        if out is None:
+            continue
+        times = []
+        for _ in range(repeats):
+            start = time.process_time()
+            if beam is None:
+                greedy_decode(softmax(out), charset)  # type: ignore[arg-type]
+            else:
+                beam.decode(out)
+            times.append(time.process_time() - start)
+        best.append(1000 * min(times))
+    return float(np.median(best)) if best else 0.0
+
+
+def best(runs: list[Run], reference: Run, budget: float | None = None) -> Run:
+    """The run with the lowest relative CER (within the time budget when one is given and met by any)."""
+    fitting = [r for r in runs if budget is None or r.ms <= budget] or runs
+    return min(fitting, key=lambda r: r.objective(reference))
+
+
+def tune(folder: Path, sets: list[ValidationSet], base: DecoderConfig) -> dict[str, Run]:
+    """The tuned run of every decoder."""
+    out: dict[str, Run] = {"greedy": run(replace(base, name="greedy"), folder, sets)}
+    beam0 = replace(base, name="beam", beam_width=BEAMS[1][0], token_beam=BEAMS[1][1], beam_threshold=BEAMS[1][2])
+    lm_runs = [run(replace(beam0, name="beam+lm", lm_weight=w, space_score=s), folder, sets)
+               for w in LM_WEIGHTS for s in SPACE_SCORES]
+    for r in lm_runs:
+        log.info("beam+lm w=%.2f space=%.1f: %s", r.config.lm_weight, r.config.space_score, _fmt(r))
+    lm_best = best(lm_runs, out["greedy"]).config
+    sized = [run(replace(lm_best, beam_width=b, token_beam=k, beam_threshold=t), folder, sets) for b, k, t in BEAMS]
+    for r in sized:
+        log.info("beam+lm beam=%d/%d/%.0f: %s", r.config.beam_width, r.config.token_beam, r.config.beam_threshold,
+                 _fmt(r))
+    out["beam+lm"] = best(sized, out["greedy"], budget=0.8 * BUDGET_MS)  # a margin: timings vary with the load
+    fast = out["beam+lm"].config
+    out["beam"] = run(replace(fast, name="beam"), folder, sets)
+    word_runs = [run(replace(fast, name="beam+lm+words", words_weight=w, words_unknown=u), folder, sets)
+                 for w, u in WORD_WEIGHTS]
+    for r in word_runs:
+        log.info("beam+lm+words w=%.2f unk=%.0f: %s", r.config.words_weight, r.config.words_unknown, _fmt(r))
+    out["beam+lm+words"] = best(word_runs, out["greedy"])
+    return out
+
+
+def _fmt(r: Run) -> str:
+    return " ".join(f"{k} CER {v:.4f} WER {r.wer[k]:.4f}" for k, v in r.cer.items()) + f" {r.ms:.2f} ms"
+
+
+def confidence_report(folder: Path, sets: list[ValidationSet], winner: Run, docs: Path | None
+                      ) -> tuple[float, float, dict[str, object]]:
+    """Pick the n-best temperature (pooled ROC AUC), the flag threshold; plot reliability. Returns (T, t, facts)."""
+    runs = {t: winner if t == winner.config.nbest_temperature else run(winner.config, folder, sets, temperature=t)
+            for t in TEMPERATURES} if winner.config.uses_beam else {1.0: winner}
+
+    def arrays(r: Run, name: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        rows = [w for k, ws in r.words.items() if name in (None, k) for w in ws]
+        a = np.array([x[0] for x in rows])
+        c = np.array([x[1] for x in rows])
+        ok = np.array([x[2] for x in rows], dtype=bool)
+        return np.array([word_confidence(x, y) for x, y in zip(a, c)]), a, c, ok
+
+    aucs = {t: roc_auc(arrays(r)[0], arrays(r)[3]) for t, r in runs.items()}
+    temperature = max(aucs, key=lambda t: aucs[t])
+    chosen = runs[temperature]
+    conf, agree, chars, ok = arrays(chosen)
+    flag = choose_threshold(conf, ok)
+    facts: dict[str, object] = {
+        "temperature": temperature, "auc_by_temperature": {str(t): round(v, 4) for t, v in aucs.items()},
+        "words": int(len(ok)), "wrong_words": int((~ok).sum()),
+        "auc": round(roc_auc(conf, ok), 4), "auc_agreement_only": round(roc_auc(agree, ok), 4),
+        "auc_char_confidence_only": round(roc_auc(chars, ok), 4),
+        "threshold": round(flag.threshold, 3), "flag_precision": round(flag.precision, 3),
+        "flag_recall": round(flag.recall, 3), "flagged_share": round(flag.flagged_share, 3), "per_set": {},
+    }
+    curves = {}
+    for vset in sets:
+        c, _, _, k = arrays(chosen, vset.name)
+        f = flagging(c, k, flag.threshold)
+        facts["per_set"][vset.name] = {  # type: ignore[index]
+            "words": int(len(k)), "wrong": int((~k).sum()), "auc": round(roc_auc(c, k), 4),
+            "flag_precision": round(f.precision, 3), "flag_recall": round(f.recall, 3)}
+        curves[f"{vset.name} (AUC {roc_auc(c, k):.2f})"] = reliability(c, k)
+    if docs is not None:
+        plot_reliability(docs / "confidence-reliability.png", curves, flag.threshold,
+                         f"Word confidence vs share right ({chosen.config.name}), validation sets")
+    return temperature, flag.threshold, facts
+
+
+def names_check(folder: Path, sets: list[ValidationSet], config: DecoderConfig) -> dict[str, float] | None:
+    """Names CER with the word list scoring block capitals too vs leaving them alone (the case rule)."""
+    names = [s for s in sets if s.name == "names"]
+    if not names or not config.uses_words:
+        return None
+    on = run(config, folder, names)
+    off = run(replace(config, words_skip_capitals=False), folder, names)
+    return {"names_cer_capitals_left_alone": round(on.cer["names"], 4),
+            "names_cer_capitals_scored_by_word_list": round(off.cer["names"], 4)}
+
+
+def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, object],
+              names: dict[str, float] | None, model_version: str, sizes: dict[str, int]) -> None:
+    """``docs/decoding.md``: the decoder table, the confidence figures and how to reproduce them."""
+    sets = list(next(iter(runs.values())).cer)
+    head = "| decoder | " + " | ".join(f"{s} CER | {s} WER" for s in sets) + " | decode ms/line (CPU) |"
+    lines = [
+        "# Decoding: beam search, character language model, word list, confidences", "",
+        f"Generated by `python -m training tune-decoder --model resources/model --apply` for model "
+        f"`{model_version}`. Validation sets: `iam` = {sizes.get('iam', 0)} lines of the held-back IAM groups "
+        "d05 g04 m03 n03 p01 (case-sensitive); `names` = the held-back Kaggle name crops TRAIN_10001-10500 "
+        f"({sizes.get('names', 0)} with a readable label; case-insensitive, printed field labels are not in the "
+        "labels). The same sets chose the decoder settings, so the figures are slightly optimistic.", "",
+        head, "|" + "---|" * (2 * len(sets) + 2)]
+    for name in DECODERS:
+        r = runs.get(name)
+        if r is None:
+            continue
+        cells = " | ".join(f"{100 * r.cer[s]:.1f} % | {100 * r.wer[s]:.1f} %" for s in sets)
+        label = f"**{name} (default)**" if name == winner else name
+        lines.append(f"| {label} | {cells} | {r.ms:.2f} |")
+    c = runs[winner].config
+    lines += [
+        "", f"Tuned settings: beam {c.beam_width}, {c.token_beam} characters per frame, threshold "
+        f"{c.beam_threshold:g}; LM weight {c.lm_weight:g}, space score {c.space_score:g}; word list weight "
+        f"{c.words_weight:g}, unknown word {c.words_unknown:g}.", "",
+        "## Word confidences", "",
+        f"Over {conf['words']} words ({conf['wrong_words']} wrong) of both sets with `{winner}`: ROC AUC "
+        f"**{conf['auc']}** for right vs wrong words (n-best agreement alone {conf['auc_agreement_only']}, character "
+        f"confidences alone {conf['auc_char_confidence_only']}; n-best temperature {conf['temperature']}).", "",
+        f"The app flags words below **{conf['threshold']}**: {100 * float(conf['flag_precision']):.0f} % of flagged "  # type: ignore[arg-type]
+        f"words are wrong and {100 * float(conf['flag_recall']):.0f} % of wrong words are flagged "  # type: ignore[arg-type]
+        f"({100 * float(conf['flagged_share']):.0f} % of all words are flagged).", "",  # type: ignore[arg-type]
+        "| set | words | wrong | AUC | flagged that are wrong | wrong that are flagged |", "|---|---|---|---|---|---|"]
+    for name, f in conf["per_set"].items():  # type: ignore[attr-defined]
+        lines.append(f"| {name} | {f['words']} | {f['wrong']} | {f['auc']} | {100 * f['flag_precision']:.0f} % | "
+                     f"{100 * f['flag_recall']:.0f} % |")
+    lines += ["", "![Reliability: share of right words per confidence bin](confidence-reliability.png)", ""]
+    if names:
+        lines += ["## Names and the word list", "",
+                  "Block-capital words (names, mostly) are left alone by the word list. Names CER with that rule "
+                  f"{100 * names['names_cer_capitals_left_alone']:.1f} %, with the word list scoring them too "
+                  f"{100 * names['names_cer_capitals_scored_by_word_list']:.1f} %.", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry."""
     p = argparse.ArgumentParser(prog="python -m training tune-decoder")
-    p.add_argument("--model", type=Path)
-    p.add_argument("--iam-gt", required=True)
-    p.add_argument("--groups", required=True)
-    p.add_argument("--apply", action="store_true", help="write the winner into the bundle's model.json")
+    p.add_argument("--model", type=Path, default=Path("resources/model"), help="bundle folder")
+    p.add_argument("--sets", default="iam,names", help="validation sets: iam, names")
+    p.add_argument("--docs", type=Path, default=Path("docs"), help="where decoding.md and the plot go ('' = none)")
+    p.add_argument("--apply", action="store_true", help="write the tuned configuration into the bundle's model.json")
     args = p.parse_args(argv)
-    rec = Recognizer.load(args.model, decoder="greedy")
-    cs = rec.info.charset
-    samples = split_by_groups(read_iam_gt(Path(args.iam_gt).expanduser()), args.groups.split(","))
-    truths = [cs.filter(s.text) for s in samples]
-    probs = []
-    for s in samples:
-        x = rec.prepare(load_image(s.path))
-        valid = -(-x.shape[1] // 4)
-        probs.append(softmax(rec.logits(pad_batch([x], rec.info.input_spec))[0, : valid + 2]))
-    results: dict[str, float] = {}
-    results["greedy"] = score(truths, [greedy_decode(pr, cs).text for pr in probs]).cer
-    results["beam"] = score(truths, [beam_decode(pr, cs).text for pr in probs]).cer
-    folder = args.model or bundled_model_dir()
-    best_params: dict[str, float] = {}
-    best_lex = 1.0
-    for weight, unknown in itertools.product((0.1, 0.15, 0.2, 0.25, 0.3), (-14.0, -18.0)):
-        lex = Lexicon.load(folder / (rec.info.lexicon or "lexicon.tsv.gz"), weight=weight, unknown=unknown)
-        cer = score(truths, [beam_decode(pr, cs, word_score=lex.score).text for pr in probs]).cer
-        results[f"beam+lexicon w={weight} unk={unknown}"] = cer
-        if cer < best_lex:
-            best_lex, best_params = cer, {"weight": weight, "unknown": unknown}
-    for k, v in results.items():
-        print(f"{k:40s} CER {v:.4f}")
-    winner = min(("greedy", "beam", "beam+lexicon"),
-                 key=lambda d: results[d] if d != "beam+lexicon" else best_lex)
-    print(json.dumps({"winner": winner, "lexicon_params": best_params, "samples": len(samples),
-                      "cer": {"greedy": results["greedy"], "beam": results["beam"], "beam+lexicon": best_lex}}))
+    folder = args.model
+    rec = Recognizer.load(folder, decoder="greedy")
+    sets = load_sets(rec, tuple(args.sets.split(",")))
+    if not sets:
+        raise SystemExit("no validation data found (see training/validation.py)")
+    base = rec.info.decoder
+    runs = tune(folder, sets, base)
+    winner = min(runs, key=lambda k: (runs[k].objective(runs["greedy"]), DECODERS.index(k)))
+    temperature, threshold, conf = confidence_report(folder, sets, runs[winner], args.docs or None)
+    final = replace(runs[winner].config, nbest_temperature=temperature, low_confidence=threshold)
+    names = names_check(folder, sets, final)
+    summary = {name: {"cer": {k: round(v, 4) for k, v in r.cer.items()},
+                      "wer": {k: round(v, 4) for k, v in r.wer.items()}, "ms": round(r.ms, 3)}
+               for name, r in runs.items()}
+    print(json.dumps({"winner": winner, "decoders": summary, "confidence": conf, "names": names,
+                      "config": final.to_json()}, indent=1))
+    if args.docs:
+        write_doc(args.docs / "decoding.md", runs, winner, conf, names, rec.version,
+                  {s.name: len(s.truths) for s in sets})
     if args.apply:
-        if not isinstance(folder, Path):
-            raise SystemExit("--apply needs --model pointing at a bundle folder")
         info = read_info(folder)
-        info.decoder = winner
-        info.extra["lexicon_params"] = best_params
-        info.figures.setdefault("decoders_val_cer", {}).update(
-            {"greedy": round(results["greedy"], 4), "beam": round(results["beam"], 4),
-             "beam+lexicon": round(best_lex, 4)})
+        info.decoder = final
+        info.figures["decoders"] = summary
+        info.figures["word_confidence"] = {k: v for k, v in conf.items() if k != "auc_by_temperature"}
         write_info(folder, info)
-    return 0 if np.isfinite(best_lex) else 1
+    return 0

@@ -1,7 +1,7 @@
 import numpy as np
 
 from model.charset import Charset
-from model.decode import Decoded, beam_decode, greedy_decode, softmax
+from model.decode import Decoded, char_runs, greedy_decode, harmonize_case, is_block_capitals, log_softmax, softmax
 
 CS = Charset()
 
@@ -20,30 +20,23 @@ def test_greedy_merges_repeats_and_drops_blanks():
     assert len(d.char_confidences) == 5 and all(abs(c - 0.9) < 1e-6 for c in d.char_confidences)
 
 
-def test_beam_matches_greedy_on_confident_input():
-    probs = frames(["c", "", "a", "t", "", " ", "s", "a", "t"])
-    assert beam_decode(probs, CS).text == greedy_decode(probs, CS).text == "cat sat"
+def test_greedy_words_carry_confidences_and_frame_spans():
+    probs = frames(["m", "", "e", " ", "a", "t", "t"])
+    probs[4, CS.encode("a")[0]] = 0.4
+    d = greedy_decode(probs, CS)
+    assert [w.text for w in d.words] == ["me", "at"]
+    assert (d.words[0].start, d.words[0].end) == (0, 2) and (d.words[1].start, d.words[1].end) == (4, 6)
+    assert d.words[1].confidence < d.words[0].confidence
 
 
-def test_beam_sums_paths_where_greedy_cannot():
-    # Two frames: greedy picks blank twice (""), but "a" has more total probability over all paths.
-    probs = np.zeros((2, CS.num_classes))
-    a = CS.encode("a")[0]
-    probs[:, 0] = 0.4
-    probs[:, a] = 0.35
-    probs[:, CS.encode("b")[0]] = 0.25
-    assert greedy_decode(probs, CS).text == ""
-    assert beam_decode(probs, CS).text == "a"
-
-
-def test_lexicon_prefers_known_word():
-    # "tbe" vs "the": the 'b'/'h' frame is ambiguous; a word score favouring English fixes it.
-    probs = frames(["t", "", "b", "", "e"])
-    h, b = CS.encode("h")[0], CS.encode("b")[0]
-    probs[2, b], probs[2, h] = 0.5, 0.45
-    assert beam_decode(probs, CS).text == "tbe"
-    scores = {"the": -3.0, "tbe": -20.0}
-    assert beam_decode(probs, CS, word_score=lambda w: scores.get(w, -20.0)).text == "the"
+def test_char_runs_give_best_frame_per_character():
+    probs = frames(["a", "a", "", "a", "b"])
+    probs[1, CS.encode("a")[0]] = 0.95
+    path = probs.argmax(-1)
+    ids, starts, ends, confs = char_runs(path, probs)
+    assert CS.decode(ids.tolist()) == "aab"
+    assert starts.tolist() == [0, 3, 4] and ends.tolist() == [1, 3, 4]
+    assert abs(confs[0] - 0.95) < 1e-9
 
 
 def test_confidence_is_geometric_mean():
@@ -52,24 +45,25 @@ def test_confidence_is_geometric_mean():
     assert Decoded("", ()).confidence == 1.0
 
 
-def test_softmax_rows_sum_to_one():
-    p = softmax(np.random.default_rng(0).normal(size=(5, 7)) * 50)
+def test_softmax_rows_sum_to_one_and_log_softmax_matches():
+    logits = np.random.default_rng(0).normal(size=(5, 7)) * 50
+    p = softmax(logits)
     assert np.allclose(p.sum(-1), 1.0)
+    assert np.allclose(np.exp(log_softmax(logits)), p)
 
 
 def test_harmonize_case_for_block_capitals_only():
-    from model.decode import harmonize_case
-
     assert harmonize_case("PRoclAIMING") == "PROCLAIMING"
     assert harmonize_case("JEAN-PIErRE") == "JEAN-PIERRE"
     assert harmonize_case("McDonald went to NASA") == "McDonald went to NASA"
     assert harmonize_case("A") == "A" and harmonize_case("") == ""
 
 
-def test_beam_confidences_follow_the_alignment():
-    probs = frames(["m", "", "e", "", " ", "a", "t", "", " ", "m", "e"], sharp=0.9)
-    probs[9, CS.encode("m")[0]] = 0.6  # the second "m" is less sure
-    d = beam_decode(probs, CS)
-    assert d.text == "me at me"
-    assert len(d.char_confidences) == len(d.text.replace(" ", "")) + 2
-    assert abs(d.char_confidences[0] - 0.9) < 1e-6 and abs(d.char_confidences[-2] - 0.6) < 1e-6
+def test_greedy_applies_the_case_rule_to_words_too():
+    d = greedy_decode(frames(["J", "", "E", "", "a", "", "N"]), CS)
+    assert d.text == "JEAN" and d.words[0].text == "JEAN"
+
+
+def test_block_capitals():
+    assert is_block_capitals("DANIEL") and is_block_capitals("O'NEIL")
+    assert not is_block_capitals("Daniel") and not is_block_capitals("A") and not is_block_capitals("42")

@@ -12,10 +12,11 @@ from PySide6.QtCore import QSettings
 
 from htr_desktop.main_window import MainWindow
 from htr_desktop.settings import Settings
+from model.decoder_config import DecoderConfig
 from model.recognizer import Prediction, Word
 from tests.conftest import render_text
 
-FAKE_INFO = SimpleNamespace(version="fake-1.0", decoder="greedy", trained_on=["IAM lines", "synthetic"],
+FAKE_INFO = SimpleNamespace(version="fake-1.0", decoder=DecoderConfig(), trained_on=["IAM lines", "synthetic"],
                             figures={"cer": 0.081, "wer": 0.223, "val_lines": 1200})
 
 

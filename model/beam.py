@@ -1,0 +1,186 @@
+"""Native CTC beam search (flashlight-text) with a KenLM character n-gram, n-best word-list rescoring and
+word confidences from the n-best posterior."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+import numpy as np
+
+from model.charset import Charset
+from model.decode import (
+    SPACE_TOKEN,
+    Decoded,
+    DecodedWord,
+    char_runs,
+    is_block_capitals,
+    log_softmax,
+    split_words,
+    with_case_rule,
+)
+from model.decoder_config import DecoderConfig
+from model.lexicon import Lexicon
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence native writes to stderr (file descriptor 2) for the duration (KenLM's progress bar)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One n-best reading: its words (with frame spans) and its total score."""
+
+    text: str
+    ids: np.ndarray
+    char_confidences: np.ndarray
+    words: tuple[tuple[str, int, int, int, int], ...]  # (text, first char, end char, first frame, last frame)
+    score: float
+
+
+class BeamDecoder:
+    """A lexicon-free CTC beam search over characters, optionally guided by a character n-gram LM."""
+
+    def __init__(self, charset: Charset, config: DecoderConfig, folder: Traversable | Path | None = None) -> None:
+        from flashlight.lib.text.decoder import (
+            CriterionType,
+            LexiconFreeDecoder,
+            LexiconFreeDecoderOptions,
+            ZeroLM,
+        )
+        from flashlight.lib.text.dictionary import Dictionary
+
+        self.charset = charset
+        self.config = config
+        tokens = ["<blank>"] + [SPACE_TOKEN if c == " " else c for c in charset.chars]
+        self.space = tokens.index(SPACE_TOKEN) if SPACE_TOKEN in tokens else -1
+        lm = ZeroLM()
+        if config.uses_lm and folder is not None and config.lm:
+            from flashlight.lib.text.decoder.kenlm import KenLM
+
+            path = folder / config.lm
+            if not path.is_file():
+                raise FileNotFoundError(f"language model missing: {path}")
+            with resources.as_file(path) as local, quiet_stderr():  # KenLM draws a progress bar on stderr
+                lm = KenLM(str(local), Dictionary(tokens))
+        options = LexiconFreeDecoderOptions(
+            config.beam_width, config.token_beam, config.beam_threshold,
+            config.lm_weight if config.uses_lm else 0.0, config.space_score, config.log_add, CriterionType.CTC)
+        self._lm = lm  # the decoder keeps a reference, but keep ours too
+        self._decoder = LexiconFreeDecoder(options, lm, max(self.space, 0), 0, [])
+        self._chars = np.array(["", *charset.chars])  # label id -> character (blank -> "")
+        self._word_scores: dict[str, float] = {}
+        self.lexicon: Lexicon | None = None
+        if config.uses_words and folder is not None and config.words:
+            self.lexicon = Lexicon.load(folder / config.words, weight=config.words_weight,
+                                        unknown=config.words_unknown)
+
+    def hypotheses(self, logits: np.ndarray) -> list[Hypothesis]:
+        """The final beam as n-best hypotheses (distinct texts), best first, word-list rescored if configured."""
+        logp = log_softmax(logits)
+        frames = skip_blanks(logp, self.config.blank_skip)
+        logp = np.ascontiguousarray(logp[frames], dtype=np.float32)
+        probs = np.exp(logp)
+        results = self._decoder.decode(logp.ctypes.data, logp.shape[0], logp.shape[1])
+        if not results:
+            return []
+        top = max(r.score for r in results)
+        keep = sorted((r for r in results if r.score >= top - self.config.nbest_margin), key=lambda r: -r.score)
+        best: dict[str, Hypothesis] = {}
+        for result in keep[: self.config.nbest]:
+            path = np.asarray(result.tokens[1:-1], dtype=np.int64)
+            ids, starts, ends, confs = char_runs(path, probs)
+            text = "".join(self._chars[ids].tolist())
+            score = float(result.score)
+            words = split_words(text, frames[starts], frames[ends])
+            if self.lexicon is not None:
+                score += sum(self._word_score(w[0]) for w in words)
+            known = best.get(text)
+            if known is None or known.score < score:  # same text, another alignment: keep the better one
+                best[text] = Hypothesis(text, ids, confs, words, score)
+        return sorted(best.values(), key=lambda h: h.score, reverse=True)
+
+    def _word_score(self, word: str) -> float:
+        """The word list's score; block capitals (names, mostly) are neutral so they are never 'corrected'."""
+        cached = self._word_scores.get(word)
+        if cached is None:
+            assert self.lexicon is not None
+            skip = self.config.words_skip_capitals and is_block_capitals(word)
+            cached = self._word_scores[word] = 0.0 if skip else self.lexicon.score(word)
+        return cached
+
+    def decode(self, logits: np.ndarray) -> Decoded:
+        """The best reading with word confidences and per-word alternatives from the n-best list."""
+        hyps = self.hypotheses(logits)
+        if not hyps:
+            return Decoded("", ())
+        return nbest_reading(hyps, self.config.nbest_temperature)
+
+
+def skip_blanks(logp: np.ndarray, threshold: float) -> np.ndarray:
+    """Frames worth searching: of each run of frames that are blank with probability above ``threshold``, only the
+    first is kept (it still separates repeated characters); the others cannot change the result measurably."""
+    sure = logp[:, 0] > np.log(threshold) if threshold < 1 else np.zeros(len(logp), dtype=bool)
+    drop = sure.copy()
+    drop[0] = False
+    drop[1:] &= sure[:-1]
+    return np.nonzero(~drop)[0]
+
+
+def word_evidence(hyps: list[Hypothesis], temperature: float = 1.0) -> list[tuple[float, float, dict[str, float]]]:
+    """For each word of the top hypothesis: the n-best posterior mass that reads the same word at the same place,
+    the geometric mean of its character confidences, and the posterior of each other reading there."""
+    scores = np.array([h.score for h in hyps]) / max(temperature, 1e-6)
+    post = np.exp(scores - scores.max())
+    post /= post.sum()
+    evidence = []
+    for text, c0, c1, f0, f1 in hyps[0].words:
+        agree = 0.0
+        others: dict[str, float] = {}
+        for p, h in zip(post, hyps):
+            for wt, _, _, g0, g1 in h.words:
+                if g1 >= f0 and g0 <= f1:  # overlapping frames
+                    if wt == text:
+                        agree += p
+                        break
+                    others[wt] = others.get(wt, 0.0) + p
+        chars = hyps[0].char_confidences[c0:c1]
+        char_conf = float(np.exp(np.mean(np.log(np.maximum(chars, 1e-6))))) if len(chars) else 1.0
+        evidence.append((min(1.0, float(agree)), char_conf, others))
+    return evidence
+
+
+def word_confidence(agreement: float, char_confidence: float) -> float:
+    """A word's confidence: n-best agreement times the square root of its characters' confidence."""
+    return agreement * char_confidence ** 0.5
+
+
+def nbest_reading(hyps: list[Hypothesis], temperature: float = 1.0) -> Decoded:
+    """The top hypothesis; each word's confidence combines n-best agreement and its characters' confidences."""
+    top = hyps[0]
+    words = []
+    for (text, _, _, f0, f1), (agree, char_conf, others) in zip(top.words, word_evidence(hyps, temperature)):
+        alternatives = tuple(sorted(others, key=lambda w: -others[w]))
+        words.append(DecodedWord(text, word_confidence(agree, char_conf), f0, f1, alternatives))
+    return with_case_rule(Decoded(top.text, tuple(float(c) for c in top.char_confidences), tuple(words)))

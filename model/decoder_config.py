@@ -1,0 +1,86 @@
+"""The one decoder configuration: names, beam, pruning, language-model and word-list weights (from ``model.json``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+#: Every decoder, in order of cost, with the label the app shows.
+DECODER_LABELS = {
+    "greedy": "Greedy (fastest)",
+    "beam": "Beam search",
+    "beam+lm": "Beam search + character language model",
+    "beam+lm+words": "Beam search + language model + word list",
+}
+DECODERS = tuple(DECODER_LABELS)
+#: Names used by model 0.1 and older settings files.
+LEGACY_NAMES = {"beam+lexicon": "beam+lm+words"}
+
+
+def canonical_name(name: str) -> str:
+    """A decoder name in today's spelling; raises ValueError for an unknown one."""
+    name = LEGACY_NAMES.get(name, name)
+    if name not in DECODER_LABELS:
+        raise ValueError(f"unknown decoder {name!r}; choose one of {', '.join(DECODERS)}")
+    return name
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """How CTC outputs become text; written to and read from the ``decoder`` object of ``model.json``."""
+
+    name: str = "greedy"
+    beam_width: int = 10  # hypotheses kept per frame
+    token_beam: int = 6  # characters tried per frame (the most likely ones)
+    beam_threshold: float = 12.0  # drop hypotheses this far (natural log) below the best one
+    blank_skip: float = 0.999  # runs of frames this sure to be blank are searched as one frame (1 = search all)
+    log_add: bool = True  # merge hypotheses that reach the same text by summing their paths (else keep the best)
+    lm: str | None = None  # character n-gram (ARPA, may be gzipped) in the bundle folder
+    lm_weight: float = 0.8  # times the LM's log10 probability per character
+    space_score: float = 0.0  # added for every space (word insertion bonus)
+    words: str | None = None  # gzipped ``word<TAB>frequency`` list in the bundle folder
+    words_weight: float = 0.3  # times the natural-log frequency of each word of an n-best hypothesis
+    words_unknown: float = -18.0  # log frequency given to a word not in the list
+    words_skip_capitals: bool = True  # block-capital words (names, mostly) are not scored by the word list
+    nbest: int = 8  # hypotheses kept for word confidences, alternatives and word-list rescoring
+    nbest_margin: float = 10.0  # ... if their score is within this of the best one
+    nbest_temperature: float = 1.0  # n-best scores are divided by this before the softmax (word confidences)
+    low_confidence: float = 0.5  # the app flags words whose confidence is below this
+
+    @property
+    def uses_beam(self) -> bool:
+        """Whether this decoder runs the beam search."""
+        return self.name != "greedy"
+
+    @property
+    def uses_lm(self) -> bool:
+        """Whether the character language model is used."""
+        return "+lm" in self.name and self.lm is not None
+
+    @property
+    def uses_words(self) -> bool:
+        """Whether n-best hypotheses are rescored with the word list."""
+        return self.name.endswith("+words") and self.words is not None
+
+    def with_name(self, name: str | None) -> DecoderConfig:
+        """The same settings under another decoder name (None keeps this one)."""
+        return self if name is None else replace(self, name=canonical_name(name))
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``decoder`` object of ``model.json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any, legacy: dict[str, Any] | None = None) -> DecoderConfig:
+        """Parse the ``decoder`` entry: an object, or a bare name (model 0.1) with its old sibling keys."""
+        if isinstance(data, dict):
+            known = {f.name for f in fields(cls)}
+            values = {k: v for k, v in data.items() if k in known}
+            values["name"] = canonical_name(str(values.get("name", "greedy")))
+            return cls(**values)
+        legacy = legacy or {}
+        lexicon = legacy.get("lexicon_params", {})
+        return cls(name=canonical_name(str(data or "greedy")), words=legacy.get("lexicon"),
+                   beam_width=int(legacy.get("beam_width", cls.beam_width)),
+                   words_weight=float(lexicon.get("weight", cls.words_weight)),
+                   words_unknown=float(lexicon.get("unknown", cls.words_unknown)))

@@ -1,0 +1,131 @@
+"""The native beam search (flashlight-text), the KenLM character model built by training/charlm.py, the word list."""
+
+import gzip
+import math
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from model.beam import BeamDecoder
+from model.charset import Charset
+from model.decode import greedy_decode
+from model.decoder_config import DecoderConfig
+from model.lexicon import Lexicon
+from tests.engine.test_decode import frames
+from training.charlm import count_ngrams, kneser_ney, tokens, write_arpa
+
+CS = Charset()
+TEXT = ["the cat sat on the mat", "the hat is on the cat", "then the rat ate the oat", "THE CAT"] * 20
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    """A folder with a small character LM (built from TEXT) and a word list."""
+    folder = tmp_path_factory.mktemp("lm")
+    vocab = sorted({t for line in TEXT for t in tokens(line)} - {"<s>"})
+    logprobs, backoffs = kneser_ney(count_ngrams(iter(TEXT), 4), vocab, (1, 1, 1, 1))
+    write_arpa(folder / "lm.arpa", logprobs, backoffs)
+    with gzip.open(folder / "words.tsv.gz", "wt") as fh:
+        fh.write("the\t5e-2\ncat\t1e-4\nhat\t1e-4\n")
+    return folder
+
+
+def test_the_lm_is_normalised(bundle):
+    """For each context in the file, probabilities over the vocabulary (with back-off) sum to one."""
+    vocab = sorted({t for line in TEXT for t in tokens(line)} - {"<s>"})
+    logprobs, backoffs = kneser_ney(count_ngrams(iter(TEXT), 3), vocab, (1, 1, 1))
+    probs = [{g: 10 ** v for g, v in layer.items()} for layer in logprobs]
+    bows = [{g: 10 ** v for g, v in layer.items()} for layer in backoffs]
+
+    def p(gram):
+        if gram in probs[len(gram) - 1]:
+            return probs[len(gram) - 1][gram]
+        return bows[len(gram) - 2].get(gram[:-1], 1.0) * p(gram[1:]) if len(gram) > 1 else probs[0][("<unk>",)]
+
+    contexts = defaultdict(int)
+    for gram in probs[2]:
+        contexts[gram[:-1]] += 1
+    for h in list(contexts)[:20]:
+        total = sum(p((*h, w)) for w in vocab) + p((*h, "<unk>"))
+        assert math.isclose(total, 1.0, rel_tol=1e-3), (h, total)
+
+
+def test_arpa_file_loads_in_kenlm(bundle):
+    text = (bundle / "lm.arpa").read_text()
+    assert text.startswith("\\data\\") and text.rstrip().endswith("\\end\\")
+    decoder = BeamDecoder(CS, DecoderConfig(name="beam+lm", lm="lm.arpa"), bundle)
+    assert decoder.decode(np.log(frames(["c", "", "a", "t"]))).text == "cat"
+
+
+def test_beam_matches_greedy_on_confident_input(bundle):
+    probs = frames(["c", "", "a", "t", "", " ", "s", "a", "t"])
+    beam = BeamDecoder(CS, DecoderConfig(name="beam"), bundle)
+    assert beam.decode(np.log(probs)).text == greedy_decode(probs, CS).text == "cat sat"
+
+
+def test_beam_sums_paths_where_greedy_cannot(bundle):
+    # Two frames: greedy picks blank twice (""), but "a" has more total probability over all paths.
+    probs = np.full((2, CS.num_classes), 1e-6)
+    probs[:, 0] = 0.4
+    probs[:, CS.encode("a")[0]] = 0.35
+    probs[:, CS.encode("b")[0]] = 0.25
+    assert greedy_decode(probs, CS).text == ""
+    assert BeamDecoder(CS, DecoderConfig(name="beam"), bundle).decode(np.log(probs)).text == "a"
+
+
+def ambiguous_the() -> np.ndarray:
+    """'tbe' by the pixels, 'the' by English: the 'b'/'h' frame is nearly a tie."""
+    probs = frames(["t", "", "b", "", "e"])
+    probs[2, CS.encode("b")[0]], probs[2, CS.encode("h")[0]] = 0.5, 0.45
+    return probs
+
+
+def test_language_model_prefers_english(bundle):
+    probs = np.log(ambiguous_the())
+    assert BeamDecoder(CS, DecoderConfig(name="beam"), bundle).decode(probs).text == "tbe"
+    lm = BeamDecoder(CS, DecoderConfig(name="beam+lm", lm="lm.arpa", lm_weight=1.0), bundle).decode(probs)
+    assert lm.text == "the"
+    [word] = lm.words
+    assert "tbe" in word.alternatives  # the n-best offers the other reading
+    assert 0.0 < word.confidence < 1.0
+
+
+def test_word_list_rescores_the_n_best(bundle):
+    probs = np.log(ambiguous_the())
+    config = DecoderConfig(name="beam+lm+words", lm="lm.arpa", lm_weight=0.0, words="words.tsv.gz", words_weight=0.5)
+    assert BeamDecoder(CS, config, bundle).decode(probs).text == "the"
+
+
+def test_confidence_is_high_where_the_n_best_agrees(bundle):
+    probs = np.log(frames(["c", "", "a", "t", " ", "t", "b", "e"], sharp=0.97))
+    probs[6] = np.log(ambiguous_the()[2])
+    d = BeamDecoder(CS, DecoderConfig(name="beam"), bundle).decode(probs)
+    sure, unsure = d.words
+    assert sure.text == "cat" and sure.confidence > 0.9
+    assert unsure.confidence < sure.confidence
+
+
+def test_block_capitals_are_not_turned_into_listed_words(bundle):
+    probs = frames(["T", "", "B", "", "E"])
+    probs[2, CS.encode("B")[0]], probs[2, CS.encode("H")[0]] = 0.5, 0.45
+    config = DecoderConfig(name="beam+lm+words", lm="lm.arpa", lm_weight=0.0, words="words.tsv.gz", words_weight=5)
+    assert BeamDecoder(CS, config, bundle).decode(np.log(probs)).text == "TBE"
+    from dataclasses import replace
+
+    scored = BeamDecoder(CS, replace(config, words_skip_capitals=False), bundle).decode(np.log(probs))
+    assert scored.text == "THE"  # without the rule the list would "correct" it
+
+
+def test_missing_lm_file_is_reported(bundle):
+    with pytest.raises(FileNotFoundError):
+        BeamDecoder(CS, DecoderConfig(name="beam+lm", lm="nope.arpa"), bundle)
+
+
+def test_lexicon_near_keeps_case_and_punctuation():
+    lex = Lexicon({"house": math.log(1e-4), "horse": math.log(1e-5), "mouse": math.log(1e-6)})
+    assert lex.near("hause") == ["house", "horse", "mouse"]  # one edit first, then two, by frequency
+    assert lex.near("hause", limit=1) == ["house"]
+    assert lex.near("Hovse,")[0] == "House,"
+    assert lex.near("HOUSE") == ["HORSE", "MOUSE"]
+    assert lex.near("a") == [] and lex.near("123") == []

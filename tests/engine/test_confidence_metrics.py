@@ -1,0 +1,31 @@
+import numpy as np
+
+from training.confidence import choose_threshold, flagging, reliability, right_words, roc_auc
+
+
+def test_right_words_align_by_word_edits():
+    assert right_words("the cat sat", ["the", "cot", "sat"]) == [True, False, True]
+    assert right_words("the cat sat", ["the", "sat"]) == [True, True]
+    assert right_words("a b", ["x", "a", "b", "y"]) == [False, True, True, False]
+
+
+def test_auc_counts_ordered_pairs_and_ties():
+    ok = np.array([True, True, False, False])
+    assert roc_auc(np.array([0.9, 0.8, 0.2, 0.1]), ok) == 1.0
+    assert roc_auc(np.array([0.1, 0.2, 0.8, 0.9]), ok) == 0.0
+    assert roc_auc(np.array([0.5, 0.5, 0.5, 0.5]), ok) == 0.5
+    assert np.isnan(roc_auc(np.array([0.5]), np.array([True])))
+
+
+def test_threshold_balances_precision_and_recall():
+    conf = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.9, 0.95])
+    ok = np.array([False, False, True, False, True, True, True])
+    f = choose_threshold(conf, ok)
+    assert f.precision >= 2 / 3 and f.recall >= 2 / 3
+    low = flagging(conf, ok, 0.25)
+    assert low.precision == 1.0 and abs(low.recall - 2 / 3) < 1e-9
+
+
+def test_reliability_bins():
+    rows = reliability(np.array([0.05, 0.05, 0.95, 0.95]), np.array([False, True, True, True]), bins=10)
+    assert rows == [(0.05, 0.5, 2), (0.95, 1.0, 2)]

@@ -1,0 +1,96 @@
+"""The two validation sets the decoder is tuned and measured on, and the network outputs for them.
+
+- ``iam``: IAM lines of the held-back allowed groups (d05 g04 m03 n03 p01), writers not seen in training.
+- ``names``: the 500 held-back Kaggle name crops ``TRAIN_10001.jpg`` .. ``TRAIN_10500.jpg`` (``UNREADABLE``,
+  ``EMPTY`` and blank labels dropped); scored case-insensitively, the printed field labels are not in the labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.imageio import ImageError, load_image
+from model.recognizer import Recognizer
+from training.datasets import Sample, read_iam_gt, split_by_groups
+
+log = logging.getLogger(__name__)
+
+DATA = Path.home() / ".cache" / "htr-desktop" / "data"
+IAM_GT = DATA / "iam-lines" / "IAM" / "gt_test.txt"
+IAM_GROUPS = ("d05", "g04", "m03", "n03", "p01")
+NAMES_CSV = DATA / "names" / "written_name_train_v2.csv"
+NAMES_IMAGES = DATA / "names" / "train_v2_test"
+NAMES_HELD_BACK = range(10001, 10501)  # TRAIN_10001.jpg .. TRAIN_10500.jpg
+
+
+@dataclass
+class ValidationSet:
+    """Truths and network outputs (logits per crop, None for a blank crop) of one validation set."""
+
+    name: str
+    truths: list[str]
+    outputs: list[np.ndarray | None]
+    case_sensitive: bool
+
+    def fold(self, text: str) -> str:
+        """Text as compared: as is, or upper-cased for the names."""
+        return text if self.case_sensitive else text.upper()
+
+
+def iam_samples(gt: Path = IAM_GT, groups: tuple[str, ...] = IAM_GROUPS) -> list[Sample]:
+    """The held-back IAM validation lines."""
+    return split_by_groups(read_iam_gt(gt.expanduser()), groups)
+
+
+def name_samples(csv_file: Path = NAMES_CSV, images: Path = NAMES_IMAGES) -> list[Sample]:
+    """The 500 held-back Kaggle names (only ``TRAIN_10001`` .. ``TRAIN_10500``; never VALIDATION_/TEST_)."""
+    wanted = {f"TRAIN_{i:05d}.jpg" for i in NAMES_HELD_BACK}
+    samples = []
+    with csv_file.expanduser().open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            name = (row.get("FILENAME") or "").strip()
+            text = " ".join((row.get("IDENTITY") or "").split())
+            if name in wanted and text and text.upper() not in ("UNREADABLE", "EMPTY"):
+                samples.append(Sample(images.expanduser() / name, text))
+    return samples
+
+
+def readable(samples: list[Sample]) -> list[tuple[Sample, np.ndarray]]:
+    """The samples whose image loads, with the image (the others are skipped with a warning)."""
+    loaded = []
+    for s in samples:
+        try:
+            loaded.append((s, load_image(s.path)))
+        except ImageError as exc:
+            log.warning("skipping %s", exc)
+    return loaded
+
+
+def compute(rec: Recognizer, name: str, samples: list[Sample], case_sensitive: bool) -> ValidationSet:
+    """Run the network once over a set (unreadable files are skipped with a warning)."""
+    loaded = readable(samples)
+    truths = [rec.info.charset.filter(s.text) for s, _ in loaded]
+    outputs = rec.outputs([img for _, img in loaded])
+    log.info("%s: %d crops", name, len(truths))
+    return ValidationSet(name, truths, outputs, case_sensitive)
+
+
+def load_sets(rec: Recognizer, which: tuple[str, ...] = ("iam", "names")) -> list[ValidationSet]:
+    """The validation sets whose data is on disk (a missing one is skipped with a warning)."""
+    sets = []
+    if "iam" in which:
+        if IAM_GT.exists():
+            sets.append(compute(rec, "iam", iam_samples(), True))
+        else:
+            log.warning("IAM validation lines not found at %s", IAM_GT)
+    if "names" in which:
+        if NAMES_CSV.exists() and NAMES_IMAGES.is_dir():
+            sets.append(compute(rec, "names", name_samples(), False))
+        else:
+            log.warning("held-back names not found under %s", NAMES_IMAGES.parent)
+    return sets
