@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
@@ -92,7 +92,7 @@ class BeamDecoder:
         self._chars = np.array(["", *charset.chars])  # label id -> character (blank -> "")
         self._word_scores: dict[str, float] = {}
         self.lexicon: Lexicon | None = None
-        if config.uses_words and folder is not None and config.words:
+        if folder is not None and config.words and (folder / config.words).is_file():
             self.lexicon = Lexicon.load(folder / config.words, weight=config.words_weight,
                                         unknown=config.words_unknown)
 
@@ -114,7 +114,7 @@ class BeamDecoder:
             text = "".join(self._chars[ids].tolist())
             score = float(result.score)
             words = split_words(text, frames[starts], frames[ends])
-            if self.lexicon is not None:
+            if self.config.uses_words and self.lexicon is not None:
                 score += sum(self._word_score(w[0]) for w in words)
             known = best.get(text)
             if known is None or known.score < score:  # same text, another alignment: keep the better one
@@ -135,7 +135,8 @@ class BeamDecoder:
         hyps = self.hypotheses(logits)
         if not hyps:
             return Decoded("", ())
-        return nbest_reading(hyps, self.config.nbest_temperature)
+        listed = self.lexicon.contains if self.lexicon is not None else None
+        return nbest_reading(hyps, self.config.nbest_temperature, self.config.confidence_weights, listed)
 
 
 def skip_blanks(logp: np.ndarray, threshold: float) -> np.ndarray:
@@ -148,9 +149,23 @@ def skip_blanks(logp: np.ndarray, threshold: float) -> np.ndarray:
     return np.nonzero(~drop)[0]
 
 
-def word_evidence(hyps: list[Hypothesis], temperature: float = 1.0) -> list[tuple[float, float, dict[str, float]]]:
+#: What a word's confidence is computed from (``DecoderConfig.confidence_weights`` weighs them, after a bias).
+FEATURES = ("log n-best agreement", "log mean character confidence", "log lowest character confidence",
+            "1 / characters", "in the word list", "block capitals")
+
+
+@dataclass(frozen=True)
+class WordEvidence:
+    """The confidence features of one word of the top hypothesis and the other readings of its place."""
+
+    features: np.ndarray
+    others: dict[str, float]  # reading -> n-best posterior
+
+
+def word_evidence(hyps: list[Hypothesis], temperature: float = 1.0,
+                  listed: Callable[[str], bool] | None = None) -> list[WordEvidence]:
     """For each word of the top hypothesis: the n-best posterior mass that reads the same word at the same place,
-    the geometric mean of its character confidences, and the posterior of each other reading there."""
+    its characters' confidences, length, word-list membership and case; and the other readings there."""
     scores = np.array([h.score for h in hyps]) / max(temperature, 1e-6)
     post = np.exp(scores - scores.max())
     post /= post.sum()
@@ -165,22 +180,29 @@ def word_evidence(hyps: list[Hypothesis], temperature: float = 1.0) -> list[tupl
                         agree += p
                         break
                     others[wt] = others.get(wt, 0.0) + p
-        chars = hyps[0].char_confidences[c0:c1]
-        char_conf = float(np.exp(np.mean(np.log(np.maximum(chars, 1e-6))))) if len(chars) else 1.0
-        evidence.append((min(1.0, float(agree)), char_conf, others))
+        logc = np.log(np.maximum(hyps[0].char_confidences[c0:c1], 1e-6))
+        features = np.array([np.log(min(1.0, max(agree, 1e-4))), logc.mean() if len(logc) else 0.0,
+                             logc.min() if len(logc) else 0.0, 1.0 / max(1, c1 - c0),
+                             float(listed(text)) if listed else 0.0, float(is_block_capitals(text))])
+        evidence.append(WordEvidence(features, others))
     return evidence
 
 
-def word_confidence(agreement: float, char_confidence: float) -> float:
-    """A word's confidence: n-best agreement times the square root of its characters' confidence."""
-    return agreement * char_confidence ** 0.5
+def word_confidence(features: np.ndarray, weights: tuple[float, ...] | None = None) -> float:
+    """A word's confidence: a logistic model of its features when weights were fitted on validation data, else
+    n-best agreement times the square root of its characters' mean confidence."""
+    if weights is None or len(weights) != len(FEATURES) + 1:
+        return float(np.exp(features[0] + 0.5 * features[1]))
+    z = weights[0] + float(np.dot(weights[1:], features))
+    return float(1.0 / (1.0 + np.exp(-z)))
 
 
-def nbest_reading(hyps: list[Hypothesis], temperature: float = 1.0) -> Decoded:
-    """The top hypothesis; each word's confidence combines n-best agreement and its characters' confidences."""
+def nbest_reading(hyps: list[Hypothesis], temperature: float = 1.0, weights: tuple[float, ...] | None = None,
+                  listed: Callable[[str], bool] | None = None) -> Decoded:
+    """The top hypothesis with each word's confidence and alternatives (most likely first)."""
     top = hyps[0]
     words = []
-    for (text, _, _, f0, f1), (agree, char_conf, others) in zip(top.words, word_evidence(hyps, temperature)):
-        alternatives = tuple(sorted(others, key=lambda w: -others[w]))
-        words.append(DecodedWord(text, word_confidence(agree, char_conf), f0, f1, alternatives))
+    for (text, _, _, f0, f1), ev in zip(top.words, word_evidence(hyps, temperature, listed)):
+        alternatives = tuple(sorted(ev.others, key=lambda w: -ev.others[w]))
+        words.append(DecodedWord(text, word_confidence(ev.features, weights), f0, f1, alternatives))
     return with_case_rule(Decoded(top.text, tuple(float(c) for c in top.char_confidences), tuple(words)))

@@ -45,6 +45,7 @@ class DecoderConfig:
     nbest: int = 8  # hypotheses kept for word confidences, alternatives and word-list rescoring
     nbest_margin: float = 10.0  # ... if their score is within this of the best one
     nbest_temperature: float = 1.0  # n-best scores are divided by this before the softmax (word confidences)
+    confidence_weights: tuple[float, ...] | None = None  # bias + one weight per model.beam.FEATURES (fitted)
     low_confidence: float = 0.5  # the app flags words whose confidence is below this
 
     @property
@@ -77,6 +78,8 @@ class DecoderConfig:
             known = {f.name for f in fields(cls)}
             values = {k: v for k, v in data.items() if k in known}
             values["name"] = canonical_name(str(values.get("name", "greedy")))
+            if values.get("confidence_weights") is not None:
+                values["confidence_weights"] = tuple(float(w) for w in values["confidence_weights"])
             return cls(**values)
         legacy = legacy or {}
         lexicon = legacy.get("lexicon_params", {})

@@ -50,6 +50,11 @@ class Lexicon:
                     freqs[word] = math.log(float(freq))
         return cls(freqs, **kwargs)
 
+    def contains(self, word: str) -> bool:
+        """Whether the word (case-insensitive, surrounding punctuation ignored) is listed; numbers count as listed."""
+        core = _EDGE.sub("", word)
+        return not any(c.isalpha() for c in core) or core.lower() in self.log_freq
+
     def near(self, word: str, limit: int = 5) -> list[str]:
         """Listed words one or two edits from ``word`` (surrounding punctuation kept), most frequent first."""
         core = _EDGE.sub("", word)

@@ -115,3 +115,36 @@ def plot_reliability(path: Path, curves: dict[str, list[tuple[float, float, int]
     cv2.putText(img, "share right", (5, margin - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), img)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iterations: int = 30) -> np.ndarray:
+    """Weights (bias first) of an L2-regularised logistic regression of ``y`` on ``x``, by Newton's method."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    w = np.zeros(design.shape[1])
+    reg = l2 * np.eye(len(w))
+    reg[0, 0] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -30, 30)))
+        grad = design.T @ (p - y) + reg @ w
+        hess = design.T @ (design * (p * (1 - p))[:, None]) + reg + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def predict_logistic(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Probabilities from ``fit_logistic`` weights."""
+    return 1.0 / (1.0 + np.exp(-np.clip(w[0] + x @ w[1:], -30, 30)))
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> np.ndarray:
+    """Each word's probability from a model fitted without its line's fold (an honest estimate)."""
+    fold = groups % folds
+    out = np.zeros(len(y))
+    for k in range(folds):
+        test = fold == k
+        if test.any() and (~test).any():
+            out[test] = predict_logistic(fit_logistic(x[~test], y[~test]), x[test])
+    return out

@@ -19,12 +19,21 @@ from pathlib import Path
 
 import numpy as np
 
-from model.beam import BeamDecoder, nbest_reading, word_confidence, word_evidence
+from model.beam import FEATURES, BeamDecoder, nbest_reading, word_confidence, word_evidence
 from model.bundle import read_info, write_info
 from model.decode import Decoded, greedy_decode, softmax
 from model.decoder_config import DECODERS, DecoderConfig
 from model.recognizer import Recognizer
-from training.confidence import choose_threshold, flagging, plot_reliability, reliability, right_words, roc_auc
+from training.confidence import (
+    choose_threshold,
+    fit_logistic,
+    flagging,
+    out_of_fold,
+    plot_reliability,
+    reliability,
+    right_words,
+    roc_auc,
+)
 from training.metrics import score
 from training.validation import ValidationSet, load_sets
 
@@ -46,7 +55,8 @@ class Run:
     cer: dict[str, float]
     wer: dict[str, float]
     ms: float  # CPU milliseconds per line to decode (median over the IAM lines)
-    words: dict[str, list[tuple[float, float, bool]]]  # per set: (agreement, char confidence, right) per word
+    words: dict[str, list[tuple[int, np.ndarray, bool]]]  # per set: (line, confidence features, right) per word
+    preds: dict[str, list[str]]  # per set: the text read from each crop
 
     def objective(self, reference: Run) -> float:
         """Mean CER relative to the reference's (greedy's) over the sets: each set counts the same."""
@@ -54,36 +64,37 @@ class Run:
 
 
 def run(config: DecoderConfig, folder: Path, sets: list[ValidationSet], beam: BeamDecoder | None = None,
-        temperature: float | None = None) -> Run:
+        temperature: float | None = None, timed: bool = True) -> Run:
     """Decode every crop of every set with ``config``."""
     charset = read_info(folder).charset
     if config.uses_beam and beam is None:
         beam = BeamDecoder(charset, config, folder)
-    cer, wer, words = {}, {}, {}
+    cer, wer, words, texts = {}, {}, {}, {}
+    listed = beam.lexicon.contains if beam is not None and beam.lexicon is not None else None
     for vset in sets:
         preds, evidence = [], []
-        for truth, out in zip(vset.truths, vset.outputs):
+        for line, (truth, out) in enumerate(zip(vset.truths, vset.outputs)):
             if out is None:
                 preds.append("")
                 continue
             if beam is None:
                 decoded = greedy_decode(softmax(out), charset)
-                found = [(1.0, w.confidence) for w in decoded.words]
+                found = [np.array([0.0, np.log(max(w.confidence, 1e-6)), 0.0, 0.0, 0.0, 0.0]) for w in decoded.words]
             else:
                 hyps = beam.hypotheses(out)
                 decoded = nbest_reading(hyps) if hyps else Decoded("", ())
-                found = [(a, c) for a, c, _ in word_evidence(hyps, temperature or config.nbest_temperature)]
+                found = [e.features for e in word_evidence(hyps, temperature or config.nbest_temperature, listed)]
             preds.append(decoded.text)
             ok = right_words(vset.fold(truth), [vset.fold(w.text) for w in decoded.words])
-            evidence += [(a, c, r) for (a, c), r in zip(found, ok)]
+            evidence += [(line, f, r) for f, r in zip(found, ok)]
         s = score([vset.fold(t) for t in vset.truths], [vset.fold(p) for p in preds])
-        cer[vset.name], wer[vset.name], words[vset.name] = s.cer, s.wer, evidence
+        cer[vset.name], wer[vset.name], words[vset.name], texts[vset.name] = s.cer, s.wer, evidence, preds
     iam = [s for s in sets if s.name == "iam"] or sets
-    return Run(config, cer, wer, decode_ms(charset, config, folder, iam[0].outputs, beam), words)
+    ms = decode_ms(charset, iam[0].outputs, beam) if timed else float("nan")
+    return Run(config, cer, wer, ms, words, texts)
 
 
-def decode_ms(charset: object, config: DecoderConfig, folder: Path, outputs: list[np.ndarray | None],
-              beam: BeamDecoder | None, repeats: int = 3) -> float:
+def decode_ms(charset: object, outputs: list[np.ndarray | None], beam: BeamDecoder | None, repeats: int = 3) -> float:
     """CPU milliseconds to decode a line (with n-best words and confidences): median over lines of the best of
     ``repeats`` (the least disturbed by other processes)."""
     best = []
@@ -137,34 +148,46 @@ def _fmt(r: Run) -> str:
 
 
 def confidence_report(folder: Path, sets: list[ValidationSet], winner: Run, docs: Path | None
-                      ) -> tuple[float, float, dict[str, object]]:
-    """Pick the n-best temperature (pooled ROC AUC), the flag threshold; plot reliability. Returns (T, t, facts)."""
-    runs = {t: winner if t == winner.config.nbest_temperature else run(winner.config, folder, sets, temperature=t)
+                      ) -> tuple[float, tuple[float, ...] | None, float, dict[str, object]]:
+    """Fit the word-confidence model (logistic, on n-best agreement, character confidences, length, word list,
+    case), pick the n-best temperature by cross-validated ROC AUC, choose the flag threshold, plot reliability.
+
+    Returns (temperature, weights, threshold, facts); the figures are out-of-fold (5 folds by line).
+    """
+    runs = {t: winner if t == winner.config.nbest_temperature
+            else run(winner.config, folder, sets, temperature=t, timed=False)
             for t in TEMPERATURES} if winner.config.uses_beam else {1.0: winner}
 
-    def arrays(r: Run, name: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        rows = [w for k, ws in r.words.items() if name in (None, k) for w in ws]
-        a = np.array([x[0] for x in rows])
-        c = np.array([x[1] for x in rows])
-        ok = np.array([x[2] for x in rows], dtype=bool)
-        return np.array([word_confidence(x, y) for x, y in zip(a, c)]), a, c, ok
+    def arrays(r: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        rows = [(i * 100_003 + line, f, ok) for i, (_, ws) in enumerate(r.words.items()) for line, f, ok in ws]
+        names = np.array([k for k, ws in r.words.items() for _ in ws])
+        return (np.array([g for g, _, _ in rows]), np.array([f for _, f, _ in rows]),
+                np.array([ok for _, _, ok in rows], dtype=bool), names)
 
-    aucs = {t: roc_auc(arrays(r)[0], arrays(r)[3]) for t, r in runs.items()}
+    fitted = {}
+    for t, r in runs.items():
+        groups, x, ok, names = arrays(r)
+        fitted[t] = (out_of_fold(x, ok.astype(float), groups), x, ok, names)
+    aucs = {t: roc_auc(v[0], v[2]) for t, v in fitted.items()}
     temperature = max(aucs, key=lambda t: aucs[t])
-    chosen = runs[temperature]
-    conf, agree, chars, ok = arrays(chosen)
+    conf, x, ok, names = fitted[temperature]
+    weights = tuple(round(float(w), 4) for w in fit_logistic(x, ok.astype(float))) if winner.config.uses_beam else None
+    baseline = np.array([word_confidence(f) for f in x])
     flag = choose_threshold(conf, ok)
     facts: dict[str, object] = {
         "temperature": temperature, "auc_by_temperature": {str(t): round(v, 4) for t, v in aucs.items()},
-        "words": int(len(ok)), "wrong_words": int((~ok).sum()),
-        "auc": round(roc_auc(conf, ok), 4), "auc_agreement_only": round(roc_auc(agree, ok), 4),
-        "auc_char_confidence_only": round(roc_auc(chars, ok), 4),
+        "words": int(len(ok)), "wrong_words": int((~ok).sum()), "auc": round(roc_auc(conf, ok), 4),
+        "auc_agreement_times_characters": round(roc_auc(baseline, ok), 4),
+        "auc_agreement_only": round(roc_auc(x[:, 0], ok), 4),
+        "auc_character_confidence_only": round(roc_auc(x[:, 1], ok), 4),
+        "weights": dict(zip(("bias", *FEATURES), weights or ())),
         "threshold": round(flag.threshold, 3), "flag_precision": round(flag.precision, 3),
         "flag_recall": round(flag.recall, 3), "flagged_share": round(flag.flagged_share, 3), "per_set": {},
     }
     curves = {}
     for vset in sets:
-        c, _, _, k = arrays(chosen, vset.name)
+        sel = names == vset.name
+        c, k = conf[sel], ok[sel]
         f = flagging(c, k, flag.threshold)
         facts["per_set"][vset.name] = {  # type: ignore[index]
             "words": int(len(k)), "wrong": int((~k).sum()), "auc": round(roc_auc(c, k), 4),
@@ -172,23 +195,35 @@ def confidence_report(folder: Path, sets: list[ValidationSet], winner: Run, docs
         curves[f"{vset.name} (AUC {roc_auc(c, k):.2f})"] = reliability(c, k)
     if docs is not None:
         plot_reliability(docs / "confidence-reliability.png", curves, flag.threshold,
-                         f"Word confidence vs share right ({chosen.config.name}), validation sets")
-    return temperature, flag.threshold, facts
+                         f"Word confidence vs share right ({winner.config.name}), out-of-fold")
+    return temperature, weights, flag.threshold, facts
 
 
-def names_check(folder: Path, sets: list[ValidationSet], config: DecoderConfig) -> dict[str, float] | None:
-    """Names CER with the word list scoring block capitals too vs leaving them alone (the case rule)."""
-    names = [s for s in sets if s.name == "names"]
-    if not names or not config.uses_words:
+def names_check(folder: Path, sets: list[ValidationSet], runs: dict[str, Run], config: DecoderConfig
+                ) -> dict[str, object] | None:
+    """What the LM and the word list do to names: CER, and names read right before and wrong after (and back)."""
+    names = next((s for s in sets if s.name == "names"), None)
+    if names is None:
         return None
-    on = run(config, folder, names)
-    off = run(replace(config, words_skip_capitals=False), folder, names)
-    return {"names_cer_capitals_left_alone": round(on.cer["names"], 4),
-            "names_cer_capitals_scored_by_word_list": round(off.cer["names"], 4)}
+    only = [names]
+    with_words = run(replace(config, name="beam+lm+words", words_skip_capitals=True), folder, only, timed=False)
+    scored = run(replace(config, name="beam+lm+words", words_skip_capitals=False), folder, only, timed=False)
+    steps = {"beam -> beam+lm": (runs["beam"], runs["beam+lm"]),
+             "beam+lm -> beam+lm+words": (runs["beam+lm"], with_words),
+             "beam+lm -> beam+lm+words scoring capitals too": (runs["beam+lm"], scored)}
+    truths = [names.fold(t) for t in names.truths]
+    changes = {}
+    for label, (before, after) in steps.items():
+        a = [names.fold(p) for p in before.preds["names"]]
+        b = [names.fold(p) for p in after.preds["names"]]
+        changes[label] = {"broken": sum(1 for t, x, y in zip(truths, a, b) if x == t != y),
+                          "fixed": sum(1 for t, x, y in zip(truths, a, b) if x != t == y)}
+    return {"names_cer_capitals_left_alone": round(with_words.cer["names"], 4),
+            "names_cer_capitals_scored_by_word_list": round(scored.cer["names"], 4), "changes": changes}
 
 
 def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, object],
-              names: dict[str, float] | None, model_version: str, sizes: dict[str, int]) -> None:
+              names: dict[str, object] | None, model_version: str, sizes: dict[str, int]) -> None:
     """``docs/decoding.md``: the decoder table, the confidence figures and how to reproduce them."""
     sets = list(next(iter(runs.values())).cer)
     head = "| decoder | " + " | ".join(f"{s} CER | {s} WER" for s in sets) + " | decode ms/line (CPU) |"
@@ -213,9 +248,16 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         f"{c.beam_threshold:g}; LM weight {c.lm_weight:g}, space score {c.space_score:g}; word list weight "
         f"{c.words_weight:g}, unknown word {c.words_unknown:g}.", "",
         "## Word confidences", "",
+        "A word's confidence is a logistic model of its n-best agreement (the posterior share of the n-best "
+        "hypotheses that read the same word at the same place), its characters' confidences (mean and lowest, "
+        "from the best path), its length, whether the word list has it and whether it is in block capitals; "
+        "the weights are fitted on the validation words and stored in `model.json`. The figures below are "
+        "out-of-fold (5 folds by line: each word scored by a model fitted without its line).", "",
         f"Over {conf['words']} words ({conf['wrong_words']} wrong) of both sets with `{winner}`: ROC AUC "
-        f"**{conf['auc']}** for right vs wrong words (n-best agreement alone {conf['auc_agreement_only']}, character "
-        f"confidences alone {conf['auc_char_confidence_only']}; n-best temperature {conf['temperature']}).", "",
+        f"**{conf['auc']}** for right vs wrong words (agreement x sqrt(character confidence), unfitted: "
+        f"{conf['auc_agreement_times_characters']}; agreement alone {conf['auc_agreement_only']}; character "
+        f"confidences alone {conf['auc_character_confidence_only']}; n-best temperature {conf['temperature']}).",
+        "",
         f"The app flags words below **{conf['threshold']}**: {100 * float(conf['flag_precision']):.0f} % of flagged "  # type: ignore[arg-type]
         f"words are wrong and {100 * float(conf['flag_recall']):.0f} % of wrong words are flagged "  # type: ignore[arg-type]
         f"({100 * float(conf['flagged_share']):.0f} % of all words are flagged).", "",  # type: ignore[arg-type]
@@ -225,10 +267,15 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
                      f"{100 * f['flag_recall']:.0f} % |")
     lines += ["", "![Reliability: share of right words per confidence bin](confidence-reliability.png)", ""]
     if names:
-        lines += ["## Names and the word list", "",
-                  "Block-capital words (names, mostly) are left alone by the word list. Names CER with that rule "
-                  f"{100 * names['names_cer_capitals_left_alone']:.1f} %, with the word list scoring them too "
-                  f"{100 * names['names_cer_capitals_scored_by_word_list']:.1f} %.", ""]
+        lines += ["## Names: not turned into dictionary words", "",
+                  "Block-capital words (names, mostly) are left alone by the word list. On the held-back names, CER "
+                  f"with that rule {100 * float(names['names_cer_capitals_left_alone']):.1f} %, with the word list "  # type: ignore[arg-type]
+                  f"scoring them too {100 * float(names['names_cer_capitals_scored_by_word_list']):.1f} %. Names read "  # type: ignore[arg-type]
+                  "right before a step and wrong after it (broken), and the other way round (fixed):", "",
+                  "| step | broken | fixed |", "|---|---|---|"]
+        for label, c in names["changes"].items():  # type: ignore[attr-defined]
+            lines.append(f"| {label} | {c['broken']} | {c['fixed']} |")
+        lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -248,9 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     base = rec.info.decoder
     runs = tune(folder, sets, base)
     winner = min(runs, key=lambda k: (runs[k].objective(runs["greedy"]), DECODERS.index(k)))
-    temperature, threshold, conf = confidence_report(folder, sets, runs[winner], args.docs or None)
-    final = replace(runs[winner].config, nbest_temperature=temperature, low_confidence=threshold)
-    names = names_check(folder, sets, final)
+    temperature, weights, threshold, conf = confidence_report(folder, sets, runs[winner], args.docs or None)
+    final = replace(runs[winner].config, nbest_temperature=temperature, confidence_weights=weights,
+                    low_confidence=threshold)
+    names = names_check(folder, sets, runs, final)
     summary = {name: {"cer": {k: round(v, 4) for k, v in r.cer.items()},
                       "wer": {k: round(v, 4) for k, v in r.wer.items()}, "ms": round(r.ms, 3)}
                for name, r in runs.items()}

@@ -129,3 +129,18 @@ def test_lexicon_near_keeps_case_and_punctuation():
     assert lex.near("Hovse,")[0] == "House,"
     assert lex.near("HOUSE") == ["HORSE", "MOUSE"]
     assert lex.near("a") == [] and lex.near("123") == []
+
+
+def test_fitted_confidence_weights_are_used(bundle):
+    from model.beam import FEATURES, word_confidence
+
+    features = np.array([np.log(0.9), np.log(0.8), np.log(0.5), 0.25, 1.0, 0.0])
+    assert len(features) == len(FEATURES)
+    assert math.isclose(word_confidence(features), 0.9 * math.sqrt(0.8), rel_tol=1e-9)
+    weights = (0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    z = 2.0 * np.log(0.9) + 1.0
+    assert math.isclose(word_confidence(features, weights), 1 / (1 + math.exp(-z)), rel_tol=1e-9)
+    probs = np.log(ambiguous_the())
+    config = DecoderConfig(name="beam+lm", lm="lm.arpa", words="words.tsv.gz", confidence_weights=(-5.0,) + (0.0,) * 6)
+    [word] = BeamDecoder(CS, config, bundle).decode(probs).words
+    assert math.isclose(word.confidence, 1 / (1 + math.exp(5.0)), rel_tol=1e-6)

@@ -29,3 +29,17 @@ def test_threshold_balances_precision_and_recall():
 def test_reliability_bins():
     rows = reliability(np.array([0.05, 0.05, 0.95, 0.95]), np.array([False, True, True, True]), bins=10)
     assert rows == [(0.05, 0.5, 2), (0.95, 1.0, 2)]
+
+
+def test_logistic_fit_separates_and_out_of_fold_is_honest():
+    from training.confidence import fit_logistic, out_of_fold, predict_logistic
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] + 0.3 * rng.normal(size=400) > 0).astype(float)
+    w = fit_logistic(x, y)
+    assert w[1] > 1.0 and abs(w[2]) < 0.5
+    assert roc_auc(predict_logistic(w, x), y.astype(bool)) > 0.9
+    noise = rng.normal(size=(400, 3))  # nothing to learn: held-out predictions must not look informative
+    held_out = out_of_fold(noise, y, np.arange(400))
+    assert abs(roc_auc(held_out, y.astype(bool)) - 0.5) < 0.1

@@ -38,6 +38,9 @@ def test_bundle_describes_itself(tiny_bundle):
     for name in info["tflite"].values():
         assert (tiny_bundle / name).stat().st_size > 1000
     assert (tiny_bundle / "crnn.keras").exists()
+    decoder = info["decoder"]  # the decoder configuration and its files travel with every export
+    assert decoder["name"] == "beam+lm+words"
+    assert (tiny_bundle / decoder["lm"]).stat().st_size > 100_000 and (tiny_bundle / decoder["words"]).exists()
 
 
 @pytest.mark.parametrize("width", [40, 300, 2000])
