@@ -85,7 +85,7 @@ class RecognizerPool:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, decoder: str | None = None,
                  threads: int | None = None, workers: int | None = None) -> None:
-        from model.recognizer import DECODERS, Recognizer
+        from model.recognizer import Recognizer
 
         self.workers = max(1, workers or default_workers())
         self._executor: ProcessPoolExecutor | None = None
@@ -100,9 +100,7 @@ class RecognizerPool:
         if isinstance(folder, Path) and not folder.is_dir():
             raise ModelError(f"model folder not found: {folder}")
         self.info = read_info(folder)
-        self.decoder = decoder or self.info.decoder
-        if self.decoder not in DECODERS:
-            raise ValueError(f"unknown decoder {self.decoder!r}; choose one of {', '.join(DECODERS)}")
+        self.decoder = self.info.decoder.with_name(decoder).name  # ValueError for an unknown name
         self.threads = threads or 1
         # "spawn": fresh interpreters, safe with the GUI's threads and in a PyInstaller bundle (freeze_support).
         self._executor = ProcessPoolExecutor(
