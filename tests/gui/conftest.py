@@ -16,7 +16,8 @@ from model.decoder_config import DecoderConfig
 from model.recognizer import Prediction, Word
 from tests.conftest import render_text
 
-FAKE_INFO = SimpleNamespace(version="fake-1.0", decoder=DecoderConfig(), trained_on=["IAM lines", "synthetic"],
+FAKE_INFO = SimpleNamespace(version="fake-1.0", decoder=DecoderConfig(low_confidence=0.6),
+                            trained_on=["IAM lines", "synthetic"],
                             figures={"cer": 0.081, "wer": 0.223, "val_lines": 1200})
 
 

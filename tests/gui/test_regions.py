@@ -126,3 +126,18 @@ def test_page_text_joins_words_of_a_line():
     page.regions = [Region((5, 10, 40, 20), "dear", kind="word"), Region((50, 12, 60, 20), "anna", kind="word"),
                     Region((5, 60, 40, 20), "thank", kind="word"), Region((5, 100, 300, 30), "a line")]
     assert page.text == "dear anna\nthank\na line"
+
+
+def test_low_confidence_threshold_comes_from_the_model(qtbot, make_window, line_file):
+    from types import SimpleNamespace
+
+    from model.decoder_config import DecoderConfig
+    from tests.gui.conftest import FAKE_INFO, FakeRecognizer
+
+    rec = FakeRecognizer()
+    rec.info = SimpleNamespace(**{**vars(FAKE_INFO), "decoder": DecoderConfig(low_confidence=0.2)})
+    window = make_window(recognizer=rec)
+    window.open_paths([str(line_file)])
+    page = wait_recognized(qtbot, window)
+    assert window.results.threshold == 0.2
+    assert window.results.rows[page.regions[0].id].edit.low_words() == []  # "low" (21 %) is above 20 %
