@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QRectF, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QRectF, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -24,11 +25,13 @@ from PySide6.QtWidgets import (
 from htr_desktop import drops, session
 from htr_desktop.about_dialog import AboutDialog
 from htr_desktop.actions import build_actions
+from htr_desktop.autosave import Autosave
 from htr_desktop.image_view import ImageView
 from htr_desktop.message_bar import MessageBar
 from htr_desktop.qt_fixes import guard_bool_refcounts
 from htr_desktop.regions import Page
 from htr_desktop.results import ResultsPanel
+from htr_desktop.save_banner import SaveBanner
 from htr_desktop.settings import Settings
 from htr_desktop.settings_dialog import SettingsDialog
 from htr_desktop.worker import Loader, RecognitionService
@@ -43,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images and PDF (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.pbm *.pgm *.ppm *.pdf);;All files (*)"
-AUTOSAVE_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -55,22 +57,20 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("htr-desktop")
         self.setAcceptDrops(True)
         self.settings = settings
-        self.session_dir = session_dir or session.default_folder()
+        self.session_dir = session_dir or Path(settings.get("session/folder") or session.default_folder())
         self.service = RecognitionService(loader, self)
         self.workspace = Workspace(self.service, settings, self)
         self.view = ImageView()
         self.results = ResultsPanel()
         self.messages = MessageBar()
+        self.save_banner = SaveBanner()
         self.scan_dialog: ScanDialog | None = None
         self.guide: GuideDialog | None = None
         self._build_layout()
         self.actions_ = build_actions(self)
         self._add_undo_actions()
         self._build_menus()
-        self.autosave = QTimer(self)
-        self.autosave.setSingleShot(True)
-        self.autosave.setInterval(AUTOSAVE_MS)
-        self.autosave.timeout.connect(self.save_session)
+        self.autosave = Autosave(self.session_dir, self._snapshot, self)
         self._wire()
         self._shut_down = False
         app = QCoreApplication.instance()
@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         box = QVBoxLayout(left)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
+        box.addWidget(self.save_banner)
         box.addWidget(self.messages)
         box.addWidget(self.view, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -168,7 +169,11 @@ class MainWindow(QMainWindow):
         ws.regions_changed.connect(self._show_regions)
         ws.region_updated.connect(self._region_updated)
         ws.message.connect(self.show_message)
-        ws.modified.connect(self.autosave.start)
+        ws.modified.connect(self.autosave.changed)
+        self.autosave.failed.connect(self.save_banner.show_problem)
+        self.autosave.recovered.connect(self.save_banner.clear)
+        self.save_banner.save_elsewhere.connect(self.save_session_elsewhere)
+        self.save_banner.export_all.connect(self.export_all)
         view.region_drawn.connect(self.add_region_from_rect)
         view.region_changed.connect(self._region_moved)
         view.region_clicked.connect(res.highlight)
@@ -205,21 +210,75 @@ class MainWindow(QMainWindow):
     def start(self, paths: list[str] | None = None) -> None:
         """Deferred start-up: restore the last session, open ``paths``, load the model in the background."""
         self.service.preload()
-        pages, current = session.load(self.session_dir)
+        restored = self.autosave.open()
+        pages = restored.pages
         if pages:
             self.workspace.add_pages(pages, recognize=False)
-            self.workspace.set_current(pages[min(max(current, 0), len(pages) - 1)])
+            self.workspace.set_current(pages[min(max(restored.current, 0), len(pages) - 1)])
             self.statusBar().showMessage(f"Restored {len(pages)} image(s) from the last session", 5000)
+        if restored.problems:
+            self.show_message(" ".join(restored.problems), "warning", seconds=0)
         if paths:
             self.open_paths(paths)
 
-    def save_session(self) -> None:
-        """Autosave now."""
+    def _snapshot(self) -> tuple[list[Page], int]:
         ws = self.workspace
-        session.save(self.session_dir, ws.pages, ws.pages.index(ws.current) if ws.current in ws.pages else 0)
+        return list(ws.pages), ws.pages.index(ws.current) if ws.current in ws.pages else 0
+
+    def save_session(self) -> bool:
+        """Save now; False (and the save banner shows why) when it failed."""
+        return self.autosave.save()
+
+    def save_session_elsewhere(self) -> None:
+        """The way out when the data folder cannot be written: keep saving the session in another folder."""
+        folder = QFileDialog.getExistingDirectory(self, "Folder to save the session in",
+                                                  self.settings.get("files/last_dir"))
+        if folder:
+            self.move_session(Path(folder))
+
+    def move_session(self, folder: Path) -> bool:
+        """Save the session in ``folder`` from now on (also at the next start)."""
+        if not self.autosave.move_to(folder):
+            return False
+        self.session_dir = folder
+        self.settings.set("session/folder", str(folder))
+        self.show_message(f"The session is now saved in {folder}.", "info")
+        return True
+
+    def export_all(self) -> None:
+        """Export the text of every open image to one file."""
+        from htr_desktop import export
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export all images' text",
+                                              str(Path(self.settings.get("files/last_dir")) / "htr-desktop.txt"),
+                                              ";;".join(export.FORMATS.values()))
+        if path:
+            self.export_to(path, all_pages=True)
+
+    def ask_unsaved(self) -> str:
+        """At close, when the session cannot be saved: "elsewhere", "discard" or "cancel"."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Session not saved",
+                          f"{self.autosave.error} Closing now loses the images, boxes and texts of this window.",
+                          QMessageBox.StandardButton.Cancel, self)
+        elsewhere = box.addButton("Save in another folder…", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Close without saving", QMessageBox.ButtonRole.DestructiveRole)
+        box.exec()
+        return "elsewhere" if box.clickedButton() is elsewhere else "discard" if box.clickedButton() is discard \
+            else "cancel"
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Save everything, stop the worker."""
+        """Save everything (asking for a way out when that fails), stop the worker."""
+        while not self._shut_down and not self.save_session() and self.workspace.pages:
+            answer = self.ask_unsaved()
+            if answer == "discard":
+                break
+            folder = QFileDialog.getExistingDirectory(self, "Folder to save the session in") \
+                if answer == "elsewhere" else ""
+            if not folder:
+                event.ignore()
+                return
+            if self.move_session(Path(folder)):
+                break
         self.shutdown()
         super().closeEvent(event)
 
@@ -228,16 +287,16 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
-        self.autosave.stop()
         self.save_session()
+        self.autosave.close()
         self.settings.set("ui/geometry", bytes(self.saveGeometry().data()))
         self.service.shutdown()
         self.view.dispose()
 
     # --- showing -------------------------------------------------------------------------------------------
-    def show_message(self, text: str, level: str = "info") -> None:
-        """A non-modal message above the image and in the status bar."""
-        self.messages.show_message(text, level)
+    def show_message(self, text: str, level: str = "info", seconds: int = 12) -> None:
+        """A non-modal message above the image and in the status bar (``seconds=0``: until closed)."""
+        self.messages.show_message(text, level, seconds)
         self.statusBar().showMessage(text, 8000)
 
     def _show_page(self, page: Page | None) -> None:

@@ -32,14 +32,16 @@ class MessageBar(QWidget):
         self.hide()
 
     def show_message(self, text: str, level: str = "info", seconds: int = 12) -> None:
-        """Show ``text``; errors stay longer."""
+        """Show ``text``; errors stay longer, ``seconds=0`` stays until closed or replaced."""
         self.level = level
         self.label.setText(text)
         color = STYLES.get(level, STYLES["info"])
         self.setStyleSheet(f"MessageBar {{ background: {color}; }} QLabel, QToolButton {{ color: white; }}")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.show()
-        self.timer.start((seconds * 2 if level == "error" else seconds) * 1000)
+        self.timer.stop()
+        if seconds > 0:
+            self.timer.start((seconds * 2 if level == "error" else seconds) * 1000)
 
     def text(self) -> str:
         """The message shown (or last shown)."""

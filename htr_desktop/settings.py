@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "scan/device": "",
     "scan/resolution": 150,
     "scan/color": False,
+    "session/folder": "",  # "" = the user data folder; set when the user chose another folder to save in
     "ui/geometry": b"",
 }
 RECENT_MAX = 10

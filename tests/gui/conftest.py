@@ -61,6 +61,7 @@ def make_window(qtbot, settings, tmp_path):
         rec = recognizer or FakeRecognizer()
         window = MainWindow(settings, loader or (lambda: rec), session_dir or tmp_path / "session")
         window.fake = rec
+        window.ask_unsaved = lambda: "discard"  # a test that closes with an unsaved session must not block on a dialog
         qtbot.addWidget(window)
         window.show()
         window.start([])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -29,6 +29,8 @@ rec = Slow()
 window = MainWindow(settings, lambda: rec, folder / "session")
 window.show()
 window.start([])
+from htr_desktop.regions import Page
+window.workspace.add_pages([Page("blank.png", __import__("numpy").full((40, 90), 250, "uint8"))], recognize=False)
 window.service.submit(Task(page_id=0, job=lambda r: r.recognize([__import__("numpy").zeros((20, 80), "uint8")] * 40)))
 QTimer.singleShot(500, lambda: app.exit(0))
 code = app.exec()
@@ -47,4 +49,6 @@ def test_app_exit_with_window_open_stops_the_worker(tmp_path):
     assert line.startswith("thread finished: True")
     calls = int(line.rsplit(" ", 1)[1])
     assert 1 <= calls < 5  # cancelled between chunks of 8, not run to the end (40 crops = 5 chunks)
-    assert json.loads((tmp_path / "session" / "session.json").read_text())["pages"] == []
+    con = sqlite3.connect(tmp_path / "session" / "htr-desktop.sqlite3")
+    assert con.execute("SELECT doc FROM session_pages").fetchall() == [('{"name": "blank.png", "source": "", '
+                                                                        '"regions": []}',)]  # saved at quit

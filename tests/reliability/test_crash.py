@@ -1,0 +1,132 @@
+"""Real processes: a window killed with SIGKILL while the user types, and two processes saving at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+from htr_desktop import session
+from tests.reliability.conftest import stored
+
+TYPIST = """
+import sys, time
+from pathlib import Path
+import cv2, numpy as np
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from htr_desktop.main_window import MainWindow
+from htr_desktop.settings import Settings
+from tests.gui.conftest import FakeRecognizer
+
+folder = Path(sys.argv[1])
+app = QApplication([])
+settings = Settings(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat))
+settings.set("recognition/auto", False)
+rec = FakeRecognizer()
+window = MainWindow(settings, lambda: rec, folder / "session")
+window.show()
+window.start([])
+cv2.imwrite(str(folder / "letter.png"), np.full((120, 400), 235, np.uint8))
+window.open_paths([str(folder / "letter.png")])
+region = window.workspace.add_region((10, 10, 300, 60), recognize=False)
+edit = window.results.rows[region.id].edit
+
+def type_one():
+    edit.insertPlainText("k")
+    print(f"{time.time():.3f} {len(edit.toPlainText())}", flush=True)
+
+timer = QTimer()
+timer.timeout.connect(type_one)
+timer.start(50)
+app.exec()
+"""
+
+SAVER = """
+import sys
+from pathlib import Path
+from htr_desktop import session
+from tests.reliability.conftest import make_page
+
+folder, tag, base = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = session.Session.open(folder)
+pages = [make_page(f"{tag}-{i}.png", seed=base + i) for i in range(3)]
+for n in range(40):
+    pages[n % 3].regions[0].text = f"{tag} edit {n}"
+    s.save(pages if n % 5 else pages[:2], 0)  # now and then a page is closed: its image becomes an orphan
+print(s.id, flush=True)
+"""
+
+
+def test_kill_9_while_typing_loses_nothing_typed_two_seconds_before(tmp_path):
+    """Data loss 6: a crash after 4.5 s of continuous typing lost all of it (autosave waited for a pause)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen([sys.executable, "-c", TYPIST, str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=os.getcwd())
+    typed: list[tuple[float, int]] = []
+    try:
+        first = proc.stdout.readline()
+        assert first, proc.stderr.read()
+        typed.append((float(first.split()[0]), int(first.split()[1])))
+        while time.time() - typed[0][0] < 4.5:
+            t, n = proc.stdout.readline().split()
+            typed.append((float(t), int(n)))
+    finally:
+        killed_at = time.time()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    must_have = max(n for t, n in typed if t <= killed_at - 2.0)
+    assert must_have > 10
+    restored = session.Session.open(tmp_path / "session").restore()
+    (page,) = restored.pages
+    assert page.name == "letter.png"
+    (region,) = page.regions
+    assert region.box == (10, 10, 300, 60) and region.edited
+    assert len(region.text) >= must_have and set(region.text) == {"k"}
+
+
+def test_two_processes_saving_at_once_lose_nothing(tmp_path):
+    """Data loss 3: two instances shared session.json.tmp; a reader saw 48 unparseable states."""
+    session.Session.open(tmp_path).close()  # the database exists before the readers start
+    seen_errors: list[str] = []
+    reads = 0
+    stop = threading.Event()
+
+    def read_all() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                stored(tmp_path)
+                con = sqlite3.connect(tmp_path / "htr-desktop.sqlite3")
+                missing = con.execute("SELECT count(*) FROM session_pages p LEFT JOIN blobs b ON p.image = b.key "
+                                      "WHERE b.key IS NULL").fetchone()[0]
+                con.close()
+                if missing:
+                    seen_errors.append(f"{missing} page(s) without their image")
+                reads += 1
+            except Exception as exc:  # noqa: BLE001 - any failure to read is what this test counts
+                seen_errors.append(repr(exc))
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(tmp_path), tag, str(base)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, cwd=os.getcwd())
+             for tag, base in (("a", 100), ("b", 200))]
+    outs = [p.communicate(timeout=300) for p in procs]
+    stop.set()
+    reader.join()
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    ids = [int(o[0]) for o in outs]
+    assert ids[0] != ids[1]
+    docs = stored(tmp_path)
+    for tag, sid in zip("ab", ids):
+        assert [d["name"] for d in docs[sid]] == [f"{tag}-0.png", f"{tag}-1.png", f"{tag}-2.png"]
+        assert [d["regions"][0]["text"] for d in docs[sid]] == [f"{tag} edit 39", f"{tag} edit 37",
+                                                                 f"{tag} edit 38"]
+    assert reads > 0 and seen_errors == []
+    con = sqlite3.connect(tmp_path / "htr-desktop.sqlite3")
+    assert con.execute("SELECT count(*) FROM blobs").fetchone()[0] == 6  # the orphans went, no image of a page did
