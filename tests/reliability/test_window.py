@@ -103,17 +103,20 @@ def test_a_bad_region_in_the_store_hides_only_itself(qtbot, make_window, tmp_pat
 
 
 def test_a_word_box_drawn_inside_a_line_survives_a_restart(qtbot, make_window, tmp_path):
-    """Data loss 4: fold_word_regions turned a drawn word region inside a recognized line into nothing."""
+    """Data loss 4: fold_word_regions turned a word region inside a recognized line into nothing at restore."""
     first = make_window(session_dir=tmp_path / "s")
-    page = make_page(regions=[Region((5, 5, 190, 40), "a whole line", 0.8, kind="line")])
+    page = make_page(regions=[Region((5, 5, 190, 40), "a whole line", 0.8, kind="line"),
+                              Region((150, 50, 40, 8), "word", 0.7, kind="word")])
+    page.regions.append(Region((20, 10, 40, 30), "drawn", 0.9, kind="word"))  # a word region inside the line
     first.workspace.add_pages([page], recognize=False)
-    word = first.workspace.add_region((20, 10, 40, 30))
-    qtbot.waitUntil(lambda: word.confidence is not None and not first.service.busy, timeout=10000)
-    assert word.kind == "word"
+    line = first.workspace.add_region((100, 10, 40, 30))  # drawn inside: re-reads that part of the line
+    qtbot.waitUntil(lambda: "low" in line.text and not first.service.busy, timeout=10000)  # the fake's answer
+    words = [(w.text, w.box) for w in line.words]
     close(first)
     second = make_window(session_dir=tmp_path / "s")
-    assert [(r.kind, r.box) for r in second.workspace.current.regions] == [("line", (5, 5, 190, 40)),
-                                                                          ("word", (20, 10, 40, 30))]
+    regions = second.workspace.current.regions
+    assert [(r.kind, r.box, r.text) for r in regions] == [(r.kind, r.box, r.text) for r in page.regions]
+    assert [(w.text, w.box) for w in regions[0].words] == words
 
 
 def test_typing_without_a_pause_is_saved_within_two_seconds(qtbot, make_window, tmp_path):
