@@ -250,7 +250,7 @@ class Session:
             row = self.store.con.execute("SELECT current FROM sessions WHERE id = ?", (self.id,)).fetchone()
             rows = self.store.con.execute("SELECT ord, image, doc FROM session_pages WHERE session = ? "
                                           "ORDER BY ord", (self.id,)).fetchall()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:
             row, rows = None, []
             problems.append(f"the saved session could not be read ({describe(exc)})")
         out.current = int(row[0]) if row and isinstance(row[0], int) else 0

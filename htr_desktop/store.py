@@ -125,7 +125,10 @@ class Store:
 
     @staticmethod
     def _check(con: sqlite3.Connection) -> None:
-        rows = con.execute("PRAGMA integrity_check").fetchall()
+        try:
+            rows = con.execute("PRAGMA integrity_check").fetchall()
+        except UnicodeDecodeError as exc:  # SQLite's message quotes damaged bytes
+            raise sqlite3.DatabaseError("database disk image is malformed (unreadable names)") from exc
         if [r[0] for r in rows] != ["ok"]:
             raise sqlite3.DatabaseError("database disk image is malformed: " + "; ".join(str(r[0]) for r in rows[:5]))
         fk = con.execute("PRAGMA foreign_key_check").fetchall()
@@ -241,7 +244,7 @@ def _salvage(damaged: Path, con: sqlite3.Connection) -> tuple[int, int]:
         old = _connect(f"{damaged.resolve().as_uri()}?mode=ro", uri=True)
         tables = [(str(n), str(sql)) for n, sql in old.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").fetchall()]
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, ValueError) as exc:
         log.warning("nothing salvageable in %s: %s", damaged, exc)
         return 0, 0
     # parents first: blobs and meta, then tables referencing them, in creation order
@@ -252,7 +255,7 @@ def _salvage(damaged: Path, con: sqlite3.Connection) -> tuple[int, int]:
         for name, sql in tables:
             try:
                 con.execute(sql.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1))
-            except sqlite3.Error:
+            except (sqlite3.Error, ValueError):
                 lost += 1
                 continue
             rows, missing = _readable_rows(old, name)
@@ -261,7 +264,7 @@ def _salvage(damaged: Path, con: sqlite3.Connection) -> tuple[int, int]:
                 try:
                     con.execute(f'INSERT OR IGNORE INTO "{name}" VALUES ({", ".join("?" * len(row))})', row)
                     recovered += 1
-                except sqlite3.Error:
+                except (sqlite3.Error, ValueError):
                     lost += 1
     finally:
         con.execute("PRAGMA foreign_keys=ON")
@@ -279,7 +282,7 @@ def _readable_rows(old: sqlite3.Connection, table: str) -> tuple[list[tuple[obje
                 last = row[0]
                 rows.append(tuple(row[1:]))
             break
-        except sqlite3.Error:
+        except (sqlite3.Error, ValueError):
             damaged = 1
             last, step = min(last + step, 2 ** 63 - 2), step * 4  # skip past the unreadable rows, further each time
     return rows, damaged
