@@ -18,7 +18,8 @@ from tests.reliability.conftest import make_page
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
                                                                                  max_size=4), max_leaves=8)
-FUZZ = settings(max_examples=int(os.environ.get("HTR_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("HTR_FUZZ_EXAMPLES", "40")), deadline=None,
+               suppress_health_check=[HealthCheck.too_slow])
 
 
 def saved_folder(root: Path, pages: int = 3) -> Path:
