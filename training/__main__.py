@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
     sub.add_parser("tune-decoder", help="tune and compare the decoders on the validation sets", add_help=False)
     sub.add_parser("build-lm", help="build the character language model from English text on npm", add_help=False)
+    sub.add_parser("plot", help="plot a run's loss and validation CER to a PNG", add_help=False)
     sub.add_parser("render-eval", help="render an evaluation set from evaluation-only fonts", add_help=False)
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.charlm import main as lm_main
 
         return lm_main(rest)
+    if args.command == "plot":
+        from training.plot import main as plot_main
+
+        return plot_main(rest)
     if args.command == "render-eval":
         from training.render_eval import main as render_main
 

@@ -79,6 +79,8 @@ class RunState:
     best: float = math.inf
     since_best: int = 0  # epochs without improvement (early stopping)
     since_lr_drop: int = 0  # epochs without improvement since the last learning-rate drop
+    loss_sum: float = 0.0  # training loss summed over the current epoch's steps so far
+    seconds: float = 0.0  # wall-clock training time over all sessions, up to the last checkpoint
     checkpoint: str = ""
     finished: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
@@ -111,8 +113,9 @@ def _worker_index() -> tuple[int, bool]:
     """(task index, is chief) from TF_CONFIG; (0, True) on a single machine."""
     tf_config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     task = tf_config.get("task", {})
-    index = int(task.get("index", 0))
-    return index, task.get("type", "worker") in ("worker", "chief") and index == 0
+    index, kind = int(task.get("index", 0)), task.get("type", "worker")
+    has_chief = "chief" in tf_config.get("cluster", {})
+    return index, kind == "chief" or (kind == "worker" and index == 0 and not has_chief)
 
 
 class Prefetcher:
@@ -147,7 +150,9 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     keras.utils.set_random_seed(cfg.seed)
     charset = Charset()
     spec = InputSpec(height=cfg.height, max_width=cfg.max_width)
-    out = cfg.checkpoint_dir
+    shard, is_chief = _worker_index()
+    # every worker of a multi-worker run keeps its own copy (the chief's is the run's)
+    out = cfg.checkpoint_dir if is_chief else cfg.checkpoint_dir / f"worker{shard}"
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(cfg.to_json(), indent=2))
     state_path = out / "state.json"
@@ -157,7 +162,6 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         return out / "best.keras" if (out / "best.keras").exists() else out / "last.keras"
 
     sources, val_sets, fonts = load_data(cfg, charset, spec)
-    shard, is_chief = _worker_index()
     maker = BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
                        cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard)
     total = cfg.epochs * cfg.steps_per_epoch
@@ -204,20 +208,16 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
 
     def save_checkpoint() -> None:
         name = f"ckpt-{state.step}.keras"
-        if is_chief:
-            tmp = out / f"tmp-{name}"
-            model.save(tmp)
-            os.replace(tmp, out / name)
-        else:  # every worker must take part in saving under MultiWorkerMirroredStrategy
-            model.save(out / f"worker{shard}-{name}")
-            (out / f"worker{shard}-{name}").unlink()
+        tmp = out / f"tmp-{name}"
+        model.save(tmp)
+        os.replace(tmp, out / name)
         previous = state.checkpoint
         state.checkpoint = name
+        state.seconds = base_seconds + time.monotonic() - started
         state.learning_rate = float(np.asarray(optimizer.learning_rate))
-        if is_chief:
-            state.write(state_path)
-            if previous and previous != name:
-                (out / previous).unlink(missing_ok=True)
+        state.write(state_path)
+        if previous and previous != name:
+            (out / previous).unlink(missing_ok=True)
 
     seed_generators = [layer.seed_generator for layer in model._flatten_layers()
                        if getattr(layer, "seed_generator", None) is not None]
@@ -229,7 +229,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
 
     prefetch = Prefetcher(maker, cfg.workers)
     stop_at = total if stop_after is None else min(total, state.step + stop_after)
-    started = time.monotonic()
+    started, base_seconds = time.monotonic(), state.seconds
     progbar = None
     try:
         while state.step < stop_at:
@@ -241,11 +241,13 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             reseed(state.step)
             loss = float(train_step(tf.constant(x), tf.constant(y)))
             state.step += 1
+            state.loss_sum += loss
             progbar.update(in_epoch + 1, [("loss", loss), ("lr", float(np.asarray(optimizer.learning_rate)))])
             if state.step % cfg.steps_per_epoch == 0:
                 progbar = None
-                if _end_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, loss, started,
-                              is_chief):
+                mean_loss, state.loss_sum = state.loss_sum / cfg.steps_per_epoch, 0.0
+                state.seconds = base_seconds + time.monotonic() - started
+                if _end_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, mean_loss):
                     state.finished = True
                     save_checkpoint()
                     break
@@ -263,28 +265,26 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
 
 
 def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationSet],
-               spec: InputSpec, charset: Charset, out: Path, loss: float, started: float, is_chief: bool) -> bool:
+               spec: InputSpec, charset: Charset, out: Path, loss: float) -> bool:
     """Validate, keep best/last, log history, adjust the learning rate; True when training should stop."""
     epoch = state.step // cfg.steps_per_epoch
     figures = validate(model, val_sets, spec, charset)
     current = figures.get("val_score", loss)
     row = {"epoch": epoch, "step": state.step, "loss": round(loss, 4),
-           "lr": float(np.asarray(optimizer.learning_rate)), "seconds": round(time.monotonic() - started, 1),
+           "lr": float(np.asarray(optimizer.learning_rate)), "seconds": round(state.seconds, 1),
            **{k: round(v, 4) for k, v in figures.items()}}
     state.history.append(row)
     print(f"\nepoch {epoch}: " + " ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-    if is_chief:
-        model.save(out / "last.keras")
-        new_file = not (out / "history.csv").exists()
-        with (out / "history.csv").open("a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(row))
-            if new_file:
-                writer.writeheader()
-            writer.writerow(row)
+    model.save(out / "last.keras")
+    new_file = not (out / "history.csv").exists()
+    with (out / "history.csv").open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new_file:
+            writer.writeheader()
+        writer.writerow(row)
     if current < state.best:
         state.best, state.since_best, state.since_lr_drop = current, 0, 0
-        if is_chief:
-            model.save(out / "best.keras")
+        model.save(out / "best.keras")
         return False
     state.since_best += 1
     state.since_lr_drop += 1
