@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -32,8 +32,7 @@ class ImageView(QGraphicsView):
     region_changed = Signal(int, QRectF)
     region_clicked = Signal(int)
     delete_requested = Signal(list)  # region ids
-    files_dropped = Signal(list)  # paths
-    image_dropped = Signal(QImage)
+    dropped = Signal(QMimeData)  # files or image data (valid only during the emit)
     zoom_changed = Signal(float)  # 1.0 = one image pixel per physical screen pixel
 
     def __init__(self) -> None:
@@ -260,16 +259,9 @@ class ImageView(QGraphicsView):
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        """Files first; otherwise image data."""
-        mime = event.mimeData()
-        paths = drops.local_paths(mime)
-        if paths:
-            self.files_dropped.emit(paths)
+        """Hand files or image data to the window (``dropped``)."""
+        if drops.accepts(event.mimeData()):
+            self.dropped.emit(event.mimeData())
             event.acceptProposedAction()
-            return
-        image = drops.image(mime)
-        if image is not None:
-            self.image_dropped.emit(image)
-            event.acceptProposedAction()
-            return
-        event.ignore()
+        else:
+            event.ignore()

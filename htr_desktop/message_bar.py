@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 STYLES = {"info": "#2d6cdf", "warning": "#b26a00", "error": "#c0392b"}
 
@@ -23,7 +25,11 @@ class MessageBar(QWidget):
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
+        self.button = QPushButton()
+        self.button.clicked.connect(self._act)
+        self._action: Callable[[], object] | None = None
         layout.addWidget(self.label, 1)
+        layout.addWidget(self.button)
         layout.addWidget(close)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -31,10 +37,15 @@ class MessageBar(QWidget):
         self.setAutoFillBackground(True)
         self.hide()
 
-    def show_message(self, text: str, level: str = "info", seconds: int = 12) -> None:
-        """Show ``text``; errors stay longer, ``seconds=0`` stays until closed or replaced."""
+    def show_message(self, text: str, level: str = "info", seconds: int = 12,
+                     action: tuple[str, Callable[[], object]] | None = None) -> None:
+        """Show ``text`` (with a button for ``action``: label, callback); errors stay longer, ``seconds=0`` stays
+        until closed or replaced."""
         self.level = level
         self.label.setText(text)
+        self._action = action[1] if action else None
+        self.button.setText(action[0] if action else "")
+        self.button.setVisible(action is not None)
         color = STYLES.get(level, STYLES["info"])
         self.setStyleSheet(f"MessageBar {{ background: {color}; }} QLabel, QToolButton {{ color: white; }}")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -42,6 +53,15 @@ class MessageBar(QWidget):
         self.timer.stop()
         if seconds > 0:
             self.timer.start((seconds * 2 if level == "error" else seconds) * 1000)
+
+    def _act(self) -> None:
+        if self._action is not None:
+            self._action()
+
+    def clear_error(self) -> None:
+        """Hide an error once something succeeded."""
+        if self.level == "error":
+            self.hide()
 
     def text(self) -> str:
         """The message shown (or last shown)."""

@@ -70,8 +70,8 @@ class ResultEdit(QTextEdit):
         return QSize(super().sizeHint().width(), max(height, self.fontMetrics().height() + 12))
 
     def minimumSizeHint(self) -> QSize:
-        """Never squeezed below its text."""
-        return self.sizeHint()
+        """Never squeezed below its text's height; narrow enough to give way in a small window (the text wraps)."""
+        return QSize(60, self.sizeHint().height())
 
     def resizeEvent(self, event: QEvent) -> None:
         """Re-wrap, then recompute the height."""

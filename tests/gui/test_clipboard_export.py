@@ -1,15 +1,13 @@
-"""Copy to the clipboard and read it back; export .txt/.json/.csv and re-read them; batch a folder."""
+"""Copy to the clipboard and read it back; export .txt/.json/.csv and re-read them."""
 
 from __future__ import annotations
 
 import csv
 import json
 
-import cv2
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
-from tests.conftest import render_text
 from tests.gui.conftest import wait_recognized
 
 
@@ -77,22 +75,3 @@ def test_export_to_unwritable_place_says_so(qtbot, window, line_file, tmp_path):
     wait_recognized(qtbot, window)
     assert not window.export_to(str(tmp_path / "missing-folder" / "out.txt"))
     assert "Cannot export" in window.messages.text()
-
-
-def test_batch_folder_per_image_and_csv(qtbot, window, tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name in ("a", "b"):
-        cv2.imwrite(str(folder / f"{name}.png"), render_text(f"batch {name}"))
-    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
-    qtbot.waitUntil(lambda: window.service.info is not None)
-    window.start_batch(folder, tmp_path / "out", "txt")
-    qtbot.waitUntil(lambda: "Batch done" in window.messages.text(), timeout=15000)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.txt", "b.txt"]
-    assert (tmp_path / "out" / "a.txt").read_text().startswith("w")
-    assert "could not be read" in window.messages.text()
-    window.start_batch(folder, tmp_path / "csv", "csv")
-    qtbot.waitUntil(lambda: (tmp_path / "csv" / "results.csv").exists(), timeout=15000)
-    with open(tmp_path / "csv" / "results.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    assert [r["page"] for r in rows] == ["a.png", "b.png"]

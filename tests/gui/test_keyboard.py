@@ -70,11 +70,17 @@ def test_ctrl_comma_opens_settings_and_f1_the_guide(qtbot, window, monkeypatch):
 def test_word_tooltip_shows_its_confidence(qtbot, window, page_file):
     page, edits = _rows(qtbot, window, page_file)
     edit = edits[0]
-    rect = edit.cursorRect(_cursor_at(edit, len(page.regions[0].text) - 1))
+    qtbot.waitExposed(window)
+    qtbot.wait(50)  # the rows' final layout
+    end = len(page.regions[0].text)
+    a, b = (edit.cursorRect(_cursor_at(edit, p)) for p in (end - 2, end - 1))
+    point = (a.center() + b.center()) / 2  # between two letters of "low", the doubtful word
     from PySide6.QtGui import QHelpEvent
     from PySide6.QtWidgets import QToolTip
 
-    event = QHelpEvent(QHelpEvent.Type.ToolTip, rect.center(), edit.viewport().mapToGlobal(rect.center()))
+    assert edit.cursorForPosition(point).charFormat().toolTip().startswith("low confidence: 21%")
+    QToolTip.hideText()
+    event = QHelpEvent(QHelpEvent.Type.ToolTip, point, edit.viewport().mapToGlobal(point))
     QApplication.sendEvent(edit.viewport(), event)
     assert "21%" in QToolTip.text()
 

@@ -60,7 +60,7 @@ def test_supported_formats(qtbot, window, tmp_path):
 
 def test_recent_files_menu_reopens(qtbot, window, line_file):
     window.settings.add_recent(str(line_file))
-    window._fill_recent()
+    window.recent_menu.aboutToShow.emit()
     actions = window.recent_menu.actions()
     assert actions[0].text() == str(line_file)
     actions[0].trigger()

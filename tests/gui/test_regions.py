@@ -88,7 +88,7 @@ def test_editing_a_result_updates_the_region(qtbot, window, line_file):
     edit.setPlainText("hello world")
     assert page.regions[0].text == "hello world"
     assert page.regions[0].edited
-    window.recognize_regions()  # re-recognition keeps corrected texts
+    window.actions_["rerecognize"].trigger()  # re-recognition keeps corrected texts
     qtbot.waitUntil(lambda: not window.service.busy)
     assert page.regions[0].text == "hello world"
 

@@ -12,7 +12,7 @@ from htr_desktop.scanning import CameraScanner, SaneScanner, ScannerUnavailable,
 def test_scan_from_sane_test_device_through_the_dialog(qtbot, window):
     pytest.importorskip("sane", reason="python-sane is the [scan] extra (CI installs it)")
     window.actions_["scan"].trigger()
-    dialog = window.scan_dialog
+    dialog = window.intake.scan_dialog
     assert dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.refresh.isEnabled(), timeout=20000)  # device search finished
     dialog.source.setCurrentIndex(0)
@@ -57,7 +57,7 @@ def test_missing_camera_is_reported_in_the_dialog(qtbot, window, monkeypatch):
     monkeypatch.setattr(CameraScanner, "devices", lambda self: (_ for _ in ()).throw(
         ScannerUnavailable("No camera found (no /dev/video* device).")))
     window.actions_["scan"].trigger()
-    dialog = window.scan_dialog
+    dialog = window.intake.scan_dialog
     dialog.source.setCurrentIndex(1)
     qtbot.waitUntil(lambda: "No camera found" in dialog.status.text(), timeout=10000)
     dialog.device.setEditText("7")
