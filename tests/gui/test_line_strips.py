@@ -13,7 +13,8 @@ def test_rows_show_their_line_strip_above_the_text(qtbot, window, page_file):
     window.open_paths([str(page_file)])
     window.actions_["detect"].trigger()
     page = wait_recognized(qtbot, window, count=3)
-    qtbot.waitUntil(lambda: all(row.strip.height() > 0 for row in window.results.rows.values()))
+    qtbot.waitUntil(lambda: all(row.strip.isVisible() and row.strip.height() > 0
+                                for row in window.results.rows.values()))
     for region in page.regions:
         row = window.results.rows[region.id]
         assert (row.strip.image.width(), row.strip.image.height()) == region.box[2:]
