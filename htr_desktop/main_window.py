@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from htr_desktop import drops, session
 from htr_desktop.actions import NEED_PAGE, build_actions, fill_menus
+from htr_desktop.alternatives import Suggester
 from htr_desktop.autosave import Autosave
 from htr_desktop.batch_dialog import BatchRunner
 from htr_desktop.copying import Copier
@@ -70,6 +71,7 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self, self.workspace, settings, self.show_message, self._model_version)
         self.batch = BatchRunner(self, self.service, settings, self.show_message)
         self.status = StatusArea(self.statusBar(), self.service, self.cancel)
+        self.results.suggest = self.suggester = Suggester(settings)
         self.copier = Copier(self.workspace, self.results, self.view, self.statusBar().showMessage)
         self.model_label = self.status.model_label
         self.presenter = Presenter(self.workspace, self.view, self.results, self.page_list,
@@ -265,6 +267,7 @@ class MainWindow(QMainWindow):
 
     def _model_ready(self, info: Any) -> None:
         self.results.threshold = info.decoder.low_confidence  # chosen on validation data: docs/decoding.md
+        self.suggester.info = info
 
     def _model_failed(self, message: str) -> None:
         self.show_message(f"The model cannot be loaded: {message}. Images can still be opened and edited; "

@@ -21,7 +21,7 @@ class Cancelled(Exception):
 
 def region_from_line(line: LineResult) -> Region:
     """A line Region from model.page's structured line (box, text, confidence, boxed words)."""
-    words = [RegionWord(w.text, w.confidence, w.box) for w in line.words]
+    words = [RegionWord(w.text, w.confidence, w.box, w.alternatives) for w in line.words]
     return Region(box=line.box, text=line.text, confidence=line.confidence, words=words, kind="line")
 
 

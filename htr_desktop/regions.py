@@ -27,12 +27,15 @@ class RegionWord:
     text: str
     confidence: float
     box: Box | None = None
+    alternatives: tuple[str, ...] = ()  # other readings the decoder considered, most likely first
 
     def to_json(self) -> dict[str, Any]:
-        """The word as saved in sessions and exported JSON (the box only when known)."""
+        """The word as saved in sessions and exported JSON (box and alternatives only when known)."""
         out: dict[str, Any] = {"text": self.text, "confidence": round(self.confidence, 4)}
         if self.box is not None:
             out["box"] = list(self.box)
+        if self.alternatives:
+            out["alternatives"] = list(self.alternatives)
         return out
 
     @classmethod
@@ -40,7 +43,8 @@ class RegionWord:
         """Inverse of to_json."""
         box = data.get("box")
         return cls(str(data["text"]), float(data["confidence"]),
-                   tuple(int(v) for v in box) if box is not None and len(box) == 4 else None)
+                   tuple(int(v) for v in box) if box is not None and len(box) == 4 else None,
+                   tuple(str(a) for a in data.get("alternatives", ())))
 
 
 @dataclass
@@ -122,7 +126,7 @@ def follow_edit(words: list[RegionWord], tokens: list[str]) -> list[RegionWord]:
     matcher = difflib.SequenceMatcher(a=[w.text for w in words], b=tokens, autojunk=False)
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         if op == "equal":
-            out.extend(RegionWord(w.text, w.confidence, w.box) for w in words[a0:a1])
+            out.extend(RegionWord(w.text, w.confidence, w.box, w.alternatives) for w in words[a0:a1])
             continue
         new = tokens[b0:b1]
         if not new:

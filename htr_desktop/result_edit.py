@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QAction,
     QColor,
+    QContextMenuEvent,
     QFocusEvent,
     QHelpEvent,
     QKeyEvent,
@@ -13,9 +17,9 @@ from PySide6.QtGui import (
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import QFrame, QTextEdit, QToolTip
+from PySide6.QtWidgets import QFrame, QMenu, QTextEdit, QToolTip
 
-from htr_desktop.regions import Region
+from htr_desktop.regions import Region, RegionWord
 
 
 def low_color(palette: QPalette) -> QColor:
@@ -36,6 +40,8 @@ class ResultEdit(QTextEdit):
         super().__init__()
         self.region_id = region_id
         self.spans: list[tuple[int, int] | None] = []  # each recognized word's (start, end) in the text
+        self.words: list[RegionWord] = []  # the region's words when shown (for their alternatives)
+        self.suggest: Callable[[RegionWord], list[str]] = lambda word: list(word.alternatives)
         self._word = -1
         self.textChanged.connect(self._text_changed)
         self.cursorPositionChanged.connect(self._cursor_moved)
@@ -123,6 +129,49 @@ class ResultEdit(QTextEdit):
                 return
         super().keyPressEvent(event)
 
+    def word_under(self, point: QPoint) -> tuple[RegionWord, int, int] | None:
+        """The recognized word at a viewport point and its (start, end) in the text, if any."""
+        cursor = self.cursorForPosition(point)
+        index = self.word_at(cursor.position())
+        if index >= 0 and index < len(self.words) and self.spans[index] is not None:
+            start, end = self.spans[index]  # type: ignore[misc]
+            return self.words[index], start, end
+        cursor.select(QTextCursor.SelectionType.WordUnderCursor)  # edited since: find the word by its text
+        text = cursor.selectedText()
+        word = next((w for w in self.words if w.text == text), None) if text else None
+        return (word, cursor.selectionStart(), cursor.selectionEnd()) if word is not None else None
+
+    def context_menu(self, point: QPoint) -> QMenu:
+        """The editor's menu with the word's other readings on top; picking one replaces the word."""
+        menu = self.createStandardContextMenu(point)
+        found = self.word_under(point)
+        options = self.suggest(found[0]) if found is not None else []
+        if found is not None:
+            first = menu.actions()[0] if menu.actions() else None
+            title = QAction(f"Other readings of “{found[0].text}”" if options else "No other readings", menu)
+            title.setEnabled(False)
+            menu.insertAction(first, title)
+            for option in options:
+                action = QAction(option, menu)
+                action.triggered.connect(lambda _c=False, o=option, s=found[1], e=found[2]: self.replace(s, e, o))
+                menu.insertAction(first, action)
+            menu.insertSeparator(first)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        """Right-click: other readings of the word under the mouse, then the usual editing commands."""
+        menu = self.context_menu(event.pos())
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    def replace(self, start: int, end: int, text: str) -> None:
+        """Replace the text from ``start`` to ``end`` (one undoable edit)."""
+        cursor = self.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        self.setTextCursor(cursor)
+
     def next_low(self, after: int) -> tuple[int, int] | None:
         """(start, end) of the first low-confidence (underlined) word starting at or after ``after``."""
         block = self.document().begin()
@@ -152,6 +201,7 @@ class ResultEdit(QTextEdit):
         cursor = QTextCursor(self.document())
         pos = 0
         self.spans = []
+        self.words = list(region.words)
         low = low_color(self.palette())
         for word in region.words:
             start = region.text.find(word.text, pos)

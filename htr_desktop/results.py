@@ -9,7 +9,7 @@ from PySide6.QtGui import QImage, QPalette, QTextCursor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from htr_desktop.line_strip import LineStrip
-from htr_desktop.regions import Box, Region
+from htr_desktop.regions import Box, Region, RegionWord
 from htr_desktop.result_edit import ResultEdit
 
 LOW_CONFIDENCE = 0.6
@@ -84,6 +84,7 @@ class ResultsPanel(QScrollArea):
         self.rows: dict[int, ResultRow] = {}
         self.current: int | None = None
         self.strip: StripSource | None = None
+        self.suggest: Callable[[RegionWord], list[str]] | None = None  # other readings for the right-click menu
         self.container = QWidget()
         self.box = QVBoxLayout(self.container)
         self.box.setContentsMargins(2, 2, 2, 2)
@@ -118,6 +119,8 @@ class ResultsPanel(QScrollArea):
             row.edit.focused.connect(self._activate)
             row.edit.word_focused.connect(self.word_activated)
             row.edit.step.connect(self.step)
+            if self.suggest is not None:
+                row.edit.suggest = self.suggest
             self.box.insertWidget(self.box.count() - 1, row)
             self.rows[region.id] = row
         if self.current in self.rows:

@@ -29,6 +29,7 @@ class WordResult:
     text: str
     box: Box
     confidence: float
+    alternatives: tuple[str, ...] = ()  # the decoder's other readings, most likely first
 
     def to_json(self) -> dict[str, Any]:
         """The word as in the CLI's JSON output."""
@@ -249,7 +250,8 @@ def line_result(box: LineBox, prediction: Any) -> LineResult:
     """A LineResult from a line's boxes and the recognizer's Prediction for it."""
     texts = [w.text for w in prediction.words]
     boxes = word_boxes(texts, list(box.words), box.box)
-    words = tuple(WordResult(w.text, b, float(w.confidence)) for w, b in zip(prediction.words, boxes))
+    words = tuple(WordResult(w.text, b, float(w.confidence), tuple(getattr(w, "alternatives", ())))
+                  for w, b in zip(prediction.words, boxes))
     return LineResult(box.box, prediction.text, float(prediction.confidence), words)
 
 
