@@ -2,6 +2,7 @@
 
 docs/screenshot-page.png: the whole window after Detect lines, one line selected. docs/screenshot-line.png: the
 image zoomed on that line, the text cursor in its least confident word (its box marked on the image).
+docs/screenshot-alternatives.png: the right-click menu on that word (its other readings).
 
 Run under Xvfb: ``xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m benchmarks.gui_screenshots``.
 The page is rendered with a Debian handwriting font (evaluation-only fonts: never used for training).
@@ -59,6 +60,29 @@ def _line_close_up(window: object, region: object, settle: object) -> None:
     print(f"focus in the row: {row.edit.hasFocus()}; marked word: {window.view.items_by_id[region.id].active_word}")
     window.grab().save(str(DOCS / "screenshot-line.png"))
     print("saved docs/screenshot-line.png")
+    _alternatives_menu(window, region, settle)
+
+
+def _alternatives_menu(window: object, region: object, settle: object) -> None:
+    """Right-click the least confident word: its other readings; save docs/screenshot-alternatives.png."""
+    from PySide6.QtGui import QGuiApplication
+
+    edit = window.results.rows[region.id].edit
+    spans = [s for s in edit.spans if s]
+    if not spans:
+        return
+    worst = min((i for i, s in enumerate(edit.spans) if s), key=lambda i: region.words[i].confidence)
+    cursor = edit.textCursor()
+    cursor.setPosition(edit.spans[worst][0] + 1)
+    point = edit.cursorRect(cursor).center()
+    menu = edit.context_menu(point)
+    menu.popup(edit.viewport().mapToGlobal(point))
+    settle(0.5)
+    frame = window.frameGeometry()
+    shot = QGuiApplication.primaryScreen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+    shot.save(str(DOCS / "screenshot-alternatives.png"))
+    print(f"saved docs/screenshot-alternatives.png ({len(menu.actions())} menu entries)")
+    menu.close()
 
 
 def main() -> int:

@@ -144,6 +144,9 @@ class ResultEdit(QTextEdit):
     def context_menu(self, point: QPoint) -> QMenu:
         """The editor's menu with the word's other readings on top; picking one replaces the word."""
         menu = self.createStandardContextMenu(point)
+        for action in menu.actions():  # this editor's own undo is off: Edit > Undo covers text and boxes
+            if action.objectName() in ("edit-undo", "edit-redo"):
+                menu.removeAction(action)
         found = self.word_under(point)
         options = self.suggest(found[0]) if found is not None else []
         if found is not None:
