@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -58,13 +59,26 @@ def print_version() -> int:
     return 0
 
 
+class OutputError(Exception):
+    """Standard output cannot be written (full disk, closed)."""
+
+
 def _emit(result: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False), flush=True)
-    elif "error" in result:
-        print(f"{result['path']}: error: {result['error']}", file=sys.stderr, flush=True)
-    else:
-        print(f"{result['path']}\t{result['text']}", flush=True)
+    from model.imageio import display_name
+
+    result = {**result, "path": display_name(result["path"], full=True)}  # valid text even for non-UTF-8 names
+    try:
+        if as_json:
+            utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+            print(json.dumps(result, ensure_ascii=not utf8), flush=True)
+        elif "error" in result:
+            print(f"{result['path']}: error: {result['error']}", file=sys.stderr, flush=True)
+        else:
+            print(f"{result['path']}\t{result['text']}", flush=True)
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:  # ENOSPC on a full disk; ValueError: stdout closed meanwhile
+        raise OutputError(getattr(exc, "strerror", None) or str(exc)) from None
 
 
 def recognize_path(recognizer: Any, path: str, layout: str, out: Output | None = None) -> dict[str, Any]:
@@ -75,6 +89,8 @@ def recognize_path(recognizer: Any, path: str, layout: str, out: Output | None =
         data = read_bytes(path)
     except ImageError as exc:
         return {"path": path, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - never a traceback for one bad file
+        return {"path": path, "error": _named(path, f"cannot be read ({exc})")}
     return recognize_bytes(recognizer, (path, data), layout, out)
 
 
@@ -108,11 +124,22 @@ def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: 
             doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
         return doc
     except ImageError as exc:
-        return {"path": path, "error": str(exc)}
+        return {"path": path, "error": _named(path, str(exc))}
     except OSError as exc:
         return {"path": path, "error": f"cannot write the {out.fmt if out else ''} file: {exc}"}
     except MemoryError:
-        return {"path": path, "error": f"{Path(path).name}: not enough memory to process this image"}
+        return {"path": path, "error": _named(path, "not enough memory to process this image")}
+    except Exception as exc:  # noqa: BLE001 - the contract: an error object for this file, the others still run
+        log.warning("%s: unexpected %s: %s", path, type(exc).__name__, exc)
+        return {"path": path, "error": _named(path, f"could not be recognized ({type(exc).__name__}: {exc})")}
+
+
+def _named(path: str, message: str) -> str:
+    """The message, starting with the file's name."""
+    from model.imageio import display_name
+
+    name = display_name(path)
+    return message if not name or message.startswith(name) else f"{name}: {message}"
 
 
 def _write_xml(path: str, grays: list[Any], results: list[Any], out: Output, version: str) -> list[str]:
@@ -131,12 +158,21 @@ def _write_xml(path: str, grays: list[Any], results: list[Any], out: Output, ver
 
 def run_recognize(argv: list[str]) -> int:
     """Run the command; exit code 0 if every input was recognized, 1 if any failed, 2 if no model."""
+    import os
+
+    if sys.stdout is None:  # started with stdout closed (>&-): the results could not go anywhere
+        if sys.stderr is not None:
+            print("htr-desktop: standard output is closed; nothing was recognized", file=sys.stderr)
+        return 2
     try:
         return _recognize_all(argv)
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OutputError as exc:  # e.g. > /dev/full
+        print(f"htr-desktop: cannot write the results to standard output: {exc}", file=sys.stderr, flush=True)
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
         return 1
 
 

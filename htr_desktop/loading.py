@@ -20,13 +20,20 @@ def expand(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        out.extend(image_files(path) if path.is_dir() else [path])
+        out.extend(image_files(path) if _is_dir(path) else [path])  # a bad path is reported when it is read
     return out[:MAX_FILES]
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return bool(str(path)) and path.is_dir()
+    except OSError:  # a name too long, a link loop…
+        return False
 
 
 def pages_from_file(path: Path, dpi: int | None = None) -> list[Page]:
     """Every page of an image file (multi-page TIFF and PDF give several; PDF at ``dpi``); raises ImageError."""
-    if path.suffix and path.suffix.lower() not in SUPPORTED_SUFFIXES and not path.is_dir():
+    if path.suffix and path.suffix.lower() not in SUPPORTED_SUFFIXES and not _is_dir(path):
         # still try to decode: the suffix may lie; but give a clear message when it is not an image
         try:
             grays = load_pages(path, dpi)

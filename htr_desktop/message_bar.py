@@ -41,6 +41,8 @@ class MessageBar(QWidget):
                      action: tuple[str, Callable[[], object]] | None = None) -> None:
         """Show ``text`` (with a button for ``action``: label, callback); errors stay longer, ``seconds=0`` stays
         until closed or replaced."""
+        if level == "error" == self.level and not self.isHidden() and text not in self.label.text():
+            text = "\n".join([*self.label.text().split("\n")[-11:], text])  # errors pile up, none is lost
         self.level = level
         self.label.setText(text)
         self._action = action[1] if action else None

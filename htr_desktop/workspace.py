@@ -54,7 +54,7 @@ class Workspace(QObject):
     def open_paths(self, paths: list[str], recognize: bool | None = None) -> list[Page]:
         """Open files/folders; unreadable ones are reported and skipped, the rest open."""
         from htr_desktop import loading
-        from model.imageio import ImageError
+        from model.imageio import ImageError, display_name
 
         added: list[Page] = []
         errors: list[str] = []
@@ -67,9 +67,12 @@ class Workspace(QObject):
                 added.extend(loading.pages_from_file(path, self.settings.get("files/pdf_dpi")))
             except ImageError as exc:
                 errors.append(str(exc))
-        if errors:
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            self.message.emit(f"Cannot open {errors[0]}{more}", "error")
+            except (OSError, MemoryError) as exc:
+                errors.append(f"{display_name(path)}: cannot be opened ({exc})")
+        if errors:  # every one of them, in one message
+            listed = errors if len(errors) <= 12 else [*errors[:12], f"and {len(errors) - 12} more"]
+            self.message.emit("Cannot open " + listed[0] if len(errors) == 1 else
+                              f"Cannot open {len(errors)} files:\n" + "\n".join(listed), "error")
         if added:
             for path in {p.source for p in added}:
                 self.settings.add_recent(path)

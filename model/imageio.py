@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 from pathlib import Path
 
@@ -24,22 +26,45 @@ class ImageError(ValueError):
     """An input that is not a usable image; the message is meant for users."""
 
 
+def display_name(path: str | os.PathLike[str], full: bool = False) -> str:
+    """A path's name (or the whole path) as printable text: bytes that are not UTF-8 appear as ``\\xNN``."""
+    text = os.fspath(path) if full else Path(path).name
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a file, turning OS errors into ImageError."""
+    """Read a regular file, turning every OS error into an ImageError that says what is wrong."""
+    if not os.fspath(path):
+        raise ImageError("no file name given (an empty path)")
     p = Path(path)
-    if not p.exists():
-        raise ImageError(f"{p.name}: file not found")
-    if p.is_dir():
-        raise ImageError(f"{p.name}: is a folder, not an image")
-    size = p.stat().st_size
-    if size == 0:
-        raise ImageError(f"{p.name}: file is empty")
-    if size > MAX_FILE_BYTES:
-        raise ImageError(f"{p.name}: file is too large ({size / 1e6:.0f} MB)")
+    name = display_name(p) or display_name(p, full=True)
     try:
-        return p.read_bytes()
+        info = os.stat(p)
+    except FileNotFoundError:
+        raise ImageError(f"{name}: {'broken link' if os.path.islink(p) else 'file not found'}") from None
     except OSError as exc:
-        raise ImageError(f"{p.name}: cannot be read ({exc.strerror or exc})") from None
+        reasons = {errno.ELOOP: "the link points to itself (a symbolic link loop)",
+                   errno.ENAMETOOLONG: "the file name is too long", errno.EACCES: "permission denied",
+                   errno.ENOTDIR: "part of the path is not a folder"}
+        raise ImageError(f"{name}: {reasons.get(exc.errno, f'cannot be read ({exc.strerror or exc})')}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"{name}: is a folder, not an image")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a pipe" if stat.S_ISFIFO(info.st_mode) else "a device" if stat.S_ISCHR(info.st_mode) or \
+            stat.S_ISBLK(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file"
+        raise ImageError(f"{name}: not an image file ({kind})")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ImageError(f"{name}: file is too large ({info.st_size / 1e6:.0f} MB)")
+    try:
+        with open(p, "rb") as fh:  # read even when the size says 0 (files under /proc), but never without a bound
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ImageError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise ImageError(f"{name}: file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"{name}: file is too large (over {MAX_FILE_BYTES / 1e6:.0f} MB)")
+    return data
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -119,7 +144,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
 
 def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as 8-bit gray; raise ImageError with a clear message otherwise."""
-    return decode_image(read_bytes(path), Path(path).name)
+    return decode_image(read_bytes(path), display_name(path))
 
 
 def load_pages(path: str | os.PathLike[str], dpi: int | None = None) -> list[np.ndarray]:
@@ -127,7 +152,7 @@ def load_pages(path: str | os.PathLike[str], dpi: int | None = None) -> list[np.
 
     PDF pages are rendered at ``dpi`` (model.pdf.DEFAULT_DPI when None).
     """
-    return decode_pages(read_bytes(path), Path(path).name, dpi)
+    return decode_pages(read_bytes(path), display_name(path), dpi)
 
 
 def decode_pages(data: bytes, name: str = "image", dpi: int | None = None) -> list[np.ndarray]:

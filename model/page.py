@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from model.document import INK_THRESHOLD, PreparedPage, prepare_page, remove_specks
-from model.imageio import to_gray
+from model.imageio import ImageError, to_gray
 from model.segment import LineInk, segment_binary, split_words
 
 Box = tuple[int, int, int, int]
@@ -278,6 +278,8 @@ def crop_line(prediction: Any, crop: np.ndarray, offset: tuple[int, int] = (0, 0
 
 def read_image(gray: np.ndarray, recognizer: Any, layout: str = "auto") -> tuple[str, PageResult]:
     """Read an image as ``layout`` (auto | page | line | word): the layout used and the structured result."""
+    if gray.ndim < 2 or min(gray.shape[:2]) < 2:  # the same answer for every layout
+        raise ImageError(f"the image is too small ({gray.shape[1] if gray.ndim > 1 else 0}x{gray.shape[0]} pixels)")
     if layout == "auto":
         layout = choose_layout(gray)
     if layout == "page":
