@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -31,6 +34,7 @@ class ScanDialog(QDialog):
         self.setWindowTitle("Scan")
         self.scanners = scanners
         self.settings = settings
+        self._request = 0  # only the latest search or scan may answer (a late, slow SANE search must not)
         self.source = QComboBox()
         for scanner in scanners:
             self.source.addItem(scanner.name)
@@ -70,11 +74,21 @@ class ScanDialog(QDialog):
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
+    def _latest(self, *callbacks: Callable[[Any], None]) -> list[Callable[[Any], None]]:
+        """The callbacks of a new request; they do nothing once a newer request was made."""
+        self._request += 1
+        token = self._request
+
+        def guard(callback: Callable[[Any], None]) -> Callable[[Any], None]:
+            return lambda value: callback(value) if token == self._request else None
+
+        return [guard(c) for c in callbacks]
+
     def find_devices(self) -> None:
         """List the backend's devices in the background."""
         self._say("Looking for devices…")
         self.refresh.setEnabled(False)
-        background.run(self.scanner.devices, self._show_devices, self._failed, (ScannerUnavailable,))
+        background.run(self.scanner.devices, *self._latest(self._show_devices, self._failed), (ScannerUnavailable,))
 
     def _show_devices(self, devices: list[tuple[str, str]]) -> None:
         self.refresh.setEnabled(True)
@@ -108,7 +122,7 @@ class ScanDialog(QDialog):
         self.scan_button.setEnabled(False)
         self._say(f"Scanning from {chosen.device or 'the default device'}…")
         scanner = self.scanner
-        background.run(lambda: scanner.scan(chosen), self._scanned, self._failed, (ScannerUnavailable,))
+        background.run(lambda: scanner.scan(chosen), *self._latest(self._scanned, self._failed), (ScannerUnavailable,))
 
     def _scanned(self, image: np.ndarray) -> None:
         self.scan_button.setEnabled(True)

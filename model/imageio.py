@@ -82,7 +82,11 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     if img.dtype == np.uint16:
         img = (img / 257.0).astype(np.float32)
     elif img.dtype != np.uint8:
+        if img.dtype.kind not in "biuf":
+            raise ImageError(f"unsupported pixel type {img.dtype} (numbers expected)")
         img = img.astype(np.float32)
+        if not np.isfinite(img).all():
+            raise ImageError("the image has NaN or infinite pixel values")
         if img.max(initial=0) <= 1.0:
             img = img * 255.0
     img = np.asarray(img, dtype=np.float32)

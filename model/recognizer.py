@@ -205,6 +205,8 @@ class Recognizer:
     def outputs(self, images: Sequence[np.ndarray], max_batch: int | None = None) -> list[np.ndarray | None]:
         """The network's logits (frames, classes) for each crop, None for a blank one; batched by similar width."""
         spec = self.info.input_spec
+        if max_batch is not None and (isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1):
+            raise ValueError(f"max_batch must be a whole number of at least 1 (got {max_batch!r})")
         max_batch = max_batch or max(self._models)
         tensors = [self.prepare(img) for img in images]
         results: list[np.ndarray | None] = [None] * len(tensors)

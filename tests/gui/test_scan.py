@@ -70,3 +70,19 @@ def test_unknown_sane_device_is_reported():
     pytest.importorskip("sane")
     with pytest.raises(ScannerUnavailable, match="cannot be opened"):
         SaneScanner().scan(ScanSettings("nosuchbackend:device", 75))
+
+
+def test_a_late_device_search_does_not_overwrite_a_newer_answer(qtbot, window, monkeypatch):
+    """The race behind the flaky camera test: a slow SANE search answered after the camera's failure."""
+    import time
+
+    monkeypatch.setattr(SaneScanner, "devices", lambda self: time.sleep(0.8) or [])
+    monkeypatch.setattr(CameraScanner, "devices", lambda self: (_ for _ in ()).throw(
+        ScannerUnavailable("No camera found (no /dev/video* device).")))
+    window.actions_["scan"].trigger()  # searches SANE (slow)
+    dialog = window.scan_dialog
+    dialog.source.setCurrentIndex(1)  # searches the camera (fails at once)
+    qtbot.waitUntil(lambda: "No camera found" in dialog.status.text(), timeout=10000)
+    qtbot.wait(1500)  # the SANE search has finished by now
+    assert "No camera found" in dialog.status.text()
+    assert dialog.refresh.isEnabled()

@@ -93,3 +93,19 @@ def test_the_window_lists_every_bad_file_and_opens_the_rest(qtbot, make_window, 
     assert "Cannot open 3 files" in text and "too long" in text and "(a pipe)" in text and "loop" in text
     window.show_message("another problem", "error")
     assert "(a pipe)" in window.messages.text()  # a later error does not hide the earlier ones
+
+
+def test_the_api_refuses_nan_pixels_and_a_bad_batch_size():
+    from model.recognizer import ImageError, Recognizer
+
+    rec = Recognizer.load()
+    line = render_text("hello").astype(np.float32)
+    for bad in (np.nan, np.inf, -np.inf):
+        image = line.copy()
+        image[5, 5] = bad
+        with pytest.raises(ImageError, match="NaN or infinite"):
+            rec.recognize([image])
+    for size in (-1, 0, 2.5, True):
+        with pytest.raises(ValueError, match="max_batch"):
+            rec.recognize([line], max_batch=size)
+    assert rec.recognize([line], max_batch=1)[0].text == rec.recognize([line])[0].text
