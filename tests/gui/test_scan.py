@@ -80,7 +80,7 @@ def test_a_late_device_search_does_not_overwrite_a_newer_answer(qtbot, window, m
     monkeypatch.setattr(CameraScanner, "devices", lambda self: (_ for _ in ()).throw(
         ScannerUnavailable("No camera found (no /dev/video* device).")))
     window.actions_["scan"].trigger()  # searches SANE (slow)
-    dialog = window.scan_dialog
+    dialog = window.intake.scan_dialog
     dialog.source.setCurrentIndex(1)  # searches the camera (fails at once)
     qtbot.waitUntil(lambda: "No camera found" in dialog.status.text(), timeout=10000)
     qtbot.wait(1500)  # the SANE search has finished by now
