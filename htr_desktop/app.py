@@ -88,7 +88,9 @@ def run_app(args: list[str]) -> int:
     QCoreApplication.setApplicationName("htr-desktop")
     QCoreApplication.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName("htr-desktop")
-    app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in args if a.startswith("-")]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0],
+                                                                             *[a for a in args if a.startswith("-")]])
     app.setWindowIcon(app_icon())
     from htr_desktop.main_window import MainWindow
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -27,14 +28,14 @@ class Autosave(QObject):
         super().__init__(parent)
         self.folder = folder
         self.snapshot = snapshot
-        self.session = None
+        self.session: Any = None
         self.error = ""  # the last failure, "" once a save succeeded
         self.dirty = False
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.save)
 
-    def open(self) -> object:
+    def open(self) -> Any:
         """Open and claim the session; returns ``session.Restored`` (problems included)."""
         from htr_desktop import session
 

@@ -160,7 +160,7 @@ class BatchRunner(QObject):
             self.progress = None
 
     def _job_done(self, task: Any) -> None:
-        if task is not self.running:
+        if self.running is None or task is not self.running:
             return
         self.running = None
         self._close_progress()

@@ -22,7 +22,7 @@ def _words(region: Region) -> list[tuple[str, Box, float | None]]:
     return [(t, region.box, None) for t in region.text.split()]
 
 
-def _conf(value: float | None) -> str:
+def _conf(value: float) -> str:
     return f"{min(max(value, 0.0), 1.0):.4f}"
 
 

@@ -15,9 +15,17 @@ from PySide6.QtGui import (
     QPainter,
     QPen,
     QPixmap,
+    QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGestureEvent, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView
+from PySide6.QtWidgets import (
+    QGestureEvent,
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QPinchGesture,
+)
 
 from htr_desktop import drops
 from htr_desktop.region_item import RegionItem
@@ -155,7 +163,7 @@ class ImageView(QGraphicsView):
             self.fit_mode = True
             self.zoom_changed.emit(self.zoom)
 
-    def resizeEvent(self, event: QEvent) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep fitting while in fit mode."""
         super().resizeEvent(event)
         if self.fit_mode:
@@ -175,7 +183,7 @@ class ImageView(QGraphicsView):
         """Pinch: touch gestures and trackpad native zoom gestures."""
         if event.type() == QEvent.Type.Gesture and isinstance(event, QGestureEvent):
             pinch = event.gesture(Qt.GestureType.PinchGesture)
-            if pinch is not None:
+            if isinstance(pinch, QPinchGesture):
                 self.zoom_by(pinch.scaleFactor())
                 return True
         if event.type() == QEvent.Type.NativeGesture and isinstance(event, QNativeGestureEvent):
@@ -228,7 +236,7 @@ class ImageView(QGraphicsView):
             rect = self._band.rect()
             self.scene().removeItem(self._band)
             self._band = None
-            start_screen = self.mapFromScene(self._band_start)
+            start_screen = self.mapFromScene(self._band_start or QPointF())
             self._band_start = None
             moved = (event.position().toPoint() - start_screen).manhattanLength()
             if moved >= 2:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,7 @@ class Intake(QObject):
         """File > Open recent."""
         menu.clear()
         for path in self.settings.recent_files():
-            menu.addAction(path, lambda p=path: self.open_paths([p]))
+            menu.addAction(path, partial(self.open_paths, [path]))
         if not self.settings.recent_files():
             menu.addAction("(none)").setEnabled(False)
 

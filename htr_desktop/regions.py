@@ -20,6 +20,12 @@ def new_id() -> int:
     return next(_ids)
 
 
+def _box4(values: Any) -> Box:
+    """Four numbers as an (x, y, w, h) box of ints."""
+    x, y, w, h = (int(v) for v in values)
+    return x, y, w, h
+
+
 @dataclass
 class RegionWord:
     """A recognized word, its confidence and, for detected lines, its box (page pixels)."""
@@ -43,7 +49,7 @@ class RegionWord:
         """Inverse of to_json."""
         box = data.get("box")
         return cls(str(data["text"]), float(data["confidence"]),
-                   tuple(int(v) for v in box) if box is not None and len(box) == 4 else None,
+                   _box4(box) if box is not None and len(box) == 4 else None,
                    tuple(str(a) for a in data.get("alternatives", ())))
 
 
@@ -92,7 +98,7 @@ class Region:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Region:
         """Inverse of to_json."""
-        return cls(box=tuple(int(v) for v in data["box"]), text=str(data.get("text", "")),
+        return cls(box=_box4(data["box"]), text=str(data.get("text", "")),
                    confidence=data.get("confidence"), kind=str(data.get("kind", "line")),
                    edited=bool(data.get("edited", False)),
                    words=[RegionWord.from_json(w) for w in data.get("words", [])])

@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QPalette,
+    QResizeEvent,
     QTextCharFormat,
     QTextCursor,
 )
@@ -79,7 +80,7 @@ class ResultEdit(QTextEdit):
         """Never squeezed below its text's height; narrow enough to give way in a small window (the text wraps)."""
         return QSize(60, self.sizeHint().height())
 
-    def resizeEvent(self, event: QEvent) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         """Re-wrap, then recompute the height."""
         super().resizeEvent(event)
         self.updateGeometry()
@@ -150,7 +151,7 @@ class ResultEdit(QTextEdit):
         found = self.word_under(point)
         options = self.suggest(found[0]) if found is not None else []
         if found is not None:
-            first = menu.actions()[0] if menu.actions() else None
+            first = menu.actions()[0] if menu.actions() else QAction(menu)
             title = QAction(f"Other readings of “{found[0].text}”" if options else "No other readings", menu)
             title.setEnabled(False)
             menu.insertAction(first, title)

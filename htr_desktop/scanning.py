@@ -7,7 +7,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -98,7 +98,7 @@ class SaneScanner:
         return image
 
     @staticmethod
-    def _configure(dev: object, settings: ScanSettings) -> None:
+    def _configure(dev: Any, settings: ScanSettings) -> None:
         options = getattr(dev, "opt", {})
         if "mode" in options:
             modes = options["mode"].constraint or []

@@ -45,7 +45,7 @@ class Settings:
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
         if isinstance(default, int):
             try:
-                return int(value)
+                return int(value)  # type: ignore[call-overload]  # QSettings gives str or int
             except (TypeError, ValueError):
                 return default
         if isinstance(default, list):

@@ -23,7 +23,7 @@ def run_smoke_test() -> int:
     def poll() -> None:
         shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()]
         if shown:
-            print(f"smoke-test: main window shown ({app.platformName()}): {shown[0].windowTitle()!r} "
+            print(f"smoke-test: main window shown ({QApplication.platformName()}): {shown[0].windowTitle()!r} "
                   f"after {time.monotonic() - started:.2f} s", flush=True)
             shown[0].close()  # the window's own close path stops its worker thread, then the app quits
         elif time.monotonic() - started > TIMEOUT_S:

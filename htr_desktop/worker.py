@@ -157,10 +157,10 @@ class RecognitionService(QObject):
         self.done = 0
         self.info: Any = None
         self.error = ""
-        self.thread = QThread()
-        self.thread.setObjectName("recognition")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("recognition")
         self.worker = _Worker(loader, self._generation)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self._submit.connect(self.worker.run)
         self._load.connect(self.worker.load)
         self._set_loader.connect(self.worker.set_loader)
@@ -173,7 +173,7 @@ class RecognitionService(QObject):
         app = QCoreApplication.instance()
         if app is not None:  # app.quit()/exit() with the window still open must not leave the thread running
             app.aboutToQuit.connect(self.shutdown)
-        self.thread.start()
+        self.worker_thread.start()
 
     def _on_ready(self, info: Any) -> None:
         self.info, self.error = info, ""
@@ -226,8 +226,8 @@ class RecognitionService(QObject):
     def shutdown(self) -> None:
         """Cancel everything and stop the thread (waits for the running chunk); safe to call twice."""
         self.cancel()
-        self.thread.quit()
-        if not self.thread.wait(30_000):
+        self.worker_thread.quit()
+        if not self.worker_thread.wait(30_000):
             log.warning("the recognition thread did not stop within 30 s")
         else:
             self.worker.release()

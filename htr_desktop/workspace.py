@@ -6,6 +6,7 @@ import copy
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup, QUndoStack
@@ -14,6 +15,9 @@ from htr_desktop.regions import Box, Page, Region, inside, new_id
 from htr_desktop.settings import Settings
 from htr_desktop.undo import RegionsChange, TextEdit, TextState, snapshot
 from htr_desktop.worker import RecognitionService, Task
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # numpy, OpenCV and model.* (behind loading, reading and model.imageio) are imported in the methods that use
 # them, which all run after the window is shown: start-up imports Qt only.
@@ -74,8 +78,8 @@ class Workspace(QObject):
             self.message.emit("Cannot open " + listed[0] if len(errors) == 1 else
                               f"Cannot open {len(errors)} files:\n" + "\n".join(listed), "error")
         if added:
-            for path in {p.source for p in added}:
-                self.settings.add_recent(path)
+            for source in {p.source for p in added}:
+                self.settings.add_recent(source)
             self.add_pages(added, recognize)
         return added
 
@@ -94,7 +98,7 @@ class Workspace(QObject):
     def set_current(self, page: Page | None) -> None:
         """Show ``page``."""
         self.current = page
-        self.undo.setActiveStack(self.stack(page) if page is not None else None)
+        self.undo.setActiveStack(self.stack(page) if page is not None else None)  # type: ignore[arg-type]
         self.current_changed.emit(page)
 
     def stack(self, page: Page) -> QUndoStack:
@@ -245,7 +249,7 @@ class Workspace(QObject):
             self.modified.emit()
 
     # --- recognition ---------------------------------------------------------------------------------------
-    def _prep(self, gray: object) -> object:
+    def _prep(self, gray: np.ndarray) -> np.ndarray:
         from htr_desktop.reading import preprocess
 
         return preprocess(gray, **self.settings.preprocessing)

@@ -77,7 +77,7 @@ def _ridge_seeds(smooth: np.ndarray, threshold: float) -> list[np.ndarray]:
     up = np.vstack([smooth[:1] * 0, smooth[:-1]])
     down = np.vstack([smooth[1:], smooth[-1:] * 0])
     ridge = ((smooth >= up) & (smooth > down) & (smooth > threshold)).astype(np.uint8)
-    ridge = cv2.dilate(ridge, np.ones((3, 3), np.uint8))
+    ridge = np.asarray(cv2.dilate(ridge, np.ones((3, 3), np.uint8)), np.uint8)
     n, labels = cv2.connectedComponents(ridge, connectivity=8)
     ys, xs = np.nonzero(labels)  # row-major, as np.nonzero(labels == i) gives each component's points
     comp = labels[ys, xs]
@@ -230,7 +230,7 @@ def x_height(mask: np.ndarray) -> float:
     profile = mask.sum(axis=1).astype(np.float64)
     if not profile.any():
         return 0.0
-    return float(max(1, np.count_nonzero(profile >= 0.5 * profile.max())))
+    return float(max(1, int(np.count_nonzero(profile >= 0.5 * profile.max()))))
 
 
 def split_words(mask: np.ndarray, spread: float = WORD_SPREAD, level: float = WORD_LEVEL
@@ -240,13 +240,13 @@ def split_words(mask: np.ndarray, spread: float = WORD_SPREAD, level: float = WO
     The mask is blurred with a Gaussian ``spread`` x-heights wide and half an x-height tall (Manmatha &
     Rothfuss's anisotropic filter); column runs where the blur exceeds ``level`` of its peak are words.
     """
-    cols = mask.any(axis=0)
+    cols = np.asarray(mask.any(axis=0))
     if not cols.any():
         return []
     xh = x_height(mask)
     blur = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=max(0.5, spread * xh),
                             sigmaY=max(0.5, 0.5 * xh))
-    on = (blur > level * float(blur.max())).any(axis=0)
+    on = np.asarray(blur > level * float(np.max(blur))).any(axis=0)
     edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
     words = []
     for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):

@@ -1,4 +1,4 @@
-"""``python -m tests``: lint (ruff), architecture contracts (import-linter), then pytest offscreen."""
+"""``python -m tests``: lint (ruff), architecture contracts (import-linter), types (mypy), then pytest offscreen."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def main() -> int:
     steps = [
         [str(bin_dir / "ruff"), "check", "."],
         [str(bin_dir / "lint-imports")],
+        [str(bin_dir / "mypy")],  # files and settings: [tool.mypy] in pyproject.toml
         # TensorFlow (imported only by the slow train/export tests) and libsane in one process segfault in
         # sane.get_devices(); the app never imports TensorFlow, so the slow tests run in a process of their own.
         [sys.executable, "-m", "pytest", "-m", "not slow", *sys.argv[1:]],

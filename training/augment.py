@@ -18,8 +18,8 @@ def _geometry(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     sx = rng.uniform(0.75, 1.25)
     a = np.array([[sx * np.cos(angle), -np.sin(angle) + shear, 0], [np.sin(angle), np.cos(angle), 0]])
     a[:, 2] = np.array([W / 2, H / 2]) - a[:, :2] @ np.array([W / 2, H / 2])
-    src = np.float32([[0, 0], [W, 0], [W, H], [0, H]])
-    dst = np.float32(np.c_[src, np.ones(4)] @ a.T)
+    src = np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32)
+    dst = np.asarray(np.c_[src, np.ones(4)] @ a.T, np.float32)
     dst += rng.uniform(-0.03, 0.03, dst.shape).astype(np.float32) * h
     m = cv2.getPerspectiveTransform(src, dst)
     out_w = int(W * sx + abs(shear) * H) + 2
@@ -63,7 +63,7 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> 
         a, b = rng.uniform(-1, 1, 2)
         f *= 1.0 - 0.35 * strength * rng.random() * (0.5 + 0.5 * np.clip(a * gx + b * gy, -1, 1))
     if rng.random() < 0.4:
-        f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.3, 1.2))
+        f = np.asarray(cv2.GaussianBlur(f, (0, 0), rng.uniform(0.3, 1.2)), f.dtype)
     if rng.random() < 0.5:
         f += rng.normal(0, rng.uniform(0.005, 0.05) * strength, f.shape).astype(np.float32)
     out = np.clip(f * 255.0, 0, 255).astype(np.uint8)

@@ -15,7 +15,7 @@ def right_words(truth: str, predicted: list[str]) -> list[bool]:
     ok = [False] * len(predicted)
     for tag, _, _, p0, p1 in Levenshtein.opcodes(truth.split(), predicted):
         if tag == "equal":
-            ok[p0:p1] = [True] * (p1 - p0)
+            ok[int(p0):int(p1)] = [True] * (int(p1) - int(p0))
     return ok
 
 

@@ -71,7 +71,7 @@ def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, gr
     def fold(text: str) -> str:
         return text if case_sensitive else text.upper()
 
-    result = score([fold(t) for t in truths], [fold(p) for p in preds]).as_dict()
+    result: dict[str, object] = dict(score([fold(t) for t in truths], [fold(p) for p in preds]).as_dict())
     result["case_sensitive"] = case_sensitive
     result["ms_per_sample"] = round(1000 * seconds / max(1, len(images)), 1)
     if out:

@@ -1,4 +1,4 @@
-"""Text-recognition metrics (rapidfuzz / jiwer): CER, WER, word accuracy, char P/R/F1, Jaro-Winkler."""
+"""Text-recognition metrics (rapidfuzz): CER, WER, word accuracy, char P/R/F1, Jaro-Winkler."""
 
 from __future__ import annotations
 

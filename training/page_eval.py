@@ -104,7 +104,7 @@ def generate(source: LineSource, count: int, seed: int, style: str = "eval", **o
              ) -> list[GeneratedPage]:
     """``count`` pages with the evaluation (scan-like) or photo style, fields optionally overridden."""
     st = PHOTO_STYLE if style == "photo" else EVAL_STYLE
-    st = replace(st, **{k: v for k, v in overrides.items() if v is not None})
+    st = replace(st, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     return [compose_page(source, st, seed=seed * 100_003 + i) for i in range(count)]
 
 

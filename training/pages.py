@@ -71,7 +71,9 @@ def iam_source(gt_file: Path, groups: list[str]) -> LineSource:
     def pick(rng: random.Random) -> tuple[np.ndarray, str]:
         s = samples[rng.randrange(len(samples))]
         img = cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE)
-        return img, s.text
+        if img is None:
+            raise ValueError(f"cannot read {s.path}")
+        return np.asarray(img), s.text
 
     pick.samples = samples  # type: ignore[attr-defined]
     return pick
@@ -141,7 +143,7 @@ def _rules(canvas: np.ndarray, pitch: float, top: int, rng: random.Random) -> No
     """Draw light ruled lines (and a margin line) under the writing, in place."""
     h, w = canvas.shape
     shade = rng.uniform(150, 200)
-    y = top % max(int(pitch), 1)
+    y: float = top % max(int(pitch), 1)
     while y < h:
         cv2.line(canvas, (0, int(y)), (w - 1, int(y)), shade, rng.choice((1, 2)))
         y += pitch
@@ -241,7 +243,8 @@ def compose_page(source: LineSource, style: PageStyle = EVAL_STYLE, seed: int = 
     noise = np.random.default_rng(seed).normal(0, style.noise, page.shape).astype(np.float32)
     page = np.clip(cv2.GaussianBlur(page, (3, 3), 0.6) + noise, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(*style.jpeg)])
-    page = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else page
+    decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
+    page = decoded if decoded is not None else page
     boxes = []
     for pts in points:
         mapped = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), matrix).reshape(-1, 2)

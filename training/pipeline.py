@@ -135,7 +135,8 @@ class BatchMaker:
         r = rng.random()
         kind = "line" if r < self.synth_line_fraction else (
             "form" if rng.random() < self.synth_form_fraction else "word")
-        tensors, labels = [], []
+        tensors: list[np.ndarray] = []
+        labels: list[list[int]] = []
         while len(tensors) < self.batch_size:
             if source is not None:
                 image, text = self.sample(rng, source)

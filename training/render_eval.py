@@ -29,7 +29,7 @@ def render_set(font_files: list[Path], kind: str, count: int, out: Path, seed: i
     sampler = TextSampler(charset, seed=seed)
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    labels = []
+    labels: list[str] = []
     make = {"names": sampler.name, "lines": sampler.line, "words": sampler.word}[kind]
     while len(labels) < count:
         text = make()

@@ -48,7 +48,7 @@ def ctc_loss(y_true: Any, y_pred: Any) -> Any:
 def predict_texts(model: Any, tensors: list[np.ndarray], spec: InputSpec, charset: Charset,
                   batch_size: int = 16) -> list[str]:
     """Greedy transcription of prepared tensors with a Keras model (used for validation)."""
-    texts = []
+    texts: list[str] = []
     for i in range(0, len(tensors), batch_size):
         chunk = tensors[i: i + batch_size]
         logits = np.asarray(model(pad_batch(chunk, spec), training=False))

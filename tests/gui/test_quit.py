@@ -34,7 +34,7 @@ window.workspace.add_pages([Page("blank.png", __import__("numpy").full((40, 90),
 window.service.submit(Task(page_id=0, job=lambda r: r.recognize([__import__("numpy").zeros((20, 80), "uint8")] * 40)))
 QTimer.singleShot(500, lambda: app.exit(0))
 code = app.exec()
-print("thread finished:", window.service.thread.isFinished(), "calls:", rec.calls, flush=True)
+print("thread finished:", window.service.worker_thread.isFinished(), "calls:", rec.calls, flush=True)
 sys.exit(code)
 """
 
