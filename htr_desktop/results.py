@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLay
 from htr_desktop.line_strip import LineStrip
 from htr_desktop.regions import Box, Region, RegionWord
 from htr_desktop.result_edit import ResultEdit
+from model.decoder_config import DecoderConfig
 
-LOW_CONFIDENCE = 0.6
+LOW_CONFIDENCE = DecoderConfig.low_confidence  # until the model's own threshold arrives (model_ready)
 StripSource = Callable[[Box], QImage | None]  # a line's image from its box
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from htr_desktop import __version__
 from htr_desktop.cli import LAYOUTS, recognize_bytes
+from model.decoder_config import DECODERS
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port; the URL is printed)")
     p.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1); nothing else")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
-    p.add_argument("--decoder", choices=["greedy", "beam", "beam+lexicon"], help="override the model's decoder")
+    p.add_argument("--decoder", choices=DECODERS, help="override the model's decoder")
     p.add_argument("--workers", type=int, help="recognition worker processes (default: one per core)")
     return p
 

@@ -59,6 +59,14 @@ class Hypothesis:
     score: float
 
 
+@dataclass(frozen=True)
+class Search:
+    """The n-best hypotheses of one line, best first, and the words of its greedy (best path) reading."""
+
+    hyps: list[Hypothesis]
+    greedy_words: tuple[tuple[str, int, int, int, int], ...]
+
+
 class BeamDecoder:
     """A lexicon-free CTC beam search over characters, optionally guided by a character n-gram LM."""
 
@@ -91,18 +99,26 @@ class BeamDecoder:
         self._decoder = LexiconFreeDecoder(options, lm, max(self.space, 0), 0, [])
         self._chars = np.array(["", *charset.chars])  # label id -> character (blank -> "")
         self._word_scores: dict[str, float] = {}
+        self._lm_scores: dict[str, float] = {}
         self.lexicon: Lexicon | None = None
         if folder is not None and config.words and (folder / config.words).is_file():
             self.lexicon = Lexicon.load(folder / config.words, weight=config.words_weight,
                                         unknown=config.words_unknown)
 
-    def hypotheses(self, logits: np.ndarray) -> list[Hypothesis]:
-        """The final beam as n-best hypotheses (distinct texts), best first, word-list rescored if configured."""
+    def search(self, logits: np.ndarray) -> Search:
+        """The final beam as n-best hypotheses (distinct texts), word-list rescored if configured; and the greedy
+        reading's words."""
         logp = log_softmax(logits)
         frames = skip_blanks(logp, self.config.blank_skip)
         logp = np.ascontiguousarray(logp[frames], dtype=np.float32)
         probs = np.exp(logp)
+        g_ids, g_starts, g_ends, _ = char_runs(logp.argmax(axis=-1), probs)
+        greedy = split_words("".join(self._chars[g_ids].tolist()), frames[g_starts], frames[g_ends])
         results = self._decoder.decode(logp.ctypes.data, logp.shape[0], logp.shape[1])
+        return Search(self._hypotheses(results, frames, probs), greedy)
+
+    def _hypotheses(self, results: list, frames: np.ndarray, probs: np.ndarray) -> list[Hypothesis]:
+        """Distinct readings of the final beam within the n-best margin, best first."""
         if not results:
             return []
         top = max(r.score for r in results)
@@ -130,13 +146,42 @@ class BeamDecoder:
             cached = self._word_scores[word] = 0.0 if skip else self.lexicon.score(word)
         return cached
 
+    def _lm_per_char(self, word: str) -> float:
+        """The LM's mean log10 probability per character of a word between spaces (0 without an LM)."""
+        cached = self._lm_scores.get(word)
+        if cached is None:
+            cached = 0.0
+            if self.config.uses_lm and word:
+                state = self._lm.start(False)
+                state, _ = self._lm.score(state, self.space)
+                total = 0.0
+                for idx in (*self.charset.encode(word), self.space):
+                    state, score = self._lm.score(state, idx)
+                    total += score
+                cached = total / (len(word) + 1)
+            self._lm_scores[word] = cached
+        return cached
+
+    def evidence(self, search: Search, temperature: float | None = None) -> list[WordEvidence]:
+        """Confidence features and other readings of each word of the best hypothesis."""
+        return word_evidence(search, self.config.nbest_temperature if temperature is None else temperature,
+                             self.lexicon.contains if self.lexicon is not None else None, self._lm_per_char)
+
+    def reading(self, search: Search, temperature: float | None = None) -> Decoded:
+        """The best hypothesis with each word's confidence and alternatives (most likely first)."""
+        if not search.hyps:
+            return Decoded("", ())
+        top = search.hyps[0]
+        words = []
+        for (text, _, _, f0, f1), ev in zip(top.words, self.evidence(search, temperature)):
+            alternatives = tuple(sorted(ev.others, key=lambda w: -ev.others[w]))
+            words.append(DecodedWord(text, word_confidence(ev.features, self.config.confidence_weights), f0, f1,
+                                     alternatives))
+        return with_case_rule(Decoded(top.text, tuple(float(c) for c in top.char_confidences), tuple(words)))
+
     def decode(self, logits: np.ndarray) -> Decoded:
         """The best reading with word confidences and per-word alternatives from the n-best list."""
-        hyps = self.hypotheses(logits)
-        if not hyps:
-            return Decoded("", ())
-        listed = self.lexicon.contains if self.lexicon is not None else None
-        return nbest_reading(hyps, self.config.nbest_temperature, self.config.confidence_weights, listed)
+        return self.reading(self.search(logits))
 
 
 def skip_blanks(logp: np.ndarray, threshold: float) -> np.ndarray:
@@ -151,7 +196,8 @@ def skip_blanks(logp: np.ndarray, threshold: float) -> np.ndarray:
 
 #: What a word's confidence is computed from (``DecoderConfig.confidence_weights`` weighs them, after a bias).
 FEATURES = ("log n-best agreement", "log mean character confidence", "log lowest character confidence",
-            "1 / characters", "in the word list", "block capitals")
+            "1 / characters", "in the word list", "block capitals", "greedy reads it too",
+            "LM log10 probability per character")
 
 
 @dataclass(frozen=True)
@@ -162,10 +208,12 @@ class WordEvidence:
     others: dict[str, float]  # reading -> n-best posterior
 
 
-def word_evidence(hyps: list[Hypothesis], temperature: float = 1.0,
-                  listed: Callable[[str], bool] | None = None) -> list[WordEvidence]:
-    """For each word of the top hypothesis: the n-best posterior mass that reads the same word at the same place,
-    its characters' confidences, length, word-list membership and case; and the other readings there."""
+def word_evidence(search: Search, temperature: float = 1.0, listed: Callable[[str], bool] | None = None,
+                  lm_per_char: Callable[[str], float] | None = None) -> list[WordEvidence]:
+    """For each word of the top hypothesis, the ``FEATURES``: the n-best posterior mass that reads the same word at
+    the same place, its characters' confidences, length, word-list membership, case, whether the greedy reading
+    agrees, its LM score; and the other readings of its place with their posterior."""
+    hyps = search.hyps
     scores = np.array([h.score for h in hyps]) / max(temperature, 1e-6)
     post = np.exp(scores - scores.max())
     post /= post.sum()
@@ -180,10 +228,12 @@ def word_evidence(hyps: list[Hypothesis], temperature: float = 1.0,
                         agree += p
                         break
                     others[wt] = others.get(wt, 0.0) + p
+        greedy = any(wt == text and g1 >= f0 and g0 <= f1 for wt, _, _, g0, g1 in search.greedy_words)
         logc = np.log(np.maximum(hyps[0].char_confidences[c0:c1], 1e-6))
         features = np.array([np.log(min(1.0, max(agree, 1e-4))), logc.mean() if len(logc) else 0.0,
                              logc.min() if len(logc) else 0.0, 1.0 / max(1, c1 - c0),
-                             float(listed(text)) if listed else 0.0, float(is_block_capitals(text))])
+                             float(listed(text)) if listed else 0.0, float(is_block_capitals(text)), float(greedy),
+                             lm_per_char(text) if lm_per_char else 0.0])
         evidence.append(WordEvidence(features, others))
     return evidence
 
@@ -195,14 +245,3 @@ def word_confidence(features: np.ndarray, weights: tuple[float, ...] | None = No
         return float(np.exp(features[0] + 0.5 * features[1]))
     z = weights[0] + float(np.dot(weights[1:], features))
     return float(1.0 / (1.0 + np.exp(-z)))
-
-
-def nbest_reading(hyps: list[Hypothesis], temperature: float = 1.0, weights: tuple[float, ...] | None = None,
-                  listed: Callable[[str], bool] | None = None) -> Decoded:
-    """The top hypothesis with each word's confidence and alternatives (most likely first)."""
-    top = hyps[0]
-    words = []
-    for (text, _, _, f0, f1), ev in zip(top.words, word_evidence(hyps, temperature, listed)):
-        alternatives = tuple(sorted(ev.others, key=lambda w: -ev.others[w]))
-        words.append(DecodedWord(text, word_confidence(ev.features, weights), f0, f1, alternatives))
-    return with_case_rule(Decoded(top.text, tuple(float(c) for c in top.char_confidences), tuple(words)))

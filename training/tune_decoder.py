@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.beam import FEATURES, BeamDecoder, nbest_reading, word_confidence, word_evidence
+from model.beam import FEATURES, BeamDecoder, word_confidence
 from model.bundle import read_info, write_info
-from model.decode import Decoded, greedy_decode, softmax
+from model.decode import greedy_decode, softmax
 from model.decoder_config import DECODERS, DecoderConfig
 from model.recognizer import Recognizer
 from training.confidence import (
@@ -70,7 +70,6 @@ def run(config: DecoderConfig, folder: Path, sets: list[ValidationSet], beam: Be
     if config.uses_beam and beam is None:
         beam = BeamDecoder(charset, config, folder)
     cer, wer, words, texts = {}, {}, {}, {}
-    listed = beam.lexicon.contains if beam is not None and beam.lexicon is not None else None
     for vset in sets:
         preds, evidence = [], []
         for line, (truth, out) in enumerate(zip(vset.truths, vset.outputs)):
@@ -79,11 +78,12 @@ def run(config: DecoderConfig, folder: Path, sets: list[ValidationSet], beam: Be
                 continue
             if beam is None:
                 decoded = greedy_decode(softmax(out), charset)
-                found = [np.array([0.0, np.log(max(w.confidence, 1e-6)), 0.0, 0.0, 0.0, 0.0]) for w in decoded.words]
+                found = [np.array([0.0, np.log(max(w.confidence, 1e-6))] + [0.0] * (len(FEATURES) - 2))
+                         for w in decoded.words]
             else:
-                hyps = beam.hypotheses(out)
-                decoded = nbest_reading(hyps) if hyps else Decoded("", ())
-                found = [e.features for e in word_evidence(hyps, temperature or config.nbest_temperature, listed)]
+                search = beam.search(out)
+                decoded = beam.reading(search, temperature)
+                found = [e.features for e in beam.evidence(search, temperature)]
             preds.append(decoded.text)
             ok = right_words(vset.fold(truth), [vset.fold(w.text) for w in decoded.words])
             evidence += [(line, f, r) for f, r in zip(found, ok)]
@@ -250,7 +250,8 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         "## Word confidences", "",
         "A word's confidence is a logistic model of its n-best agreement (the posterior share of the n-best "
         "hypotheses that read the same word at the same place), its characters' confidences (mean and lowest, "
-        "from the best path), its length, whether the word list has it and whether it is in block capitals; "
+        "from the best path), its length, whether the word list has it, whether it is in block capitals, whether "
+        "the greedy reading has it too and its LM probability per character; "
         "the weights are fitted on the validation words and stored in `model.json`. The figures below are "
         "out-of-fold (5 folds by line: each word scored by a model fitted without its line).", "",
         f"Over {conf['words']} words ({conf['wrong_words']} wrong) of both sets with `{winner}`: ROC AUC "
@@ -286,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sets", default="iam,names", help="validation sets: iam, names")
     p.add_argument("--docs", type=Path, default=Path("docs"), help="where decoding.md and the plot go ('' = none)")
     p.add_argument("--apply", action="store_true", help="write the tuned configuration into the bundle's model.json")
+    p.add_argument("--no-grid", action="store_true",
+                   help="keep model.json's beam, LM and word-list settings; compare decoders and fit confidences only")
     args = p.parse_args(argv)
     folder = args.model
     rec = Recognizer.load(folder, decoder="greedy")
@@ -293,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     if not sets:
         raise SystemExit("no validation data found (see training/validation.py)")
     base = rec.info.decoder
-    runs = tune(folder, sets, base)
+    runs = ({name: run(base.with_name(name), folder, sets) for name in DECODERS} if args.no_grid
+            else tune(folder, sets, base))
     winner = min(runs, key=lambda k: (runs[k].objective(runs["greedy"]), DECODERS.index(k)))
     temperature, weights, threshold, conf = confidence_report(folder, sets, runs[winner], args.docs or None)
     final = replace(runs[winner].config, nbest_temperature=temperature, confidence_weights=weights,

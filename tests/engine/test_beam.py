@@ -134,13 +134,28 @@ def test_lexicon_near_keeps_case_and_punctuation():
 def test_fitted_confidence_weights_are_used(bundle):
     from model.beam import FEATURES, word_confidence
 
-    features = np.array([np.log(0.9), np.log(0.8), np.log(0.5), 0.25, 1.0, 0.0])
+    features = np.array([np.log(0.9), np.log(0.8), np.log(0.5), 0.25, 1.0, 0.0, 1.0, -0.5])
     assert len(features) == len(FEATURES)
     assert math.isclose(word_confidence(features), 0.9 * math.sqrt(0.8), rel_tol=1e-9)
-    weights = (0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    weights = (0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
     z = 2.0 * np.log(0.9) + 1.0
     assert math.isclose(word_confidence(features, weights), 1 / (1 + math.exp(-z)), rel_tol=1e-9)
     probs = np.log(ambiguous_the())
-    config = DecoderConfig(name="beam+lm", lm="lm.arpa", words="words.tsv.gz", confidence_weights=(-5.0,) + (0.0,) * 6)
+    weights = (-5.0,) + (0.0,) * len(FEATURES)
+    config = DecoderConfig(name="beam+lm", lm="lm.arpa", words="words.tsv.gz", confidence_weights=weights)
     [word] = BeamDecoder(CS, config, bundle).decode(probs).words
     assert math.isclose(word.confidence, 1 / (1 + math.exp(5.0)), rel_tol=1e-6)
+
+
+def test_evidence_knows_greedy_word_list_and_lm(bundle):
+    config = DecoderConfig(name="beam+lm", lm="lm.arpa", words="words.tsv.gz", lm_weight=1.0)
+    beam = BeamDecoder(CS, config, bundle)
+    search = beam.search(np.log(ambiguous_the()))
+    [ev] = beam.evidence(search)
+    from model.beam import FEATURES
+
+    features = dict(zip(FEATURES, ev.features))
+    assert features["greedy reads it too"] == 0.0  # greedy reads "tbe", the LM "the"
+    assert features["in the word list"] == 1.0
+    assert -1.0 < features["LM log10 probability per character"] < 0.0
+    assert beam._lm_per_char("the") > beam._lm_per_char("tbe")
