@@ -31,6 +31,14 @@ def _same_case(model: str, word: str) -> str:
     return word
 
 
+def alternatives(text: str, nbest: tuple[str, ...], lexicon: Lexicon | None, limit: int = 8) -> list[str]:
+    """Other readings for a word: the decoder's n-best first, then close words from the word list."""
+    options = list(dict.fromkeys(a for a in nbest if a and a != text))
+    if lexicon is not None:
+        options += [w for w in lexicon.near(text, limit) if w != text and w not in options]
+    return options[:limit]
+
+
 class Lexicon:
     """Log-frequency lookup; unknown words get a penalty, numbers and punctuation are neutral."""
 

@@ -14,12 +14,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
+from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 
 from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
+from model.lexicon import Lexicon, alternatives
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,6 +92,7 @@ class RecognizerPool:
         self.workers = max(1, workers or default_workers())
         self._executor: ProcessPoolExecutor | None = None
         self.local: Recognizer | None = None
+        self._lexicon: Lexicon | None = None
         if self.workers == 1:
             self.local = Recognizer.load(path, decoder=decoder, threads=threads)
             self.info: ModelInfo = self.local.info
@@ -100,6 +103,7 @@ class RecognizerPool:
         if isinstance(folder, Path) and not folder.is_dir():
             raise ModelError(f"model folder not found: {folder}")
         self.info = read_info(folder)
+        self._folder: Traversable | Path = folder
         self.decoder = self.info.decoder.with_name(decoder).name  # ValueError for an unknown name
         self.threads = threads or 1
         # "spawn": fresh interpreters, safe with the GUI's threads and in a PyInstaller bundle (freeze_support).
@@ -152,6 +156,15 @@ class RecognizerPool:
             for i, pred in zip(part, preds):
                 results[i] = pred
         return results
+
+    def alternatives(self, word: Any, limit: int = 8) -> list[str]:
+        """Other readings for a recognized Word: its n-best alternatives, then close words from the word list."""
+        if self.local is not None:
+            return self.local.alternatives(word, limit)
+        config = self.info.decoder
+        if self._lexicon is None and config.words and (self._folder / config.words).is_file():
+            self._lexicon = Lexicon.load(self._folder / config.words)
+        return alternatives(word.text, word.alternatives, self._lexicon, limit)
 
     def close(self) -> None:
         """Stop the worker processes (queued work is dropped); safe to call twice."""

@@ -19,7 +19,7 @@ from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
 from model.decode import Decoded, greedy_decode, softmax
 from model.decoder_config import DECODERS, DecoderConfig
 from model.imageio import ImageError
-from model.lexicon import Lexicon
+from model.lexicon import Lexicon, alternatives
 from model.preprocess import has_ink, pad_batch, prepare_line
 
 log = logging.getLogger(__name__)
@@ -148,11 +148,7 @@ class Recognizer:
 
     def alternatives(self, word: Word, limit: int = 8) -> list[str]:
         """Other readings for a word: the decoder's n-best first, then close words from the word list."""
-        options = list(dict.fromkeys(a for a in word.alternatives if a and a != word.text))
-        lexicon = self.lexicon()
-        if lexicon is not None:
-            options += [w for w in lexicon.near(word.text, limit) if w != word.text and w not in options]
-        return options[:limit]
+        return alternatives(word.text, word.alternatives, self.lexicon(), limit)
 
     def logits(self, batch: np.ndarray) -> np.ndarray:
         """Run the network on a padded batch (n, h, w, 1) -> (n, w/4, classes) logits."""

@@ -159,3 +159,15 @@ def test_evidence_knows_greedy_word_list_and_lm(bundle):
     assert features["in the word list"] == 1.0
     assert -1.0 < features["LM log10 probability per character"] < 0.0
     assert beam._lm_per_char("the") > beam._lm_per_char("tbe")
+
+
+def test_recognizer_words_carry_alternatives_and_the_threshold():
+    from model.recognizer import Recognizer
+    from tests.conftest import render_text
+
+    rec = Recognizer.load(decoder="beam+lm+words")
+    assert 0.0 < rec.low_confidence < 1.0
+    [pred] = rec.recognize([render_text("the quick brown fox")])
+    assert pred.words and all(0.0 <= w.confidence <= 1.0 for w in pred.words)
+    assert all(w.text not in w.alternatives for w in pred.words)
+    assert any(w.alternatives for w in pred.words)  # a rendered script font is never read without doubt

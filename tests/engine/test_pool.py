@@ -120,3 +120,13 @@ def test_cancel_stops_a_batch_on_the_pool(tmp_path, pool):
         batch(files, tmp_path / "out", "txt", ChunkedRecognizer(pool, should_stop=lambda: len(done) >= 2),
               layout="line", on_file=lambda i, n: done.append(i))
     assert len(list((tmp_path / "out").glob("*.txt"))) <= 2
+
+
+def test_alternatives_come_from_the_n_best_then_the_word_list(pool):
+    from model.recognizer import Word
+
+    word = Word("hause", 0.4, ("horse", "hause"))
+    local = Recognizer.load(decoder="greedy")
+    assert local.alternatives(word) == pool.alternatives(word)
+    options = pool.alternatives(word, limit=4)
+    assert options[0] == "horse" and "house" in options and "hause" not in options and len(options) == 4
