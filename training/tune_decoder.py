@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 BUDGET_MS = 2.0  # decoding time allowed per line (docs/benchmarks.md measures it)
 BEAMS = ((12, 4, 8.0), (16, 5, 5.0), (20, 5, 5.0), (16, 5, 8.0), (20, 5, 6.0), (24, 5, 6.0))
-LM_WEIGHTS = (0.6, 0.9, 1.2, 1.5, 1.8)
+LM_WEIGHTS = (0.3, 0.6, 0.9, 1.2, 1.5, 1.8)
 SPACE_SCORES = (0.0, 1.0)
 WORD_WEIGHTS = ((0.1, -18.0), (0.2, -14.0), (0.2, -18.0), (0.3, -18.0), (0.3, -22.0), (0.5, -18.0))
 TEMPERATURES = (0.5, 1.0, 2.0, 4.0)
@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.apply:
         info = read_info(folder)
         info.decoder = final
-        info.figures["decoders"] = summary
-        info.figures["word_confidence"] = {k: v for k, v in conf.items() if k != "auc_by_temperature"}
+        info.figures["decoders_val_cer"] = {name: r["cer"] for name, r in summary.items()}  # details: docs/decoding.md
+        info.figures["word_confidence"] = {k: conf[k] for k in ("auc", "threshold", "flag_precision", "flag_recall")}
         write_info(folder, info)
     return 0
