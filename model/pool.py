@@ -13,8 +13,8 @@ import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
 from importlib.abc import Traversable
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
 
