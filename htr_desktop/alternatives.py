@@ -42,8 +42,6 @@ class Suggester:
 
     def __call__(self, word: RegionWord) -> list[str]:
         """Readings other than ``word.text``, most likely first (at most LIMIT)."""
-        options = list(dict.fromkeys(a for a in word.alternatives if a and a != word.text))
-        lexicon = self._word_list()
-        if lexicon is not None and len(options) < LIMIT:
-            options += [w for w in lexicon.near(word.text, LIMIT) if w != word.text and w not in options]
-        return options[:LIMIT]
+        from model.lexicon import alternatives
+
+        return alternatives(word.text, word.alternatives, self._word_list(), LIMIT)
