@@ -8,7 +8,9 @@ Writers (all from data the project may use, none of them used to train the bundl
 - IAM writers of the allowed extra forms (``/work/shared/data/iam_extra_forms.txt``) in groups outside the training
   groups with at least 20 lines; lines are rebuilt from the word crops of ``iam-words`` (``words_new.txt`` boxes,
   pasted on white). Writer ids come from IAM's ``forms.txt`` (a public copy: RihamHazem/WriterIdentification).
-- Kaggle handwritten names (``written_name_train_v2.csv``, TRAIN_ crops only) as one "form style".
+- IAM writer 542: real lines of the held-back validation group m03 (never trained on by model 0.1 or 0.2).
+- Kaggle handwritten names (``written_name_train_v2.csv``, TRAIN_10001 on: held back from training) as one
+  "form style".
 - Three Debian handwriting fonts (evaluation only, never trained on), rendered by ``training.render_eval``.
 Writes the "adaptation" section of docs/benchmarks.md and docs/adaptation.md (per writer).
 """
@@ -41,6 +43,9 @@ IAM_WRITERS = {
     "iam-242": ["e04-103", "e04-109", "e04-114"],
     "iam-243": ["e04-119", "e04-124", "e04-127"],
 }
+# Writer 542 (m03-110, m03-114): real line images of a held-back validation group (never trained on by 0.1 or 0.2).
+IAM_LINE_WRITERS = {"iam-542": ["m03-110", "m03-114"]}
+NAMES_FROM = 10001  # Kaggle TRAIN_ crops from here on are held back from training (training/configs/bundled.toml)
 FONTS = {
     "font-dkg": "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
     "font-breip": "/usr/share/fonts/truetype/breip/Breip.ttf",
@@ -89,6 +94,23 @@ def iam_lines(forms: list[str]) -> list[tuple[str, np.ndarray, str]]:
     return out
 
 
+def iam_gt_lines(forms: list[str]) -> list[tuple[str, np.ndarray, str]]:
+    """Real line images of these forms from the IAM lines cache (``gt_test.txt`` + ``image/``)."""
+    from training.datasets import detokenize_iam
+
+    root = DATA / "iam-lines" / "IAM"
+    out = []
+    for row in (root / "gt_test.txt").read_text(encoding="utf-8").splitlines():
+        if "\t" not in row:
+            continue
+        name, text = row.split("\t", 1)
+        if "-".join(name.split("-")[:2]) in forms:
+            img = cv2.imread(str(root / "image" / name), cv2.IMREAD_GRAYSCALE)
+            if img is not None:
+                out.append((Path(name).stem, img, detokenize_iam(text)))
+    return sorted(out)
+
+
 def prepare(seed: int = 0) -> None:
     """Write OUT/<writer>/{adapt,test}/*.png + .txt."""
     rng = random.Random(seed)
@@ -98,10 +120,16 @@ def prepare(seed: int = 0) -> None:
         for i, (lid, img, text) in enumerate(lines):
             _write(OUT / writer / ("adapt" if i < ADAPT_LINES else "test"), lid, img, text)
         print(writer, len(lines), "lines")
+    for writer, forms in IAM_LINE_WRITERS.items():
+        lines = iam_gt_lines(forms)
+        rng.shuffle(lines)
+        for i, (lid, img, text) in enumerate(lines):
+            _write(OUT / writer / ("adapt" if i < ADAPT_LINES else "test"), lid, img, text)
+        print(writer, len(lines), "lines")
     names = DATA / "names"
     rows = list(csv.reader((names / "written_name_train_v2.csv").open(encoding="utf-8")))[1:]
-    rows = [r for r in rows if r[0].startswith("TRAIN_") and (names / "train_v2_test" / r[0]).is_file()
-            and r[1] and r[1] not in ("UNREADABLE", "EMPTY")]
+    rows = [r for r in rows if r[0].startswith("TRAIN_") and int(r[0][6:11]) >= NAMES_FROM
+            and (names / "train_v2_test" / r[0]).is_file() and r[1] and r[1] not in ("UNREADABLE", "EMPTY")]
     rng.shuffle(rows)
     for i, (fname, text) in enumerate(rows[: ADAPT_LINES + 100]):
         img = cv2.imread(str(names / "train_v2_test" / fname), cv2.IMREAD_GRAYSCALE)
