@@ -30,6 +30,7 @@ from htr_desktop.exporting import Exporter
 from htr_desktop.image_view import ImageView
 from htr_desktop.intake import Intake
 from htr_desktop.message_bar import MessageBar
+from htr_desktop.personal import Personal, describe_model
 from htr_desktop.presenter import Presenter, rect_box
 from htr_desktop.qt_fixes import guard_bool_refcounts
 from htr_desktop.regions import Page
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.actions_ = build_actions(self, self._slots(), made)
         self.recent_menu = fill_menus(self, self.actions_, self.intake.fill_recent)
         self.autosave = Autosave(self.session_dir, self._snapshot, self)
+        self.personal = Personal(self)
         self._wire()
         self._shut_down = False
         app = QCoreApplication.instance()
@@ -165,6 +167,7 @@ class MainWindow(QMainWindow):
         """Deferred start-up: restore the last session, open ``paths``, load the model in the background."""
         self.service.preload()
         restored = self.autosave.open()
+        self.personal.refresh()
         pages = restored.pages
         if pages:
             self.workspace.add_pages(pages, recognize=False)
@@ -196,6 +199,7 @@ class MainWindow(QMainWindow):
             return False
         self.session_dir = folder
         self.settings.set("session/folder", str(folder))
+        self.personal.refresh()
         self.show_message(f"The session is now saved in {folder}.", "info")
         return True
 
@@ -231,6 +235,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        self.personal.shutdown()
         self.save_session()
         self.autosave.close()
         self.settings.set("ui/geometry", bytes(self.saveGeometry().data()))
@@ -296,12 +301,14 @@ class MainWindow(QMainWindow):
         """Settings dialog; reloads the model when it changed."""
         from htr_desktop.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self)
+        in_use = describe_model(self.settings.model_path, self.service.info)
+        dialog = SettingsDialog(self.settings, self, in_use=in_use)
         if dialog.exec() and dialog.apply():
             from htr_desktop.app import model_loader
 
             self.status.model_label.setText("Loading model…")
             self.service.set_loader(model_loader(self.settings))
+            self.personal.refresh()
 
     def show_guide(self) -> None:
         """Help > User guide (F1): one non-modal window."""

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -26,7 +27,7 @@ LAYOUT_CHOICES = [("auto", "Automatic"), ("page", "Page (find lines)"), ("line",
 class SettingsDialog(QDialog):
     """Edits Settings; ``apply()`` writes them back (called on OK)."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, parent: QWidget | None = None, in_use: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
@@ -59,6 +60,10 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
+        if in_use:
+            self.in_use = QLabel(f"In use: {in_use}")
+            self.in_use.setWordWrap(True)
+            form.addRow("Model", self.in_use)
         form.addRow("Model folder", model_row)
         form.addRow("Decoder", self.decoder)
         form.addRow("Layout", self.layout_choice)

@@ -180,9 +180,12 @@ def _tflite_bytes(folder: Any, info: ModelInfo) -> bytes:
     return (folder / name).read_bytes()
 
 
-def _encode(reader: FeatureReader, rec: Recognizer, samples: Sequence[LabelledImage], layer: int) -> list[_Encoded]:
+def _encode(reader: FeatureReader, rec: Recognizer, samples: Sequence[LabelledImage], layer: int,
+            cancelled: Callable[[], bool]) -> list[_Encoded]:
     out = []
     for s in samples:
+        if cancelled():
+            raise Cancelled()
         text = rec.info.charset.filter(s.text)
         tensor = rec.prepare(s.image)
         batch = np.zeros((1, tensor.shape[0], bucket_width(tensor.shape[1]), 1), dtype=np.float32)
@@ -291,7 +294,7 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     train_idx, held_idx = split_samples(len(samples), opts.seed)
     progress(0.0, f"reading {len(samples)} samples")
     reader = FeatureReader(_tflite_bytes(base, info))
-    data = _encode(reader, rec, samples, layers - k)
+    data = _encode(reader, rec, samples, layers - k, cancelled)
     keys = [key for key in tw.refs if key.startswith("logits/") or
             any(key.startswith(f"bilstm{j}/") for j in range(layers - k, layers))]
     head = Head({key: tw.get(key) for key in keys}, layers - k, k)
@@ -299,6 +302,8 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     held = [data[i] for i in held_idx]
     progress(0.1, f"adapting on {len(train)} lines, {len(held)} held aside")
     weights, history = train_head(head, train, held, rec, opts, progress, cancelled)
+    if cancelled():
+        raise Cancelled()
     held_samples = [samples[i] for i in held_idx]
     truths = [d.text for d in held]
     before = cer(truths, _recognize_texts(rec, held_samples))

@@ -1,0 +1,141 @@
+"""The window's adaptation flow: Confirm line, the sample count, review, Adapt in the background, going back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QPushButton
+
+from htr_desktop import app as app_module
+from htr_desktop.corrections import Corrections
+from model import adapt as adapt_module
+from tests.conftest import render_text
+from tests.gui.conftest import wait_recognized
+
+TINY = Path(__file__).resolve().parent.parent / "data" / "tiny_model"
+
+
+@pytest.fixture
+def quick_models(monkeypatch, window):
+    """Model reloads use the test's fake recognizer; adapting starts from the tiny test bundle, quickly."""
+    monkeypatch.setattr(app_module, "model_loader", lambda settings: (lambda: window.fake))
+    window.personal.adapt_options = {"minutes": 1.0, "max_epochs": 60, "learning_rate": 0.03}
+    window.settings.set("model/path", str(TINY))
+    return window
+
+
+def _fill(corrections: Corrections, n: int, text: str = "ton") -> None:
+    for _ in range(n):
+        corrections.add(render_text(text), text)
+
+
+def test_confirm_line_keeps_the_crop_and_the_corrected_text(qtbot, window, line_file):
+    window.open_paths([str(line_file)])
+    page = wait_recognized(qtbot, window)
+    region = page.regions[0]
+    window.results.highlight(region.id)
+    window.workspace.set_text(region.id, "hello world")
+    window.personal.actions["confirm"].trigger()
+    [sample] = window.personal.corrections.all()
+    assert sample.text == "hello world" and sample.model_text == f"w{region.box[2]} low"
+    assert sample.source == str(line_file) and sample.box == tuple(region.box)
+    assert window.personal.corrections.image(sample).shape == (region.box[3], region.box[2])
+    assert window.personal.count_label.text() == "1 line of your handwriting"
+    window.personal.actions["confirm"].trigger()  # the same line again: still one sample
+    assert window.personal.corrections.count() == 1
+
+
+def test_confirm_without_a_selected_line_says_what_to_do(window):
+    window.personal.confirm_line()
+    assert "Select a line" in window.messages.label.text()
+    assert window.personal.corrections.count() == 0
+
+
+def test_samples_survive_a_restart_of_the_window(make_window, tmp_path):
+    first = make_window(session_dir=tmp_path / "data" / "session")
+    _fill(first.personal.corrections, 3)
+    first.close()
+    second = make_window(session_dir=tmp_path / "data" / "session")
+    assert second.personal.corrections.count() == 3
+    assert second.personal.count_label.text() == "3 lines of your handwriting"
+
+
+def test_review_dialog_deletes_exports_and_imports(qtbot, window, tmp_path):
+    from htr_desktop.samples_dialog import SamplesDialog
+
+    corrections = window.personal.corrections
+    _fill(corrections, 2, "one")
+    dialog = SamplesDialog(corrections, window)
+    qtbot.addWidget(dialog)
+    assert dialog.list.count() == 2 and dialog.summary.text() == "2 lines of your handwriting"
+    dialog.export_to(tmp_path / "out")
+    assert len(list((tmp_path / "out").glob("*.txt"))) == 2
+    dialog.list.item(0).setSelected(True)
+    dialog.delete_selected()
+    assert corrections.count() == 1 and dialog.list.count() == 1
+    dialog.import_from(tmp_path / "out")
+    assert corrections.count() == 3 and "Imported 2" in dialog.status.text()
+
+
+def test_too_few_samples_to_adapt_is_explained(window):
+    _fill(window.personal.corrections, 4)
+    window.personal.actions["adapt"].trigger()
+    assert "at least 10" in window.messages.label.text()
+    assert window.personal.job is None
+
+
+def test_adapt_runs_in_the_background_installs_and_goes_back(qtbot, quick_models):
+    window = quick_models
+    _fill(window.personal.corrections, 15)
+    with qtbot.waitSignal(window.personal.adapt_done, timeout=120000) as done:
+        window.personal.actions["adapt"].trigger()
+        assert window.personal.dialog is not None and window.personal.dialog.isVisible()
+        assert not window.personal.actions["adapt"].isEnabled()  # one adaptation at a time
+    result = done.args[0]
+    assert result.installed and result.cer_after < result.cer_before
+    path = Path(window.settings.model_path)
+    assert path.parent.name == "models" and (path / "model.json").is_file()
+    assert "personal model is in use" in window.messages.label.text()
+    assert window.personal.dialog is None
+    window.personal.actions["bundled"].trigger()
+    assert window.settings.model_path == ""
+
+
+def test_a_worse_model_is_not_installed_from_the_window(qtbot, quick_models, monkeypatch):
+    window = quick_models
+
+    def ruin(head, *args, **kwargs):
+        weights = {k: v.copy() for k, v in head.weights.items()}
+        weights["logits/bias"][0] += 100.0
+        return weights, []
+
+    monkeypatch.setattr(adapt_module, "train_head", ruin)
+    _fill(window.personal.corrections, 15)
+    with qtbot.waitSignal(window.personal.adapt_done, timeout=120000) as done:
+        window.personal.start_adapt()
+    assert not done.args[0].installed
+    assert window.settings.model_path == str(TINY)
+    assert "did not change" in window.messages.label.text()
+    assert not (Path(window.session_dir).parent / "models").exists() or not any(
+        p.name.startswith("personal-") for p in (Path(window.session_dir).parent / "models").iterdir())
+
+
+def test_cancel_stops_adapting_and_keeps_the_model(qtbot, quick_models):
+    window = quick_models
+    _fill(window.personal.corrections, 15)
+    with qtbot.waitSignal(window.personal.adapt_done, timeout=120000) as done:
+        window.personal.start_adapt()
+        window.personal.dialog.findChild(QPushButton).click()  # the dialog's Cancel button
+    assert done.args[0] == "Adapting was cancelled; the model in use did not change."
+    assert window.settings.model_path == str(TINY)
+    assert window.personal.job is None and window.personal.actions["adapt"].isEnabled()
+
+
+def test_settings_shows_the_model_in_use(qtbot, window):
+    from htr_desktop.personal import describe_model
+    from htr_desktop.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window.settings, window, in_use=describe_model("", window.service.info))
+    qtbot.addWidget(dialog)
+    assert dialog.in_use.text().startswith("In use: ")
