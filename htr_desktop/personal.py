@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,7 @@ class Personal(QObject):
         bar.insertMenu(menus[-1], menu) if menus else bar.addMenu(menu)  # before Help
         for name in ("confirm", None, "review", "adapt", None, "bundled"):
             menu.addSeparator() if name is None else menu.addAction(self.actions[name])
+        window.results.line_entered.connect(self.keep_line)
         window.workspace.region_updated.connect(self._remember_reading)
         window.workspace.regions_changed.connect(self._remember_page)
         window.workspace.recognized.connect(self._remember_page)
@@ -165,27 +167,31 @@ class Personal(QObject):
 
     def confirm_line(self) -> None:
         """Keep the selected line (the crop the recognizer saw) with its current text."""
+        if self.corrections is None:
+            self.window.show_message("Samples cannot be kept: the data folder is not available.", "error")
+            return
+        if not self.keep_line(self.window._current_region()):
+            self.window.show_message("Select a line with text first (click its row or its box).", "warning")
+
+    def keep_line(self, region_id: int | None) -> bool:
+        """Keep this line of the current page as a sample (Enter in its row, or Confirm line); False: no such line."""
         from htr_desktop.reading import preprocess
 
         corrections = self.corrections
-        if corrections is None:
-            self.window.show_message("Samples cannot be kept: the data folder is not available.", "error")
-            return
         page = self.window.workspace.current
-        rid = self.window._current_region()
-        region = next((r for r in page.regions if r.id == rid), None) if page is not None else None
-        if region is None or not region.text.strip():
-            self.window.show_message("Select a line with text first (click its row or its box).", "warning")
-            return
+        region = next((r for r in page.regions if r.id == region_id), None) if page is not None else None
+        if corrections is None or region is None or not region.text.strip():
+            return False
         try:
             crop = preprocess(page.crop(region.box), **self.window.settings.preprocessing)
             corrections.add(crop, region.text, model_text=self.model_texts.get(region.id, ""),
                                  source=page.source or page.name, box=tuple(region.box), kind=region.kind)
-        except (ValueError, OSError) as exc:
+        except (ValueError, OSError, sqlite3.Error) as exc:
             self.window.show_message(f"The line could not be kept: {exc}", "error")
-            return
+            return True  # there was a line; the message says why it is not kept
         self.refresh()
         self.window.statusBar().showMessage("Line kept as a sample of your handwriting", 3000)
+        return True
 
     def review(self) -> None:
         """The samples dialog: review, delete, export, import."""

@@ -36,6 +36,7 @@ class ResultEdit(QTextEdit):
     edited = Signal(int, str)  # region id, text
     word_focused = Signal(int, int)  # region id, index of the word under the text cursor (-1: none)
     step = Signal(int, int)  # region id, +1 (next row) or -1 (previous row)
+    entered = Signal(int)  # region id: Enter accepted this line's text (kept as a sample of the user's hand)
 
     def __init__(self, region_id: int) -> None:
         super().__init__()
@@ -120,6 +121,7 @@ class ResultEdit(QTextEdit):
         key = event.key()
         plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.entered.emit(self.region_id)
             self.step.emit(self.region_id, 1)
             return
         if plain and key in (Qt.Key.Key_Down, Qt.Key.Key_Up):

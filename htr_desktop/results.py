@@ -75,6 +75,7 @@ class ResultsPanel(QScrollArea):
     text_edited = Signal(int, str)  # region id, new text
     row_activated = Signal(int)  # region id
     word_activated = Signal(int, int)  # region id, word index (-1: none)
+    line_entered = Signal(int)  # region id: Enter pressed in its row (its text is accepted)
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,6 +121,7 @@ class ResultsPanel(QScrollArea):
             row.edit.focused.connect(self._activate)
             row.edit.word_focused.connect(self.word_activated)
             row.edit.step.connect(self.step)
+            row.edit.entered.connect(self.line_entered)
             if self.suggest is not None:
                 row.edit.suggest = self.suggest
             self.box.insertWidget(self.box.count() - 1, row)

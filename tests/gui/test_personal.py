@@ -46,6 +46,20 @@ def test_confirm_line_keeps_the_crop_and_the_corrected_text(qtbot, window, line_
     assert window.personal.corrections.count() == 1
 
 
+def test_enter_in_a_row_keeps_the_line(qtbot, window, page_file):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.settings.set("recognition/layout", "page")
+    window.open_paths([str(page_file)])
+    page = wait_recognized(qtbot, window, 2)
+    first = page.regions[0]
+    QTest.keyClick(window.results.rows[first.id].edit, Qt.Key.Key_Return)
+    [sample] = window.personal.corrections.all()
+    assert sample.text == first.text and sample.model_text == first.text  # unchanged: confirmed as it is
+    assert window.personal.count_label.text() == "1 line of your handwriting"
+
+
 def test_confirm_without_a_selected_line_says_what_to_do(window):
     window.personal.confirm_line()
     assert "Select a line" in window.messages.label.text()

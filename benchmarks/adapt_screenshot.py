@@ -1,0 +1,78 @@
+"""Screenshot for the README's "Teach it your handwriting": the window while it adapts to confirmed lines.
+
+Run under Xvfb: ``xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python -m benchmarks.adapt_screenshot``.
+The letter and the extra samples are rendered with a Debian handwriting font (evaluation-only, never trained on).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.gui_screenshots import DOCS, render_letter
+
+SAMPLES = Path.home() / ".cache/htr-desktop/adapt-eval/font-femkeklaver/adapt"  # benchmarks.adapt_writers prepare
+
+
+def main() -> int:
+    """Detect lines, confirm them, import samples, start adapting; save docs/screenshot-adapt.png."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from htr_desktop.app import app_icon, model_loader
+    from htr_desktop.main_window import MainWindow
+    from htr_desktop.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp())
+    letter = tmp / "letter.png"
+    render_letter(letter)
+    app = QApplication(sys.argv[:1])
+    app.setWindowIcon(app_icon())
+    settings = Settings(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
+    settings.set("recognition/layout", "page")
+    window = MainWindow(settings, model_loader(settings), tmp / "data" / "session")
+    window.resize(1360, 820)
+    window.move(0, 0)
+    window.show()
+    window.start([str(letter)])
+
+    def settle(seconds: float, until=lambda: True) -> None:
+        end = time.time() + seconds
+        while time.time() < end or not until():
+            QCoreApplication.processEvents()
+            time.sleep(0.01)
+            if time.time() > end + 120:
+                break
+
+    settle(1.0, lambda: window.workspace.current is not None and window.workspace.current.regions
+           and not window.service.busy)
+    page = window.workspace.current
+    for region in page.regions:
+        window.results.highlight(region.id)
+        window.view.highlight(region.id)
+        window.personal.confirm_line()
+    if SAMPLES.is_dir():
+        window.personal.corrections.import_folder(SAMPLES)
+    window.personal.refresh()
+    window.personal.start_adapt()
+    settle(8.0)
+    dialog = window.personal.dialog
+    if dialog is not None:
+        dialog.move(window.x() + 420, window.y() + 300)
+    settle(4.0)
+    DOCS.mkdir(exist_ok=True)
+    shot = app.primaryScreen().grabWindow(0, 0, 0, 1360, 820)
+    shot.save(str(DOCS / "screenshot-adapt.png"))
+    print(f"{window.personal.corrections.count()} samples; saved docs/screenshot-adapt.png")
+    window.personal.cancel()
+    settle(1.0, lambda: window.personal.job is None)
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    sys.exit(main())
