@@ -298,6 +298,9 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     keys = [key for key in tw.refs if key.startswith("logits/") or
             any(key.startswith(f"bilstm{j}/") for j in range(layers - k, layers))]
     head = Head({key: tw.get(key) for key in keys}, layers - k, k)
+    first = f"bilstm{layers - k}/forward/kernel" if k else "logits/kernel"
+    if any(d.features.shape[1] != head.weights[first].shape[0] for d in data):
+        raise AdaptError("this model's layers are stored in a form that cannot be adapted")
     train = [data[i] for i in train_idx if data[i].labels]
     held = [data[i] for i in held_idx]
     progress(0.1, f"adapting on {len(train)} lines, {len(held)} held aside")
