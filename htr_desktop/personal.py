@@ -170,7 +170,8 @@ class Personal(QObject):
         if self.corrections is None:
             self.window.show_message("Samples cannot be kept: the data folder is not available.", "error")
             return
-        if not self.keep_line(self.window._current_region()):
+        ids = self.window.view.selected_ids()
+        if not self.keep_line(ids[0] if ids else self.window.results.current):
             self.window.show_message("Select a line with text first (click its row or its box).", "warning")
 
     def keep_line(self, region_id: int | None) -> bool:
