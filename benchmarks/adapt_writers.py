@@ -193,10 +193,15 @@ def report(rows: list[dict], minutes: float, exe: str | None) -> None:
                      f"{100 * r['held_cer_before']:.1f} → {100 * r['held_cer_after']:.1f} % | "
                      f"{'yes' if r['installed'] else 'no'} | {r['seconds']:.0f} |")
     times = sorted(r["seconds"] for r in rows)
-    summary = (f"Mean relative CER reduction on the writers' unseen lines: **{100 * mean:.0f} %** over {len(rows)} "
+    from model.bundle import bundled_model_dir, read_info
+
+    summary = (f"Model {read_info(bundled_model_dir()).version}. "
+               f"Mean relative CER reduction on the writers' unseen lines: **{100 * mean:.0f} %** over {len(rows)} "
                f"writers; adapt took {times[len(times) // 2]:.0f} s median, {times[-1]:.0f} s at most "
                f"(`--minutes {minutes:g}`, {'packaged executable' if exe else 'python -m htr_desktop'}, {machine()}).")
-    body = "\n".join([summary, "", *table, ""])
+    note = ("`held-aside`: the fifth of the 15 lines that `adapt` keeps aside to decide whether to install; the test "
+            "lines are never seen by `adapt`. Times include loading, reading the lines and the before/after check.")
+    body = "\n".join([summary, "", note, "", *table, ""])
     write_section("adaptation", "## Personal adaptation\n\n" + body)
     path = Path("docs/adaptation.md")
     head = path.read_text(encoding="utf-8").split("<!-- results -->")[0] if path.is_file() else "# Adaptation\n\n"
