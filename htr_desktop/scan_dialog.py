@@ -74,7 +74,8 @@ class ScanDialog(QDialog):
     def _say(self, text: str) -> None:
         self.status.setText(text)
 
-    def _latest(self, *callbacks: Callable[[Any], None]) -> list[Callable[[Any], None]]:
+    def _latest(self, done: Callable[[Any], None], failed: Callable[[Any], None],
+                ) -> tuple[Callable[[Any], None], Callable[[Any], None]]:
         """The callbacks of a new request; they do nothing once a newer request was made."""
         self._request += 1
         token = self._request
@@ -82,7 +83,7 @@ class ScanDialog(QDialog):
         def guard(callback: Callable[[Any], None]) -> Callable[[Any], None]:
             return lambda value: callback(value) if token == self._request else None
 
-        return [guard(c) for c in callbacks]
+        return guard(done), guard(failed)
 
     def find_devices(self) -> None:
         """List the backend's devices in the background."""

@@ -46,7 +46,8 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
         reasons = {errno.ELOOP: "the link points to itself (a symbolic link loop)",
                    errno.ENAMETOOLONG: "the file name is too long", errno.EACCES: "permission denied",
                    errno.ENOTDIR: "part of the path is not a folder"}
-        raise ImageError(f"{name}: {reasons.get(exc.errno, f'cannot be read ({exc.strerror or exc})')}") from None
+        reason = reasons.get(exc.errno or 0, f"cannot be read ({exc.strerror or exc})")
+        raise ImageError(f"{name}: {reason}") from None
     if stat.S_ISDIR(info.st_mode):
         raise ImageError(f"{name}: is a folder, not an image")
     if not stat.S_ISREG(info.st_mode):
