@@ -85,7 +85,7 @@ class Personal(QObject):
         self.window = window
         self._corrections: Corrections | None = None
         self.model_texts: dict[int, str] = {}  # region id -> the model's reading (before the user's edits)
-        self.thread: QThread | None = None
+        self.job_thread: QThread | None = None
         self.job: AdaptJob | None = None
         self.dialog: QProgressDialog | None = None
         self._hinted = False
@@ -181,7 +181,7 @@ class Personal(QObject):
         corrections = self.corrections
         page = self.window.workspace.current
         region = next((r for r in page.regions if r.id == region_id), None) if page is not None else None
-        if corrections is None or region is None or not region.text.strip():
+        if corrections is None or page is None or region is None or not region.text.strip():
             return False
         try:
             crop = preprocess(page.crop(region.box), **self.window.settings.preprocessing)
@@ -225,9 +225,9 @@ class Personal(QObject):
             return
         out = models_folder(self.window) / f"personal-{time.strftime('%Y%m%d-%H%M%S')}"
         self.job = AdaptJob(samples, out, self.base_model(), self.adapt_options)
-        self.thread = QThread(self)
-        self.job.moveToThread(self.thread)
-        self.thread.started.connect(self.job.run)
+        self.job_thread = QThread(self)
+        self.job.moveToThread(self.job_thread)
+        self.job_thread.started.connect(self.job.run)
         self.job.progress.connect(self._progress)
         self.job.finished.connect(self._finished)
         self.job.failed.connect(self._finished)
@@ -238,7 +238,7 @@ class Personal(QObject):
         self.dialog.setAutoReset(False)
         self.dialog.canceled.connect(self.cancel)
         self.dialog.show()
-        self.thread.start()
+        self.job_thread.start()
         self.refresh()
 
     def cancel(self) -> None:
@@ -254,10 +254,10 @@ class Personal(QObject):
             self.dialog.setLabelText(message)
 
     def _finished(self, outcome: Any) -> None:
-        if self.thread is not None:
-            self.thread.quit()
-            self.thread.wait()
-        self.thread, self.job = None, None
+        if self.job_thread is not None:
+            self.job_thread.quit()
+            self.job_thread.wait()
+        self.job_thread, self.job = None, None
         if self.dialog is not None:
             self.dialog.close()
             self.dialog.deleteLater()
@@ -291,7 +291,7 @@ class Personal(QObject):
 
     def shutdown(self) -> None:
         """Cancel a running job and wait for its thread (at quit)."""
-        if self.job is not None and self.thread is not None:
+        if self.job is not None and self.job_thread is not None:
             self.job.cancel()
-            self.thread.quit()
-            self.thread.wait(10000)
+            self.job_thread.quit()
+            self.job_thread.wait(10000)
