@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.gui_screenshots import DOCS, render_letter
+from benchmarks.gui_screenshots import DOCS, LETTER, render_letter
 
 SAMPLES = Path.home() / ".cache/htr-desktop/adapt-eval/font-femkeklaver/adapt"  # benchmarks.adapt_writers prepare
 
@@ -50,7 +50,10 @@ def main() -> int:
     settle(1.0, lambda: window.workspace.current is not None and window.workspace.current.regions
            and not window.service.busy)
     page = window.workspace.current
-    for region in page.regions:
+    for number, region in enumerate(page.regions):
+        if len(page.regions) == len(LETTER):
+            window.results.rows[region.id].edit.setPlainText(LETTER[number])  # the user's corrections, typed
+            settle(0.2)
         window.results.highlight(region.id)
         window.view.highlight(region.id)
         window.personal.confirm_line()

@@ -240,13 +240,14 @@ def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Rec
         held_cer, held_loss = _greedy_cer(head, held, rec)
         history.append({"epoch": epoch, "held_cer": held_cer, "held_loss": held_loss})
         elapsed = time.monotonic() - start
-        progress(min(0.95, 0.1 + 0.85 * max(epoch / opts.max_epochs, elapsed / budget)),
-                 f"epoch {epoch}: held-aside CER {held_cer:.3f} (best {best_cer:.3f})")
         if (held_cer, held_loss) < (best_cer, best_loss):
             best_cer, best_loss, stale = held_cer, held_loss, 0
             best = {k: v.copy() for k, v in head.weights.items()}
         else:
             stale += 1
+        progress(min(0.95, 0.1 + 0.85 * max(epoch / opts.max_epochs, elapsed / budget)),
+                 f"round {epoch}: {100 * held_cer:.1f} % character errors on the lines kept aside "
+                 f"(best {100 * best_cer:.1f} %, {100 * history[0]['held_cer']:.1f} % before)")
         if stale >= opts.patience or elapsed > budget:
             break
     return best, history
