@@ -107,7 +107,7 @@ def write_lm(path: Path, source: Path | None = None) -> None:
 
 def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], figures: dict[str, Any],
            decoder: str | None = None, height: int | None = None, max_width: int = 1600,
-           tolerance: float = 0.1, lm: Path | None = None) -> ModelInfo:
+           tolerance: float = 0.1, lm: Path | None = None, data_counts: dict[str, Any] | None = None) -> ModelInfo:
     """Write ``out/`` with tflite files, the keras weights, the LM, the word list and model.json.
 
     The decoder configuration of a bundle already at ``out`` is kept (``decoder`` only renames it); raises if
@@ -140,7 +140,8 @@ def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], 
     write_lm(out / lm_name, lm)
     info = ModelInfo(version=version, charset=charset, input_spec=InputSpec(height=height, max_width=max_width),
                      tflite=files, decoder=config, trained_on=trained_on, figures=figures,
-                     extra={"network": network_spec_of(model).to_json(), "keras": "crnn.keras"})
+                     extra={"network": network_spec_of(model).to_json(), "keras": "crnn.keras",
+                            **({"data": data_counts} if data_counts else {})})
     write_info(out, info)
     read_info(out)  # round trip
     return info
@@ -156,9 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lm", type=Path, help="character LM (ARPA, gzipped) to bundle (else the bundled one, else built)")
     p.add_argument("--trained-on", action="append", default=[], help="a line describing the training data")
     p.add_argument("--figures", type=Path, help="JSON of measured validation figures to record")
+    p.add_argument("--data", type=Path, help="JSON of training-data counts to record (a run's data.json)")
     args = p.parse_args(argv)
     figures = json.loads(args.figures.read_text()) if args.figures else {}
     info = export(args.checkpoint, args.out, args.version, trained_on=args.trained_on, figures=figures,
-                  decoder=args.decoder, lm=args.lm)
+                  decoder=args.decoder, lm=args.lm,
+                  data_counts=json.loads(args.data.read_text()) if args.data else None)
     print(json.dumps({k: v for k, v in info.to_json().items() if k != "charset"}, indent=2))
     return 0
