@@ -4,8 +4,11 @@
 #   scripts/build.sh --onefile    one self-extracting file: dist/htr-desktop
 # Steps: a fresh venv outside the checkout with the runtime dependencies only (`pip install .`, no [train], so no
 # TensorFlow) plus PyInstaller 6; `pyinstaller build.spec`; then scripts/smoke_bundle.py runs the executable from a
-# scratch folder (version, recognizing the shipped sample, GUI start offscreen and under Xvfb).
-# Env: PYTHON (default python3.11), HTR_DIST (default <checkout>/dist), HTR_NICE (default 15), HTR_SMOKE_ARGS.
+# scratch folder (version, recognizing the shipped sample, GUI start offscreen and under Xvfb); then (one-folder
+# builds) the download artifact dist/htr-desktop-<version>-linux-<arch>.tar.zst (the folder with its desktop entry,
+# icon and install-desktop-entry.sh), unpacked into an empty folder and smoke-tested there too.
+# Env: PYTHON (default python3.11), HTR_DIST (default <checkout>/dist), HTR_NICE (default 15), HTR_SMOKE_ARGS,
+# HTR_ZSTD_LEVEL (default 19). Needs `zstd` for the artifact (Debian: apt-get install zstd).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-python3.11}"
@@ -37,3 +40,20 @@ echo "== built $EXE ($(du -sh "$DIST/htr-desktop" | cut -f1))"
 echo "== smoke test from a folder outside the checkout"
 # shellcheck disable=SC2086
 "${NICE[@]}" "$VPY" "$ROOT/scripts/smoke_bundle.py" "$EXE" ${HTR_SMOKE_ARGS:-}
+
+[ "$ONEFILE" = 1 ] && exit 0
+echo "== download artifact"
+command -v zstd >/dev/null || { echo "zstd is needed for the download artifact (apt-get install zstd)"; exit 1; }
+FOLDER="$DIST/htr-desktop"
+cp "$ROOT/packaging/htr-desktop.desktop" "$ROOT/packaging/install-desktop-entry.sh" "$FOLDER/"
+cp "$ROOT/resources/icons/htr-desktop.svg" "$FOLDER/"
+VERSION="$("$VPY" -c 'import htr_desktop; print(htr_desktop.__version__)')"
+ARTIFACT="$DIST/htr-desktop-$VERSION-linux-$(uname -m).tar.zst"
+tar -C "$DIST" -cf - htr-desktop | "${NICE[@]}" zstd -"${HTR_ZSTD_LEVEL:-19}" --long=27 -T0 -q -f -o "$ARTIFACT"
+echo "== built $ARTIFACT ($(du -h "$ARTIFACT" | cut -f1); folder $(du -sh "$FOLDER" | cut -f1))"
+echo "== smoke test of the artifact, unpacked into an empty folder"
+UNPACKED="$WORK/unpacked"
+mkdir "$UNPACKED"
+zstd -dc "$ARTIFACT" | tar -C "$UNPACKED" -xf -
+# shellcheck disable=SC2086
+"${NICE[@]}" "$VPY" "$ROOT/scripts/smoke_bundle.py" "$UNPACKED/htr-desktop/htr-desktop" ${HTR_SMOKE_ARGS:-}
