@@ -1,0 +1,103 @@
+"""Every core: throughput on 2 cores against 1 for the CLI over many files, the window's batch and its page.
+
+Usage: python -m benchmarks.parallel [--files 100] [--repeats 3] [--no-write]
+The same held-back IAM lines (benchmarks.data) and a composed 200-word page of them. "1 core" pins this process
+and its worker processes to CPU 0 (``taskset -c 0``), "2 cores" to CPUs 0 and 1. The CLI includes its start-up;
+the window's batch (``export.batch``) and page recognition (``read_whole`` on a ``ChunkedRecognizer``) run on a
+worker pool that is already loaded, as in the window. Writes the "parallel" section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.data import HELD_BACK_GROUPS, held_back_lines, iam_gt
+from benchmarks.report import machine, write_section
+
+
+def median_s(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time in seconds."""
+    runs = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t)
+    return statistics.median(runs)
+
+
+def cli(paths: list[Path], workers: int) -> None:
+    """``htr-desktop recognize --json --layout line`` over the files with ``workers`` processes."""
+    out = subprocess.run([sys.executable, "-m", "htr_desktop", "recognize", "--json", "--layout", "line",
+                          "--workers", str(workers), *map(str, paths)], capture_output=True, text=True)
+    if out.returncode != 0 or len(out.stdout.splitlines()) != len(paths):
+        raise SystemExit(f"recognize failed: {out.stderr[-500:]}")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--files", type=int, default=100)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--no-write", action="store_true", help="print only")
+    args = p.parse_args()
+    if len(os.sched_getaffinity(0)) < 2:
+        raise SystemExit("needs 2 cores")
+    from benchmarks.page_speed import words_page
+    from htr_desktop.export import batch
+    from htr_desktop.reading import ChunkedRecognizer, read_whole
+    from model.page import clear_cache
+    from model.pool import RecognizerPool
+    from training.pages import iam_source
+
+    paths = [s[0] for s in held_back_lines(args.files)]
+    page, n_words, n_lines = words_page(iam_source(iam_gt(), list(HELD_BACK_GROUPS)), 200)
+    rows: dict[str, dict[int, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for cores in (1, 2):
+            os.sched_setaffinity(0, set(range(cores)))  # inherited by the CLI and the pool's processes
+            rows.setdefault(f"CLI, {len(paths)} line files, start-up included (s)", {})[cores] = median_s(
+                lambda cores=cores: cli(paths, cores), args.repeats)
+            with RecognizerPool(workers=cores) as pool:
+                pool.start()
+                chunked = ChunkedRecognizer(pool)
+                read_whole(page, chunked, "page")  # warm up every worker's interpreters
+                out = Path(tmp, str(cores))
+                rows.setdefault(f"window batch, {len(paths)} files (layout auto), model loaded (s)", {})[cores] = (
+                    median_s(lambda out=out, chunked=chunked: batch(paths, out, "csv", chunked), args.repeats))
+
+                def whole_page(chunked: ChunkedRecognizer = chunked) -> None:
+                    clear_cache()
+                    read_whole(page, chunked, "page")
+
+                rows.setdefault(f"window page, {n_words} words in {n_lines} lines, segment + recognize (s)", {})[
+                    cores] = median_s(whole_page, args.repeats + 2)
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 2)))
+    load = os.getloadavg()[0]
+    note = (f"**taken under load (load average {load:.1f} on {os.cpu_count()} CPUs): provisional**" if load > 1.5
+            else f"load average {load:.1f}")
+    table = "\n".join(f"| {name} | {t[1]:.2f} | {t[2]:.2f} | {t[1] / t[2]:.2f}x |" for name, t in rows.items())
+    body = f"""## Every core: 2 cores against 1 (`python -m benchmarks.parallel`)
+
+{machine()}; median of {args.repeats} runs (page: {args.repeats + 2}); {note}. One recognizer process per core
+(`model/pool.py`); 1 core = everything pinned to CPU 0, 2 cores = CPUs 0 and 1. Targets: >= 1.7x on 2 cores; the
+page <= 0.5 s on 2 cores.
+
+| workload | 1 core | 2 cores | speed-up |
+|---|---|---|---|
+{table}
+"""
+    print(body)
+    if not args.no_write:
+        write_section("parallel", body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
