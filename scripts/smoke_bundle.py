@@ -129,6 +129,46 @@ def check_gui(exe: Path, cwd: Path, under_xvfb: bool) -> Check:
     return Check(name, proc.returncode == 0, shown[0] if proc.returncode == 0 else _failure(proc))
 
 
+def check_serve(exe: Path, cwd: Path, sample: Path) -> Check:
+    """``serve`` prints its URL and token; the sample posted with the token answers the CLI's text, 401 without."""
+    import select
+    import urllib.error
+    import urllib.request
+
+    proc = subprocess.Popen([str(exe), "serve"], cwd=cwd, env=clean_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        if not select.select([proc.stdout], [], [], 120)[0]:
+            return Check("serve", False, "no URL printed within 120 s")
+        first = json.loads(proc.stdout.readline())
+
+        def post(token: str | None) -> tuple[int, dict]:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            req = urllib.request.Request(first["url"] + "/recognize?layout=line", data=sample.read_bytes(),
+                                         headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=120) as resp:
+                    return resp.status, json.loads(resp.read())
+            except urllib.error.HTTPError as exc:
+                return exc.code, json.loads(exc.read() or b"{}")
+
+        status, body = post(first["token"])
+        denied, _ = post(None)
+        cli = run([str(exe), "recognize", "--json", "--layout", "line", sample.name], cwd, clean_env(), 300)
+        expected = json.loads(cli.stdout.strip().splitlines()[0]).get("text") if cli.stdout.strip() else None
+        ok = status == 200 and body.get("text") == expected and denied == 401
+        return Check("serve", ok, f"{first['url']}: {status} {body.get('text')!r} (CLI {expected!r}); "
+                                  f"without the token {denied}")
+    except (OSError, ValueError, KeyError) as exc:
+        return Check("serve", False, f"{type(exc).__name__}: {exc}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def find_sample(exe: Path, checkout: Path) -> Path:
     """The sample shipped inside a one-folder bundle, else the checkout's copy (one-file builds)."""
     inside = exe.parent / "_internal" / "resources" / "samples" / SAMPLE
@@ -143,7 +183,8 @@ def smoke(exe: Path, max_cer: float, gui: bool = True) -> list[Check]:
         for f in (sample, sample.with_suffix(".txt")):
             shutil.copy(f, cwd / f.name)
         version, model_version = check_version(exe, cwd)
-        checks = [version, check_recognize(exe, cwd, cwd / sample.name, max_cer, model_version), check_pdf(exe, cwd)]
+        checks = [version, check_recognize(exe, cwd, cwd / sample.name, max_cer, model_version), check_pdf(exe, cwd),
+                  check_serve(exe, cwd, cwd / sample.name)]
         if gui:
             checks.append(check_gui(exe, cwd, under_xvfb=False))
             if shutil.which("xvfb-run"):
