@@ -30,17 +30,9 @@ from pathlib import Path
 os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's OpenMP: one thread (read when the library loads)
 
 from benchmarks.data import HELD_BACK_GROUPS, held_back_lines  # noqa: E402
-from benchmarks.report import machine, write_section  # noqa: E402
+from benchmarks.report import load_note, machine, write_section  # noqa: E402
 
 TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata")
-
-
-def load_note() -> str:
-    """The 1-minute load average, flagged when other work shares the cores."""
-    load = os.getloadavg()[0]
-    if load > 1.5:
-        return f"**taken under load (load average {load:.1f} on {os.cpu_count()} CPUs): provisional**"
-    return f"load average {load:.1f}"
 
 
 def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:

@@ -21,7 +21,7 @@ import cv2  # noqa: E402
 
 from benchmarks.data import HELD_BACK_GROUPS, iam_gt  # noqa: E402
 from benchmarks.page_speed import words_page  # noqa: E402
-from benchmarks.report import machine, write_section  # noqa: E402
+from benchmarks.report import load_note, machine, write_section  # noqa: E402
 from training.pages import iam_source, text_source  # noqa: E402
 
 BIG = (13000, 9150)  # 119 megapixels
@@ -62,8 +62,7 @@ def main() -> int:
             for layout in ("auto", "line"):
                 mb, secs, code = peak_mb([*exe, "recognize", "--layout", layout, "--json", str(path)])
                 rows.append(f"| {name} | `{layout}` | {mb:.0f} | {secs:.1f} | {'ok' if code == 0 else code} |")
-    load = os.getloadavg()[0]
-    note = f"**under load (load average {load:.1f}): times are provisional**" if load > 1.5 else f"load {load:.1f}"
+    note = load_note()
     body = f"""## Memory: peak of one image (`python -m benchmarks.memory{' --exe ' + args.exe if args.exe else ''}`)
 
 {machine()}; a fresh `htr-desktop recognize --json` process per row; peak resident memory from GNU `time -f %M`. {note}.

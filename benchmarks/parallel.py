@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.data import HELD_BACK_GROUPS, held_back_lines, iam_gt
-from benchmarks.report import machine, write_section
+from benchmarks.report import load_note, machine, write_section
 
 
 def median_s(fn: Callable[[], object], repeats: int) -> float:
@@ -79,9 +79,7 @@ def main() -> int:
                 rows.setdefault(f"window page, {n_words} words in {n_lines} lines, segment + recognize (s)", {})[
                     cores] = median_s(whole_page, args.repeats + 2)
     os.sched_setaffinity(0, set(range(os.cpu_count() or 2)))
-    load = os.getloadavg()[0]
-    note = (f"**taken under load (load average {load:.1f} on {os.cpu_count()} CPUs): provisional**" if load > 1.5
-            else f"load average {load:.1f}")
+    note = load_note()
     table = "\n".join(f"| {name} | {t[1]:.2f} | {t[2]:.2f} | {t[1] / t[2]:.2f}x |" for name, t in rows.items())
     body = f"""## Every core: 2 cores against 1 (`python -m benchmarks.parallel`)
 

@@ -17,6 +17,16 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
+def load_note() -> str:
+    """The 1-minute load average, flagged as provisional when other work shares the cores."""
+    import os
+
+    load = os.getloadavg()[0]
+    if load > 1.5:
+        return f"**taken under load (load average {load:.1f} on {os.cpu_count()} CPUs): provisional**"
+    return f"load average {load:.1f}"
+
+
 def write_section(name: str, body: str) -> None:
     """Replace (or append) the section delimited by ``<!-- name:start -->`` / ``<!-- name:end -->``."""
     DOC.parent.mkdir(exist_ok=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from benchmarks.data import held_back_lines
-from benchmarks.report import machine, write_section
+from benchmarks.report import load_note, machine, write_section
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -64,8 +63,7 @@ def main() -> int:
         proc.wait(30)
     lat = [1000 * r[0] for r in results]
     errors = sum(1 for r in results if r[1])
-    load = os.getloadavg()[0]
-    note = f"**taken under load (load average {load:.1f}): provisional**" if load > 1.5 else f"load average {load:.1f}"
+    note = load_note()
     cells = [str(args.requests), str(errors), f"{args.requests / wall:.1f} req/s",
              *(f"{percentile(lat, q):.0f} ms" for q in (50, 90, 99)), f"{max(lat):.0f} ms", f"{ready_s:.2f} s"]
     row = "| " + " | ".join(cells) + " |"
