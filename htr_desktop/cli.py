@@ -74,7 +74,7 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
         elif "error" in result:
             print(f"{result['path']}: error: {result['error']}", file=sys.stderr, flush=True)
         else:
-            print(f"{result['path']}\t{result['text']}", flush=True)
+            print(f"{result['path']}\t{result['text'] or '(' + result.get('note', 'no text') + ')'}", flush=True)
     except BrokenPipeError:
         raise
     except (OSError, ValueError) as exc:  # ENOSPC on a full disk; ValueError: stdout closed meanwhile
@@ -120,6 +120,8 @@ def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: 
             doc = {"path": path, "text": "\n\n".join(p["text"] for p in pages),
                    "confidence": round(sum(p["confidence"] for p in pages) / len(pages), 4),
                    "pages": [{"page": n, **p} for n, p in enumerate(pages, 1)]}
+        if not doc["text"].strip():
+            doc["note"] = "no writing found"
         if out is not None and out.fmt:
             doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
         return doc

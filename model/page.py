@@ -125,6 +125,9 @@ def clear_cache() -> None:
     _last = None
 
 
+NOISE_MIN_SPECKS = 1000
+
+
 def segment(gray: np.ndarray) -> Segmentation:
     """Prepare the page (flatten, deskew, bounded size) and find its lines and words.
 
@@ -138,9 +141,21 @@ def segment(gray: np.ndarray) -> Segmentation:
     if cached is not None and cached[0] == key:
         return cached[1]
     page = prepare_page(gray)
-    result = Segmentation(page, segment_binary(page.binary))
+    result = Segmentation(page, [] if is_noise(page.binary) else segment_binary(page.binary))
     _last = (key, result)
     return result
+
+
+def is_noise(binary: np.ndarray) -> bool:
+    """Noise or texture, not writing: thousands of ink specks and hardly a stroke-sized piece among them.
+
+    Segmenting and reading such an image took seconds and gave garbage; it is answered "no writing found".
+    """
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    if n < NOISE_MIN_SPECKS:
+        return False
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    return float(np.median(areas)) < 40 and int((areas >= 200).sum()) < 0.05 * len(areas)
 
 
 def segment_page(gray: np.ndarray) -> list[LineBox]:
@@ -292,5 +307,5 @@ def read_image(gray: np.ndarray, recognizer: Any, layout: str = "auto") -> tuple
 
 
 __all__ = ["INK_THRESHOLD", "LineBox", "LineResult", "PageResult", "WordResult", "choose_layout", "clear_cache",
-           "crop_line", "line_result", "read_image", "read_page", "segment", "segment_lines", "segment_page",
-           "segment_words", "word_boxes"]
+           "crop_line", "is_noise", "line_result", "read_image", "read_page", "segment", "segment_lines",
+           "segment_page", "segment_words", "word_boxes"]

@@ -24,6 +24,7 @@ def bad_files(tmp_path):
     os.symlink("loop1", tmp_path / "loop2")
     os.mkfifo(tmp_path / "fifo.png")
     (tmp_path / os.fsdecode(b"bad-\xffname.png")).write_bytes((tmp_path / "good.png").read_bytes())
+    cv2.imwrite(str(tmp_path / "noise.png"), np.random.default_rng(0).integers(0, 256, (600, 800), dtype=np.uint8))
     for name, shape in (("1x1", (1, 1)), ("1x10000", (1, 10000)), ("10000x1", (10000, 1))):
         cv2.imwrite(str(tmp_path / f"{name}.png"), np.full(shape, 128, np.uint8))
     return tmp_path
@@ -37,7 +38,7 @@ def run(args, cwd, **kw):
 def test_cli_answers_every_bad_file_and_still_reads_the_good_one(bad_files):
     long_name = "a" * 300 + ".png"
     args = [long_name, "fifo.png", "loop1", "", "/dev/zero", "/proc/self/mem", os.fsdecode(b"bad-\xffname.png"),
-            "good.png"]
+            "noise.png", "good.png"]
     out = run(args, bad_files)
     assert out.returncode == 1
     assert b"Traceback" not in out.stderr
@@ -52,6 +53,7 @@ def test_cli_answers_every_bad_file_and_still_reads_the_good_one(bad_files):
     assert "cannot be read" in by_path["/proc/self/mem"]["error"]
     assert "empty" not in by_path["/proc/self/mem"]["error"]
     assert "text" in by_path["bad-\\xffname.png"] and "text" in by_path["good.png"]
+    assert by_path["noise.png"]["text"] == "" and by_path["noise.png"]["note"] == "no writing found"  # not garbage
 
 
 def test_tiny_images_are_refused_the_same_way_in_every_layout(bad_files):
