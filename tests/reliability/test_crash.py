@@ -24,20 +24,21 @@ from htr_desktop.settings import Settings
 from tests.gui.conftest import FakeRecognizer
 
 folder = Path(sys.argv[1])
+key = sys.argv[2] if len(sys.argv) > 2 else "k"
 app = QApplication([])
-settings = Settings(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat))
+settings = Settings(QSettings(str(folder / f"{key}.ini"), QSettings.Format.IniFormat))
 settings.set("recognition/auto", False)
 rec = FakeRecognizer()
 window = MainWindow(settings, lambda: rec, folder / "session")
 window.show()
 window.start([])
-cv2.imwrite(str(folder / "letter.png"), np.full((120, 400), 235, np.uint8))
-window.open_paths([str(folder / "letter.png")])
+cv2.imwrite(str(folder / f"letter-{key}.png"), np.full((120, 400), 235, np.uint8))
+window.open_paths([str(folder / f"letter-{key}.png")])
 region = window.workspace.add_region((10, 10, 300, 60), recognize=False)
 edit = window.results.rows[region.id].edit
 
 def type_one():
-    edit.insertPlainText("k")
+    edit.insertPlainText(key)
     print(f"{time.time():.3f} {len(edit.toPlainText())}", flush=True)
 
 timer = QTimer()
@@ -83,7 +84,7 @@ def test_kill_9_while_typing_loses_nothing_typed_two_seconds_before(tmp_path):
     assert must_have > 10
     restored = session.Session.open(tmp_path / "session").restore()
     (page,) = restored.pages
-    assert page.name == "letter.png"
+    assert page.name == "letter-k.png"
     (region,) = page.regions
     assert region.box == (10, 10, 300, 60) and region.edited
     assert len(region.text) >= must_have and set(region.text) == {"k"}
@@ -130,3 +131,33 @@ def test_two_processes_saving_at_once_lose_nothing(tmp_path):
     assert reads > 0 and seen_errors == []
     con = sqlite3.connect(tmp_path / "htr-desktop.sqlite3")
     assert con.execute("SELECT count(*) FROM blobs").fetchone()[0] == 6  # the orphans went, no image of a page did
+
+
+def test_two_windows_killed_while_typing_keep_both(tmp_path):
+    """Two real window processes on one data folder, both killed with SIGKILL: each one's typing is restored."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    procs = {key: subprocess.Popen([sys.executable, "-c", TYPIST, str(tmp_path), key], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=env, cwd=os.getcwd()) for key in "ab"}
+    typed: dict[str, list[tuple[float, int]]] = {}
+    try:
+        for proc in procs.values():
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+        time.sleep(3.5)
+    finally:
+        killed_at = time.time()
+        for proc in procs.values():
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+    for key, proc in procs.items():
+        typed[key] = [(float(t), int(n)) for t, n in (ln.split() for ln in proc.stdout.read().splitlines() if ln)]
+    restored = {}
+    opened = [session.Session.open(tmp_path / "session") for _ in range(2)]  # each claims one of the two
+    for s in opened:
+        (page,) = s.restore().pages
+        restored[page.name] = page.regions[0].text
+        s.close()
+    for key in "ab":
+        must_have = max(n for t, n in typed[key] if t <= killed_at - 2.0)
+        text = restored[f"letter-{key}.png"]
+        assert set(text) == {key} and len(text) >= must_have
