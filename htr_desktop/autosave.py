@@ -52,7 +52,7 @@ class Autosave(QObject):
         """Something worth saving changed: save within AUTOSAVE_MS (not postponed by further changes)."""
         self.dirty = True
         if not self.timer.isActive():
-            self.timer.start(AUTOSAVE_MS)
+            self.timer.start(RETRY_MS if self.error else AUTOSAVE_MS)  # a failing store is not hammered
 
     def save(self) -> bool:
         """Save now; on failure emit ``failed`` and retry later. True when everything is saved."""

@@ -160,7 +160,7 @@ class Page:
     gray: np.ndarray
     source: str = ""  # original path, or "" for pasted/scanned images
     regions: list[Region] = field(default_factory=list)
-    stored_as: str = ""  # file name of its PNG copy in the session folder
+    stored_as: str = ""  # key of its PNG copy in the session store (htr_desktop.session)
     id: int = field(default_factory=new_id)
 
     @property
