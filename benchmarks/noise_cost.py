@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import load_note, machine, publish
 
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`)
 SIZES = ((800, 600), (4000, 3000))
@@ -52,8 +51,7 @@ def main() -> int:
                 answer = doc.get("note") or doc.get("error") or repr(doc.get("text", ""))[:30]
                 rows.append(f"| {w}x{h} | `{layout}` | {statistics.median(r[1] for r in runs):.1f} | "
                             f"{statistics.median(r[0] for r in runs):.0f} | {answer} |")
-    load = os.getloadavg()[0]
-    note = f"**under load (load average {load:.1f}): times are provisional**" if load > 1.5 else f"load {load:.1f}"
+    note = load_note()
     body = f"""## Noise: no writing (`python -m benchmarks.noise_cost`)
 
 {machine()}; uniform random pixels; a fresh `htr-desktop recognize --json` process per run (model loading
@@ -67,10 +65,7 @@ Target: at most 2 s and 500 MB for any single image, and "no writing found" rath
 A page whose ink is thousands of specks with hardly a stroke-sized piece (`model.page.is_noise`) is not segmented.
 `line` reads the image as one line and finds nothing. Known limit: fainter noise (few specks) is still segmented.
 """
-    print(body)
-    if not args.no_write:
-        write_section("noise", body)
-    return 0
+    return publish("noise", body, not args.no_write)
 
 
 if __name__ == "__main__":

@@ -35,3 +35,12 @@ def write_section(name: str, body: str) -> None:
     pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     DOC.write_text(text, encoding="utf-8")
+
+
+def publish(name: str, body: str, write: bool) -> int:
+    """Print the section and write it into docs/benchmarks.md unless ``write`` is False; exit code 0."""
+    print(body)
+    if write:
+        write_section(name, body)
+    return 0
+

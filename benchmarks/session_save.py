@@ -7,7 +7,6 @@ Pages are 2000x1500 gray images with 40 line regions each (words included). Writ
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import load_note, machine, publish
 from htr_desktop import session
 from htr_desktop.regions import Page, Region, RegionWord
 
@@ -64,8 +63,7 @@ def main() -> int:
             restore.append(time.perf_counter() - t)
             s.close()
         size = sum(f.stat().st_size for f in Path(tmp).glob("*.sqlite3*")) / 1e6
-    load = os.getloadavg()[0]
-    note = f"**under load (load average {load:.1f}): times are provisional**" if load > 1.5 else f"load {load:.1f}"
+    note = load_note()
     body = f"""## Session store: save and restore (`python -m benchmarks.session_save`)
 
 {machine()}; {args.pages} pages of 2000x1500 px, 40 line regions each; {note}. Autosave runs on the GUI thread at
@@ -81,10 +79,7 @@ most 1 s after the first change, so a save must stay well under a second.
 Database size: {size:.0f} MB. An edit rewrites the page documents (JSON) in one transaction; images are
 stored once (content-addressed) and only a new page is encoded.
 """
-    print(body)
-    if not args.no_write:
-        write_section("session", body)
-    return 0
+    return publish("session", body, not args.no_write)
 
 
 if __name__ == "__main__":
