@@ -27,7 +27,7 @@ from model.decoder_config import DECODERS
 log = logging.getLogger(__name__)
 
 MAX_BODY = 50 * 1024 * 1024  # bytes; larger requests get 413
-FORMATS = ("json",)  # "page" and "alto" are answered once the CLI writes them
+FORMATS = ("json", "page", "alto")  # the CLI's JSON, or the PAGE-XML / ALTO that `recognize --format` writes
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -111,12 +111,17 @@ class Api:
         name, data = self.image_of(request)
         if not data:
             return self.error(400, "no image: send it as the request body or as the multipart field 'image'")
-        job = partial(recognize_bytes, layout=layout)
+        job = partial(recognize_bytes, layout=layout) if fmt == "json" else partial(recognize_xml, layout=layout,
+                                                                                   fmt=fmt)
         if getattr(self.pool, "local", None) is not None:
             with self._local:
                 result = next(self.pool.map(job, [(name, data)]))
         else:
             result = next(self.pool.map(job, [(name, data)]))
+        if "xml" in result:
+            from werkzeug.wrappers import Response
+
+            return Response(result["xml"], mimetype="application/xml", headers={"Cache-Control": "no-store"})
         return self.reply(result, 400 if "error" in result else 200)
 
     @staticmethod
@@ -128,6 +133,28 @@ class Api:
                 return "image", b""
             return upload.filename or "image", upload.read()
         return "image", request.get_data(cache=False)
+
+
+def recognize_xml(recognizer: Any, item: tuple[str, bytes], layout: str, fmt: str) -> dict[str, Any]:
+    """PAGE-XML or ALTO of one single-page image: ``{"xml": text}``, or the CLI's error object."""
+    from htr_desktop.cli import _named
+    from htr_desktop.export_xml import to_alto, to_page_xml
+    from htr_desktop.reading import region_from_line
+    from htr_desktop.regions import Page
+    from model.imageio import ImageError, decode_pages
+    from model.page import read_image
+
+    path, data = item
+    try:
+        grays = decode_pages(data, path)
+    except ImageError as exc:
+        return {"path": path, "error": _named(path, str(exc))}
+    if len(grays) != 1:
+        return {"path": path, "error": f"{path}: {len(grays)} pages; {fmt} answers one page: send pages one by one "
+                                       "or use format=json"}
+    _, result = read_image(grays[0], recognizer, layout)
+    page = Page(name=path, gray=grays[0], source=path, regions=[region_from_line(ln) for ln in result.lines])
+    return {"xml": (to_page_xml if fmt == "page" else to_alto)(page, recognizer.info.version)}
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -93,6 +93,29 @@ def test_raw_body_and_multipart_answer_the_cli_json(server, line_file):
     assert {k: v for k, v in form.items() if k != "path"} == {k: v for k, v in expected.items() if k != "path"}
 
 
+def test_page_xml_and_alto_like_the_cli(server, line_file, tmp_path):
+    import xml.etree.ElementTree as ET
+
+    for fmt, tag in (("page", "PcGts"), ("alto", "alto")):
+        host, port, token = server
+        conn = http.client.HTTPConnection(host, port, timeout=120)
+        conn.request("POST", f"/recognize?layout=line&format={fmt}", body=line_file.read_bytes(),
+                     headers={"Authorization": f"Bearer {token}"})
+        resp = conn.getresponse()
+        xml = resp.read()
+        assert resp.status == 200 and resp.getheader("Content-Type").startswith("application/xml")
+        root = ET.fromstring(xml)
+        assert root.tag.endswith(tag)
+        cmd = [sys.executable, "-m", "htr_desktop", "recognize", "--layout", "line", "--format", fmt,
+               "--out", str(tmp_path / fmt), str(line_file)]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr
+        cli = ET.parse(tmp_path / fmt / "line.xml").getroot()
+        words = [e.get("CONTENT") or (e.text or "") for e in root.iter() if e.tag.endswith(("String", "Unicode"))]
+        cli_words = [e.get("CONTENT") or (e.text or "") for e in cli.iter() if e.tag.endswith(("String", "Unicode"))]
+        assert words == cli_words and any(w.strip() for w in words)
+
+
 def test_bad_requests_get_clear_errors(server, tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
@@ -107,6 +130,7 @@ def test_bad_requests_get_clear_errors(server, tmp_path):
     assert request(server, "POST", "/recognize", other, headers)[0] == 400
     assert request(server, "POST", "/recognize?layout=poem", b"x")[0] == 400
     assert request(server, "POST", "/recognize?format=docx", b"x")[0] == 400
+    assert request(server, "POST", "/recognize?format=alto", bad.read_bytes())[1]["error"] == body["error"]
     assert request(server, "GET", "/recognize")[0] == 405
     assert request(server, "GET", "/nothing")[0] == 404
 
