@@ -218,7 +218,7 @@ def main() -> int:
             "| speed vs Tesseract (with / without start-up) |")
     body = f"""## Like for like with Tesseract (`{command}`)
 
-{machine()}; model {info.version} ({info.decoder} decoder); one core (CPU {args.cpu}, `taskset`), one thread each,
+{machine()}; model {info.version} ({info.decoder.name} decoder); one core (CPU {args.cpu}, `taskset`), one thread each,
 the same {len(paths)} held-back IAM lines ({", ".join(HELD_BACK_GROUPS)}, first by name), read from the same files.
 Median of {args.repeats} runs. Start: {before}; end: {after}.
 
@@ -236,7 +236,8 @@ start-up = time for 1 line - time per line. "binding": the engine created in thi
                f"{seg[0] * 1000:.0f} ms (median of {args.repeats}).\n") if seg else ""
     stages_body = f"""## Where the time goes (stage profile, `python -m benchmarks.engine_speed`)
 
-Per line, in process, one core, one thread, model {info.version} ({info.decoder}); the same {len(paths)} lines. {after}.
+Per line, in process, one core, one thread, model {info.version} ({info.decoder.name} decoder); the same
+{len(paths)} lines. {after}.
 
 | stage | median ms / line | mean ms / line |
 |---|---|---|
