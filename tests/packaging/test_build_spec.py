@@ -54,3 +54,18 @@ def test_spec_refuses_to_build_a_bundle_missing_the_app_or_model_runtime():
     required = spec_constant("REQUIRED_MODULES")
     assert {"htr_desktop.app", "htr_desktop.cli", "model.recognizer", "resources"} <= required
     assert any("cv2" in b for b in spec_constant("REQUIRED_BINARIES"))
+
+
+def test_spec_drops_what_the_app_never_loads():
+    assert "PySide6/Qt/translations/" in spec_constant("UNUSED_DATA")
+    assert {"ssl", "_ssl", "PySide6.QtDBus"} <= set(spec_constant("EXCLUDES"))
+    assert spec_constant("STRIP_WHEEL_LIBS") == ["ai_edge_litert/libpywrap_litert_common.so"]
+
+
+def test_build_script_makes_and_smoke_tests_the_download_artifact():
+    script = (ROOT / "scripts" / "build.sh").read_text(encoding="utf-8")
+    assert ".tar.zst" in script and "htr-desktop.desktop" in script and "install-desktop-entry.sh" in script
+    unpack = script.index('zstd -dc "$ARTIFACT"')
+    assert 'smoke_bundle.py" "$UNPACKED/htr-desktop/htr-desktop"' in script[unpack:]
+    desktop = (ROOT / "packaging" / "htr-desktop.desktop").read_text(encoding="utf-8")
+    assert "Exec=htr-desktop %F" in desktop and "Icon=htr-desktop" in desktop
