@@ -246,8 +246,9 @@ Per line, in process, one core, one thread, model {info.version} ({info.decoder.
     print(body)
     print(stages_body)
     if not args.no_write:
-        write_section("engine", body)
-        write_section("stages", stages_body)
+        write_section("engine_bundle" if args.exe else "engine", body)
+        if not args.exe:
+            write_section("stages", stages_body)
     return 0
 
 
