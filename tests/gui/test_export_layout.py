@@ -56,3 +56,52 @@ def test_layout_holds_at_800_by_600(qtbot, window, page_file):
         qtbot.waitUntil(lambda edit=edit: edit.height() >= edit.document().size().height())  # text not clipped
         assert edit.width() >= 150 and row.strip.isVisible()
         assert row.geometry().right() <= window.results.viewport().width()  # no row sticks out sideways
+
+
+SCALED = """
+import sys, tempfile, pathlib
+import cv2
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+from htr_desktop.main_window import MainWindow
+from htr_desktop.settings import Settings
+from tests.gui.conftest import FakeRecognizer, render_page
+
+app = QApplication([])
+tmp = pathlib.Path(tempfile.mkdtemp())
+cv2.imwrite(str(tmp / "page.png"), render_page())
+settings = Settings(QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat))
+window = MainWindow(settings, FakeRecognizer, tmp / "session")
+window.resize(800, 600)
+window.show()
+window.start([str(tmp / "page.png")])
+window.workspace.detect_lines()
+import time
+end = time.time() + 60
+while time.time() < end:
+    QCoreApplication.processEvents()
+    time.sleep(0.01)
+    page = window.workspace.current
+    if page and len(page.regions) == 3 and all(r.confidence is not None for r in page.regions) \
+            and not window.service.busy:
+        break
+for _ in range(50):
+    QCoreApplication.processEvents()
+    time.sleep(0.01)
+rows = list(window.results.rows.values())
+print(window.devicePixelRatioF(), window.width(), len(rows),
+      all(r.geometry().right() <= window.results.viewport().width() for r in rows),
+      all(r.edit.height() >= r.edit.document().size().height() for r in rows))
+window.close()
+"""
+
+
+def test_layout_holds_at_200_percent():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    out = subprocess.run([sys.executable, "-c", SCALED], env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2.0", "800", "3", "True", "True"]
