@@ -175,6 +175,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Restored {len(pages)} image(s) from the last session", 5000)
         if restored.problems:
             self.show_message(" ".join(restored.problems), "warning", seconds=0)
+        elif restored.notices:
+            self.show_message(" ".join(restored.notices), "info")
         if paths:
             self.open_paths(paths)
 

@@ -54,6 +54,7 @@ class Restored:
     pages: list[Page] = field(default_factory=list)
     current: int = 0
     problems: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # worth saying, nothing lost (e.g. a second window)
 
 
 # --- documents: tolerant writing, strict reading --------------------------------------------------------------
@@ -206,6 +207,7 @@ class Session:
         self.id: int | None = None
         self._lock: int | None = None
         self.notes: list[str] = list(store.notes)
+        self.notices: list[str] = []
 
     @classmethod
     def open(cls, folder: Path) -> Session:
@@ -239,7 +241,7 @@ class Session:
                     raise OSError(f"the lock file for session {sid} is held by another process")
                 self.id, self._lock = int(sid or 0), fd
                 if rows:
-                    self.notes.append("Another htr-desktop window is using the saved session; this window keeps "
+                    self.notices.append("Another htr-desktop window is using the saved session; this window keeps "
                                       "its own.")
 
     def restore(self) -> Restored:
@@ -273,6 +275,7 @@ class Session:
                 where = f"a copy of the saved data could not be made ({describe(exc)})"
             out.problems.append(f"Some saved data was damaged and was left out ({_summary(problems)}); {where}.")
         out.problems[:0] = self.notes
+        out.notices = list(self.notices)
         return out
 
     def save(self, pages: list[Page], current: int) -> None:

@@ -114,3 +114,33 @@ def test_damaged_database_bytes_never_raise_and_the_original_is_kept(edits, cut)
         intact = [p for p in out.pages if p.name in {"p0.png", "p1.png", "p2.png"}]
         assert all((p.gray == make_page(p.name, int(p.name[1])).gray).all() for p in intact)
         assert len(restore_and_save(folder).pages) == len(out.pages)  # what was salvaged is saved for good
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_010_sessions_lose_no_image(data):
+    """A 0.1.0 session.json mutated at random: conversion never raises and every page image comes back."""
+    import cv2
+    import numpy as np
+
+    with tempfile.TemporaryDirectory() as root:
+        folder = Path(root) / "s"
+        folder.mkdir()
+        for i in (1, 2):
+            cv2.imwrite(str(folder / f"page-{i}.png"), np.full((30, 60), 50 * i, np.uint8))
+        doc = {"format": 1, "current": 1, "pages": [
+            {"name": f"p{i}.png", "source": "", "image": f"page-{i}.png",
+             "regions": [{"box": [1, 1, 20, 10], "text": "t", "kind": "line", "edited": True, "confidence": 0.5,
+                          "words": [{"text": "t", "confidence": 0.5}]}]} for i in (1, 2)]}
+        for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+            path = data.draw(st.sampled_from(list(places(doc))), label="where")
+            delete = bool(path) and data.draw(st.booleans(), label="delete")
+            doc = mutate(doc, path, data.draw(JSON, label="value"), delete)
+        text = json.dumps(doc)
+        raw = data.draw(st.sampled_from([text, text[: len(text) // 2], text.encode("utf-16").decode("latin-1")]),
+                        label="as text")
+        (folder / "session.json").write_text(raw, encoding="utf-8", errors="surrogateescape")
+        out = restore_and_save(folder)
+        shades = sorted(int(p.gray[0, 0]) for p in out.pages)
+        assert sorted(set(shades)) == [50, 100]  # both images, whatever happened to the file
+        assert (folder / "0.1.0" / "session.json").read_text(encoding="utf-8", errors="surrogateescape") == raw

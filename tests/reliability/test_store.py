@@ -132,7 +132,9 @@ def test_a_claimed_session_is_not_taken_by_a_second_window(tmp_path):
     first = session.Session.open(tmp_path)
     first.save([make_page("mine.png")], 0)
     second = session.Session.open(tmp_path)
-    assert second.restore().pages == [] and any("Another htr-desktop window" in n for n in second.notes)
+    restored = second.restore()
+    assert restored.pages == [] and restored.problems == []
+    assert any("Another htr-desktop window" in n for n in restored.notices)
     second.close()
     first.close()
 
