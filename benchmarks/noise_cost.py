@@ -23,7 +23,11 @@ import numpy as np
 from benchmarks.report import load_note, machine, publish
 
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`)
-SIZES = ((800, 600), (4000, 3000))
+IMAGES = {  # name -> pixels
+    "800x600 uniform": lambda rng: rng.integers(0, 256, (600, 800), dtype=np.uint8),
+    "4000x3000 uniform": lambda rng: rng.integers(0, 256, (3000, 4000), dtype=np.uint8),
+    "800x600 faint (gray 200, sd 30)": lambda rng: np.clip(rng.normal(200, 30, (600, 800)), 0, 255).astype(np.uint8),
+}
 
 
 def run_once(cmd: list[str]) -> tuple[float, float, str]:
@@ -41,20 +45,20 @@ def main() -> int:
     args = p.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for w, h in SIZES:
-            path = Path(tmp, f"noise-{w}x{h}.png")
-            cv2.imwrite(str(path), np.random.default_rng(0).integers(0, 256, (h, w), dtype=np.uint8))
+        for n, (name, make) in enumerate(IMAGES.items()):
+            path = Path(tmp, f"noise-{n}.png")
+            cv2.imwrite(str(path), make(np.random.default_rng(0)))
             for layout in ("auto", "page", "line"):
                 runs = [run_once([sys.executable, "-m", "htr_desktop", "recognize", "--layout", layout, "--json",
                                   str(path)]) for _ in range(args.runs)]
                 doc = json.loads(runs[-1][2])
                 answer = doc.get("note") or doc.get("error") or repr(doc.get("text", ""))[:30]
-                rows.append(f"| {w}x{h} | `{layout}` | {statistics.median(r[1] for r in runs):.1f} | "
+                rows.append(f"| {name} | `{layout}` | {statistics.median(r[1] for r in runs):.1f} | "
                             f"{statistics.median(r[0] for r in runs):.0f} | {answer} |")
     note = load_note()
     body = f"""## Noise: no writing (`python -m benchmarks.noise_cost`)
 
-{machine()}; uniform random pixels; a fresh `htr-desktop recognize --json` process per run (model loading
+{machine()}; random pixels; a fresh `htr-desktop recognize --json` process per run (model loading
 included), median of {args.runs} runs; peak resident memory from GNU `time -f %M`. {note}.
 Target: at most 2 s and 500 MB for any single image, and "no writing found" rather than invented text.
 
@@ -62,8 +66,8 @@ Target: at most 2 s and 500 MB for any single image, and "no writing found" rath
 |---|---|---|---|---|
 {chr(10).join(rows)}
 
-A page whose ink is thousands of specks with hardly a stroke-sized piece (`model.page.is_noise`) is not segmented.
-`line` reads the image as one line and finds nothing. Known limit: fainter noise (few specks) is still segmented.
+A page whose ink is only specks, or thousands of specks with hardly a stroke-sized piece (`model.page.is_noise`), is
+not segmented. `line` reads the image as one line and finds nothing.
 """
     return publish("noise", body, not args.no_write)
 

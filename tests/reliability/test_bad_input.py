@@ -111,3 +111,16 @@ def test_the_api_refuses_nan_pixels_and_a_bad_batch_size():
         with pytest.raises(ValueError, match="max_batch"):
             rec.recognize([line], max_batch=size)
     assert rec.recognize([line], max_batch=1)[0].text == rec.recognize([line])[0].text
+
+
+def test_noise_is_no_writing_and_writing_is_not_noise():
+    from model.document import prepare_page
+    from model.page import is_noise
+    from tests.gui.conftest import render_page
+
+    rng = np.random.default_rng(3)
+    uniform = rng.integers(0, 256, (600, 800), dtype=np.uint8)
+    faint = np.clip(rng.normal(200, 30, (600, 800)), 0, 255).astype(np.uint8)
+    assert is_noise(prepare_page(uniform).binary) and is_noise(prepare_page(faint).binary)
+    for writing in (render_page(), render_text("hello world"), render_text("hi")):
+        assert not is_noise(prepare_page(writing).binary)
