@@ -17,6 +17,7 @@ from model.decoder_config import DECODERS
 
 log = logging.getLogger(__name__)
 
+POOL_MIN_INPUTS = 4  # from this many inputs on, the CLI spreads them over one worker process per core
 LAYOUTS = ("auto", "page", "line", "word")
 
 
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
     p.add_argument("--decoder", choices=DECODERS, help="override the model's decoder")
     p.add_argument("--threads", type=int, help="CPU threads for the network (per worker)")
-    p.add_argument("--workers", type=int, help="worker processes for several inputs (default: one per core)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core from 4 inputs on, else none)")
     return p
 
 
@@ -187,7 +188,9 @@ def _recognize_all(argv: list[str]) -> int:
     from model.bundle import ModelError
     from model.pool import RecognizerPool, default_workers
 
-    workers = 1 if len(args.paths) == 1 else min(args.workers or default_workers(), len(args.paths))
+    # A few inputs are read faster in this process than by starting worker processes (each loads the model).
+    automatic = 1 if len(args.paths) < POOL_MIN_INPUTS else default_workers()
+    workers = max(1, min(args.workers or automatic, len(args.paths)))
     done = 0
     failures = 0
     try:
