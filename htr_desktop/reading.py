@@ -45,12 +45,13 @@ class ChunkedRecognizer:
         return self.recognizer.info
 
     def recognize(self, images: Sequence[np.ndarray]) -> list[Any]:
-        """Recognize ``images`` CHUNK at a time; raises Cancelled between chunks."""
+        """Recognize ``images`` CHUNK per worker process at a time; raises Cancelled between chunks."""
         out: list[Any] = []
-        for start in range(0, len(images), CHUNK):
+        step = CHUNK * max(1, int(getattr(self.recognizer, "workers", 1)))  # every worker gets CHUNK crops
+        for start in range(0, len(images), step):
             if self.should_stop():
                 raise Cancelled
-            out.extend(self.recognizer.recognize(list(images[start: start + CHUNK])))
+            out.extend(self.recognizer.recognize(list(images[start: start + step])))
             self.on_progress(len(out), len(images))
         return out
 
