@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from model.decode import (
     char_runs,
     is_block_capitals,
     log_softmax,
+    mostly_capitals,
     split_words,
     with_case_rule,
 )
@@ -92,11 +94,16 @@ class BeamDecoder:
                 raise FileNotFoundError(f"language model missing: {path}")
             with resources.as_file(path) as local, quiet_stderr():  # KenLM draws a progress bar on stderr
                 lm = KenLM(str(local), Dictionary(tokens))
-        options = LexiconFreeDecoderOptions(
-            config.beam_width, config.token_beam, config.beam_threshold,
-            config.lm_weight if config.uses_lm else 0.0, config.space_score, config.log_add, CriterionType.CTC)
-        self._lm = lm  # the decoder keeps a reference, but keep ours too
-        self._decoder = LexiconFreeDecoder(options, lm, max(self.space, 0), 0, [])
+        def decoder(lm_weight: float) -> Any:
+            options = LexiconFreeDecoderOptions(
+                config.beam_width, config.token_beam, config.beam_threshold, lm_weight if config.uses_lm else 0.0,
+                config.space_score, config.log_add, CriterionType.CTC)
+            return LexiconFreeDecoder(options, lm, max(self.space, 0), 0, [])
+
+        self._lm = lm  # the decoders keep a reference, but keep ours too
+        self._decoder = decoder(config.lm_weight)
+        caps = config.lm_weight if config.caps_lm_weight is None else config.caps_lm_weight
+        self._caps_decoder = self._decoder if caps == config.lm_weight else decoder(caps)
         self._chars = np.array(["", *charset.chars])  # label id -> character (blank -> "")
         self._word_scores: dict[str, float] = {}
         self._lm_scores: dict[str, float] = {}
@@ -113,8 +120,11 @@ class BeamDecoder:
         logp = np.ascontiguousarray(logp[frames], dtype=np.float32)
         probs = np.exp(logp)
         g_ids, g_starts, g_ends, _ = char_runs(logp.argmax(axis=-1), probs)
-        greedy = split_words("".join(self._chars[g_ids].tolist()), frames[g_starts], frames[g_ends])
-        results = self._decoder.decode(logp.ctypes.data, logp.shape[0], logp.shape[1])
+        greedy_text = "".join(self._chars[g_ids].tolist())
+        greedy = split_words(greedy_text, frames[g_starts], frames[g_ends])
+        # Block capitals (names and form fields, mostly) get their own LM weight: prose knows few of them.
+        decoder = self._caps_decoder if mostly_capitals(greedy_text) else self._decoder
+        results = decoder.decode(logp.ctypes.data, logp.shape[0], logp.shape[1])
         return Search(self._hypotheses(results, frames, probs), greedy)
 
     def _hypotheses(self, results: list, frames: np.ndarray, probs: np.ndarray) -> list[Hypothesis]:

@@ -115,12 +115,12 @@ def is_block_capitals(word: str) -> bool:
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
 
-def harmonize_case(text: str) -> str:
-    """Upper-case text written mostly in capitals (block-capital names: ``PRoclAIming`` -> ``PROCLAIMING``).
-
-    If at least 60 % of the letters (and at least two) are capitals, the whole text is upper-cased.
-    """
+def mostly_capitals(text: str) -> bool:
+    """Whether at least 60 % of the letters (and at least two) are capitals."""
     letters = [c for c in text if c.isalpha()]
-    if len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.6 * len(letters):
-        return text.upper()
-    return text
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.6 * len(letters)
+
+
+def harmonize_case(text: str) -> str:
+    """Upper-case text written mostly in capitals (block-capital names: ``PRoclAIming`` -> ``PROCLAIMING``)."""
+    return text.upper() if mostly_capitals(text) else text

@@ -37,6 +37,7 @@ class DecoderConfig:
     log_add: bool = True  # merge hypotheses that reach the same text by summing their paths (else keep the best)
     lm: str | None = None  # character n-gram (ARPA, may be gzipped) in the bundle folder
     lm_weight: float = 0.8  # times the LM's log10 probability per character
+    caps_lm_weight: float | None = None  # the LM weight for lines the greedy reading has mostly in capitals
     space_score: float = 0.0  # added for every space (word insertion bonus)
     words: str | None = None  # gzipped ``word<TAB>frequency`` list in the bundle folder
     words_weight: float = 0.3  # times the natural-log frequency of each word of an n-best hypothesis

