@@ -15,7 +15,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info, write_info
 from model.ctc import ctc_loss_grad
 from model.decode import greedy_decode, softmax
+from model.decoder_config import DecoderConfig
 from model.head import Head
 from model.recognizer import Recognizer, bucket_width
 from model.tflite_weights import TfliteWeights
@@ -317,7 +318,7 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
         figures = {"train_lines": len(train), "held_lines": len(held), "held_cer_before": round(before, 4)}
         write_bundle(base, info, weights, tmp, figures)
         try:
-            after = cer(truths, _recognize_texts(Recognizer.load(tmp), held_samples))
+            after, decoder = _choose_decoder(tmp, held_samples, truths)
         except ModelError as exc:
             return AdaptResult(before, before, len(train), len(held), len(history) - 1, time.monotonic() - start,
                                False, f"the adapted model does not load ({exc})", history=history)
@@ -327,13 +328,41 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
             result.reason = "not better on the held-aside lines; the current model stays"
             return result
         figures["held_cer_after"] = round(after, 4)
-        write_info(tmp, _with_figures(read_info(tmp), figures))
+        figures["decoder"] = decoder.name if decoder == info.decoder.with_name(decoder.name) else \
+            f"{decoder.name} (language model and word list at half weight)"
+        personal = _with_figures(read_info(tmp), figures)
+        personal.decoder = decoder
+        write_info(tmp, personal)
         _install(tmp, out)
         result.installed, result.out = True, str(out)
         progress(1.0, f"held-aside CER {before:.3f} -> {after:.3f}")
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def decoder_candidates(base: DecoderConfig) -> list[DecoderConfig]:
+    """The base model's decoder, then the same with its language model and word list at half weight, then
+    without them: an adapted network is surer of itself, and a language model tuned for the base may now hurt."""
+    out = [base]
+    if base.uses_lm or base.uses_words:
+        out.append(replace(base, lm_weight=base.lm_weight / 2, words_weight=base.words_weight / 2))
+        out.append(base.with_name("beam"))
+    return out
+
+
+def _choose_decoder(folder: Path, held: Sequence[LabelledImage], truths: list[str]) -> tuple[float, DecoderConfig]:
+    """The held-aside CER of the adapted bundle with the best of ``decoder_candidates`` (ties: the earlier)."""
+    info = read_info(folder)
+    best: tuple[float, DecoderConfig] | None = None
+    for candidate in decoder_candidates(info.decoder):
+        info.decoder = candidate
+        write_info(folder, info)
+        score = cer(truths, _recognize_texts(Recognizer.load(folder), held))
+        if best is None or score < best[0]:
+            best = (score, candidate)
+    assert best is not None
+    return best
 
 
 def _with_figures(info: ModelInfo, figures: dict[str, Any]) -> ModelInfo:

@@ -218,3 +218,21 @@ def test_cli_reports_bad_input_as_json(tmp_path):
     assert proc.returncode == 2
     assert "at least 10" in json.loads(proc.stdout.strip().splitlines()[-1])["error"]
     assert "Traceback" not in proc.stderr
+
+
+def test_decoder_candidates_relax_the_language_model_only_when_there_is_one():
+    from model.adapt import decoder_candidates
+    from model.decoder_config import DecoderConfig
+
+    assert decoder_candidates(DecoderConfig(name="greedy")) == [DecoderConfig(name="greedy")]
+    lm = DecoderConfig(name="beam+lm+words", lm="lm.arpa", lm_weight=1.2, words="w.tsv.gz", words_weight=0.2)
+    base, half, plain = decoder_candidates(lm)
+    assert base == lm and half.lm_weight == 0.6 and half.words_weight == 0.1 and plain.name == "beam"
+
+
+def test_the_chosen_decoder_is_written_into_the_personal_bundle(tmp_path):
+    out = tmp_path / "personal"
+    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(max_epochs=60, learning_rate=0.03))
+    assert result.installed
+    info = Recognizer.load(out).info
+    assert info.decoder.name == "greedy" and info.figures["personal"]["decoder"] == "greedy"
