@@ -226,8 +226,8 @@ def test_decoder_candidates_relax_the_language_model_only_when_there_is_one():
 
     assert decoder_candidates(DecoderConfig(name="greedy")) == [DecoderConfig(name="greedy")]
     lm = DecoderConfig(name="beam+lm+words", lm="lm.arpa", lm_weight=1.2, words="w.tsv.gz", words_weight=0.2)
-    base, half, plain = decoder_candidates(lm)
-    assert base == lm and half.lm_weight == 0.6 and half.words_weight == 0.1 and plain.name == "beam"
+    base, half = decoder_candidates(lm)
+    assert base == lm and half.lm_weight == 0.6 and half.words_weight == 0.1 and half.name == lm.name
 
 
 def test_the_chosen_decoder_is_written_into_the_personal_bundle(tmp_path):
