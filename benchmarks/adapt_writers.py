@@ -31,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.report import machine, write_section
+from benchmarks.report import load_note, machine, write_section
 
 DATA = Path.home() / ".cache/htr-desktop/data"
 OUT = Path.home() / ".cache/htr-desktop/adapt-eval"
@@ -198,7 +198,8 @@ def report(rows: list[dict], minutes: float, exe: str | None) -> None:
     summary = (f"Model {read_info(bundled_model_dir()).version}. "
                f"Mean relative CER reduction on the writers' unseen lines: **{100 * mean:.0f} %** over {len(rows)} "
                f"writers; adapt took {times[len(times) // 2]:.0f} s median, {times[-1]:.0f} s at most "
-               f"(`--minutes {minutes:g}`, {'packaged executable' if exe else 'python -m htr_desktop'}, {machine()}).")
+               f"(`--minutes {minutes:g}`, {'packaged executable' if exe else 'python -m htr_desktop'}, {machine()}; "
+               f"{load_note()}).")
     note = ("`held-aside`: the fifth of the 15 lines that `adapt` keeps aside to decide whether to install; the test "
             "lines are never seen by `adapt`. Times include loading, reading the lines and the before/after check.")
     body = "\n".join([summary, "", note, "", *table, ""])
