@@ -315,7 +315,8 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".adapt-", dir=out.parent))
     try:
-        figures = {"train_lines": len(train), "held_lines": len(held), "held_cer_before": round(before, 4)}
+        figures: dict[str, Any] = {"train_lines": len(train), "held_lines": len(held),
+                                   "held_cer_before": round(before, 4)}
         write_bundle(base, info, weights, tmp, figures)
         try:
             after, decoder = _choose_decoder(tmp, held_samples, truths)
