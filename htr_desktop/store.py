@@ -68,7 +68,9 @@ def _connect(path: Path | str, uri: bool = False) -> sqlite3.Connection:
 
 def _is_damaged(exc: BaseException) -> bool:
     name = getattr(exc, "sqlite_errorname", "")
-    return any(name.startswith(n) for n in _DAMAGED) or "malformed" in str(exc) or "not a database" in str(exc)
+    text = str(exc)
+    return any(name.startswith(n) for n in _DAMAGED) or any(
+        m in text for m in ("malformed", "not a database", "unsupported file format"))
 
 
 class Store:
