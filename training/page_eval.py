@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry: print one JSON object with the figures."""
     p = argparse.ArgumentParser(prog="python -m training.page_eval", description=__doc__.split("\n")[0])
     p.add_argument("--source", choices=["iam", "synth", "text"], default="iam")
-    p.add_argument("--iam-gt", type=Path, default=Path("~/.cache/htr-desktop/data/iam-lines/IAM/gt_test.txt").expanduser())
+    p.add_argument("--iam-gt", type=Path,
+                   default=Path("~/.cache/htr-desktop/data/iam-lines/IAM/gt_test.txt").expanduser())
     p.add_argument("--groups", nargs="+", default=list(HELD_BACK_GROUPS), help="IAM groups (held-back by default)")
     p.add_argument("--fonts", type=Path, help="font folder for --source synth")
     p.add_argument("--style", choices=["eval", "photo"], default="eval")
