@@ -88,6 +88,19 @@ class Store:
         """Open (or create) ``folder/htr-desktop.sqlite3``; a damaged file is moved aside and salvaged."""
         path = folder / DB_NAME
         notes: list[str] = []
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:  # switching to WAL does not wait for a busy database (two windows starting at once)
+            try:
+                return cls._open(folder, path, notes)
+            except StoreError as exc:
+                busy = getattr(exc.__cause__, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    @classmethod
+    def _open(cls, folder: Path, path: Path, notes: list[str]) -> Store:
+        con: sqlite3.Connection | None = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             con = _connect(path)
@@ -107,6 +120,9 @@ class Store:
             else:
                 cls._prepare(con)
         except (sqlite3.Error, OSError) as exc:
+            if con is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    con.close()
             raise StoreError(f"The session cannot be saved in {folder}: {describe(exc)}.") from exc
         return cls(path, con, notes)
 

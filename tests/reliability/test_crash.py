@@ -55,10 +55,23 @@ from tests.reliability.conftest import make_page
 
 folder, tag, base = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 s = session.Session.open(folder)
+
+
+def meet(step):
+    # both instances run at once: each waits for the other at the start and at the end
+    # (one that had quit before the other started would rightly hand its session over)
+    import time
+    (folder / f"{tag}.{step}").touch()
+    while len(list(folder.glob(f"*.{step}"))) < 2:
+        time.sleep(0.01)
+
+
+meet("claimed")
 pages = [make_page(f"{tag}-{i}.png", seed=base + i) for i in range(3)]
 for n in range(40):
     pages[n % 3].regions[0].text = f"{tag} edit {n}"
     s.save(pages if n % 5 else pages[:2], 0)  # now and then a page is closed: its image becomes an orphan
+meet("saved")
 print(s.id, flush=True)
 """
 
@@ -149,13 +162,16 @@ def test_two_windows_killed_while_typing_keep_both(tmp_path):
         for proc in procs.values():
             proc.send_signal(signal.SIGKILL)
             proc.wait(30)
+    errors = {}
     for key, proc in procs.items():
         typed[key] = [(float(t), int(n)) for t, n in (ln.split() for ln in proc.stdout.read().splitlines() if ln)]
+        errors[key] = proc.stderr.read()[-3000:]
     restored = {}
     opened = [session.Session.open(tmp_path / "session") for _ in range(2)]  # each claims one of the two
     for s in opened:
-        (page,) = s.restore().pages
-        restored[page.name] = page.regions[0].text
+        pages = s.restore().pages
+        assert len(pages) == 1, errors
+        restored[pages[0].name] = pages[0].regions[0].text
         s.close()
     for key in "ab":
         must_have = max(n for t, n in typed[key] if t <= killed_at - 2.0)
