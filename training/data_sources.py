@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -103,8 +102,3 @@ def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list
         raise ValueError("no training data: give iam_gt/iam_words/names_csv/extra_folders or fetch fonts")
     return sources, val_sets, fonts
 
-
-def data_counts(run_dir: Path) -> dict[str, int]:
-    """The counts a run recorded (for model.json)."""
-    path = run_dir / "data.json"
-    return json.loads(path.read_text()) if path.exists() else {}

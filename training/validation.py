@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ import numpy as np
 
 from model.imageio import ImageError, load_image
 from model.recognizer import Recognizer
-from training.datasets import Sample, read_iam_gt, split_by_groups
+from training.datasets import Sample, kaggle_number, read_iam_gt, read_kaggle_csv, split_by_groups
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +48,8 @@ def iam_samples(gt: Path = IAM_GT, groups: tuple[str, ...] = IAM_GROUPS) -> list
 
 def name_samples(csv_file: Path = NAMES_CSV, images: Path = NAMES_IMAGES) -> list[Sample]:
     """The 500 held-back Kaggle names (only ``TRAIN_10001`` .. ``TRAIN_10500``; never VALIDATION_/TEST_)."""
-    wanted = {f"TRAIN_{i:05d}.jpg" for i in NAMES_HELD_BACK}
-    samples = []
-    with csv_file.expanduser().open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            name = (row.get("FILENAME") or "").strip()
-            text = " ".join((row.get("IDENTITY") or "").split())
-            if name in wanted and text and text.upper() not in ("UNREADABLE", "EMPTY"):
-                samples.append(Sample(images.expanduser() / name, text))
-    return samples
+    samples = read_kaggle_csv(csv_file.expanduser(), images.expanduser())
+    return [s for s in samples if s.path.name.startswith("TRAIN_") and kaggle_number(s) in NAMES_HELD_BACK]
 
 
 def readable(samples: list[Sample]) -> list[tuple[Sample, np.ndarray]]:
