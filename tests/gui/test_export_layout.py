@@ -51,11 +51,14 @@ def test_layout_holds_at_800_by_600(qtbot, window, page_file):
     assert window.minimumSizeHint().width() <= 800 and window.minimumSizeHint().height() <= 600
     assert window.view.width() >= 300 and window.results.width() >= 250  # both sides keep usable room
     for region in page.regions:
-        row = window.results.rows[region.id]
-        edit = row.edit
-        qtbot.waitUntil(lambda edit=edit: edit.height() >= edit.document().size().height())  # text not clipped
-        assert edit.width() >= 150 and row.strip.isVisible()
-        assert row.geometry().right() <= window.results.viewport().width()  # no row sticks out sideways
+        def row_fits(region=region):
+            row = window.results.rows[region.id]
+            # rows added to the shown panel become visible at the next event-loop turn (Qt shows them queued)
+            assert row.strip.isVisible() and not row.strip.image.isNull()
+            assert row.edit.height() >= row.edit.document().size().height()  # text not clipped
+            assert row.edit.width() >= 150
+            assert row.geometry().right() <= window.results.viewport().width()  # no row sticks out sideways
+        qtbot.waitUntil(row_fits)
 
 
 SCALED = """
