@@ -34,8 +34,7 @@ class PreparedPage:
 
     def points_to_original(self, points: np.ndarray) -> np.ndarray:
         """Map prepared-page points (n, 2) to original-image points (n, 2)."""
-        pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
-        return cv2.perspectiveTransform(pts, self.to_original).reshape(-1, 2)
+        return map_points(points, self.to_original)
 
     def box_to_original(self, points: np.ndarray) -> tuple[int, int, int, int]:
         """Axis-aligned box (x, y, w, h) in the original image around prepared-page points (n, 2)."""
@@ -48,6 +47,12 @@ class PreparedPage:
         x0, x1 = int(np.clip(x0, 0, w - 1)), int(np.clip(x1, 0, w - 1))
         y0, y1 = int(np.clip(y0, 0, h - 1)), int(np.clip(y1, 0, h - 1))
         return x0, y0, x1 - x0 + 1, y1 - y0 + 1
+
+
+def map_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Points (n, 2) mapped through a 3x3 perspective ``matrix``."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+    return cv2.perspectiveTransform(pts, matrix).reshape(-1, 2)
 
 
 def _scale_matrix(s: float) -> np.ndarray:
@@ -207,6 +212,8 @@ def remove_specks(binary: np.ndarray, min_area: int) -> np.ndarray:
         return binary
     keep = np.zeros(n, np.uint8)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    if keep[1:].all() and binary.dtype == np.uint8 and int(binary.max()) == 1:
+        return binary  # nothing to drop: the same 0/1 mask
     return keep[labels]
 
 
@@ -224,12 +231,27 @@ def stroke_width(binary: np.ndarray) -> float:
     return 2.0 * area / max(edges, 1)
 
 
+def _survives_cross(binary: np.ndarray, size: int) -> bool:
+    """Whether some pixel has ink all along the ``size``-long horizontal and vertical runs through it.
+
+    Necessary for surviving an erosion by a size x size ellipse (which holds that cross), so a cheap
+    test that the ellipse opening is empty when it is False.
+    """
+    across = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (size, 1)))
+    if not across.any():
+        return False
+    down = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (1, size)))
+    return bool(np.logical_and(across, down).any())
+
+
 def remove_dark_areas(binary: np.ndarray) -> np.ndarray:
     """Drop components that are mostly far thicker than pen strokes (a desk around the sheet, a gutter, a finger)."""
     sw = stroke_width(binary)
     if sw <= 0:
         return binary
     size = max(7, int(3.5 * sw)) | 1
+    if not _survives_cross(binary, size):
+        return binary  # no pixel whose size x size ellipse is all ink: nothing thick
     thick = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     if not thick.any():
         return binary
@@ -250,6 +272,18 @@ def remove_dark_areas(binary: np.ndarray) -> np.ndarray:
     return out
 
 
+def _has_run(mask: np.ndarray, length: int) -> bool:
+    """Whether some row of a 0/1 mask holds ``length`` consecutive ink pixels (doubling runs: cheap when none)."""
+    run, covered = mask.astype(bool, copy=False), 1  # run[y, x]: ink all along [x, x + covered)
+    while covered < length:
+        step = min(covered, length - covered)
+        run = run[:, :-step] & run[:, step:]
+        covered += step
+        if not run.any():
+            return False
+    return bool(run.any())
+
+
 def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: float = 0.15) -> np.ndarray:
     """Erase ruled lines and margin lines: long thin horizontal or vertical straight runs.
 
@@ -264,12 +298,33 @@ def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: floa
         if length < 40:
             continue
         joined = cv2.morphologyEx(source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, gap))
+        if not _has_run(joined if kernel[1] == 1 else joined.T, min(length - length // 2, length // 2 + 1)):
+            continue  # no run long enough to survive the opening (even one touching the border): no rule
         lines = cv2.morphologyEx(joined, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
         if lines.any():
             thin = cv2.morphologyEx(lines, cv2.MORPH_OPEN, np.ones((7, 7), np.uint8))
             lines[thin > 0] = 0  # thick dark areas (shadows, photos) are not rules
             out[cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0] = 0
     return out
+
+
+def _ink_and_binary(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ink map (ink = 1) and binary mask (dark areas removed) of a reduced, upright gray image."""
+    small = cv2.medianBlur(small, 3) if min(small.shape) >= 3 else small
+    ink = normalize_illumination(small)
+    binary = remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
+    return ink * binary_dilate(binary), binary
+
+
+def line_mask(gray: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, np.ndarray]:
+    """A line crop's binary ink mask and the 3x3 matrix from its pixels to ``gray``'s.
+
+    The same mask as ``prepare_page(gray, deskew=False, find_outline=False).binary``, without the flattened
+    gray that only page segmentation needs.
+    """
+    small, s = reduce(gray, max_side)
+    ink, binary = _ink_and_binary(small)
+    return remove_specks(remove_ruling(binary, ink), 6), np.linalg.inv(_scale_matrix(s))
 
 
 def prepare_page(gray: np.ndarray, max_side: int = MAX_SIDE, deskew: bool = True,
@@ -286,10 +341,7 @@ def prepare_page(gray: np.ndarray, max_side: int = MAX_SIDE, deskew: bool = True
             to_work = warp @ to_work
             perspective = True
     flat = flatten_light(small)
-    small = cv2.medianBlur(small, 3) if min(small.shape) >= 3 else small
-    ink = normalize_illumination(small)
-    binary = remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
-    ink = ink * binary_dilate(binary)
+    ink, binary = _ink_and_binary(small)
     angle = estimate_skew(remove_specks(binary, 4)) if deskew else 0.0
     if abs(angle) >= 0.2:
         ink, rot = rotate(ink, angle)

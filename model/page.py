@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from model.document import INK_THRESHOLD, PreparedPage, prepare_page, remove_specks
+from model.document import INK_THRESHOLD, PreparedPage, line_mask, map_points, prepare_page
 from model.imageio import ImageError, to_gray
 from model.segment import LineInk, segment_binary, split_words
 
@@ -180,11 +180,10 @@ def segment_words(gray: np.ndarray, line_box: Box) -> list[Box]:
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return []
-    page = prepare_page(gray[y0:y1, x0:x1], deskew=False, find_outline=False)
-    mask = remove_specks(page.binary, 6)
+    mask, to_crop = line_mask(gray[y0:y1, x0:x1])  # specks already removed
     boxes = []
     for wx, wy, ww, wh in split_words(mask):
-        (ox, oy), (ex, ey) = page.points_to_original(np.array([[wx, wy], [wx + ww, wy + wh]], np.float64))
+        (ox, oy), (ex, ey) = map_points(np.array([[wx, wy], [wx + ww, wy + wh]], np.float64), to_crop)
         boxes.append((int(ox) + x0, int(oy) + y0, max(1, int(round(ex - ox))), max(1, int(round(ey - oy)))))
     return boxes
 

@@ -11,17 +11,17 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from importlib.abc import Traversable
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
 from model.lexicon import Lexicon, alternatives
+
+if TYPE_CHECKING:  # imported when worker processes are started: one process needs none of it (start-up time)
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,6 +106,9 @@ class RecognizerPool:
         self._folder: Traversable | Path = folder
         self.decoder = self.info.decoder.with_name(decoder).name  # ValueError for an unknown name
         self.threads = threads or 1
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
         # "spawn": fresh interpreters, safe with the GUI's threads and in a PyInstaller bundle (freeze_support).
         self._executor = ProcessPoolExecutor(
             self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
@@ -180,6 +183,8 @@ class RecognizerPool:
 
 
 def _result(future: Future[R]) -> R:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result()
     except BrokenProcessPool:

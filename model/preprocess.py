@@ -29,17 +29,28 @@ def normalize_illumination(gray: np.ndarray) -> np.ndarray:
     paper = cv2.blur(paper, (ks, ks))
     if factor > 1:
         paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    ink = 1.0 - np.clip(img / np.maximum(paper, 1.0), 0.0, 1.0)
-    return stretch_contrast(ink)
+    # ink = 1 - clip(img / max(paper, 1), 0, 1), computed in place in img (the same float32 operations)
+    ink = np.divide(img, np.maximum(paper, 1.0, out=paper), out=img)
+    np.subtract(1.0, np.clip(ink, 0.0, 1.0, out=ink), out=ink)
+    return _stretch(ink, ink)
 
 
 def stretch_contrast(ink: np.ndarray) -> np.ndarray:
     """Map faint paper noise to 0 and the typical stroke darkness to 1."""
+    return _stretch(ink, None)
+
+
+def _stretch(ink: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """stretch_contrast into ``out`` (may be ``ink`` itself; None: a new array)."""
     sample = ink[:: max(1, ink.shape[0] // 64), :: max(1, ink.shape[1] // 256)]
     floor = float(np.median(sample)) + 0.04
     peak = float(np.percentile(sample, 99.5))
     peak = max(peak, floor + 0.2)
-    return np.clip((ink - floor) / (peak - floor), 0.0, 1.0).astype(np.float32)
+    if out is None or ink.dtype != np.float32:
+        return np.clip((ink - floor) / (peak - floor), 0.0, 1.0).astype(np.float32)
+    np.subtract(ink, floor, out=out)
+    np.divide(out, peak - floor, out=out)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def remove_rules(ink: np.ndarray, threshold: float = 0.4) -> np.ndarray:

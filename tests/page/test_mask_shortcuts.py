@@ -1,0 +1,73 @@
+"""The segmentation's shortcuts give exactly what the full morphology gives (speed without changing results)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from model.document import (
+    _has_run,
+    _survives_cross,
+    line_mask,
+    prepare_page,
+    remove_dark_areas,
+    remove_ruling,
+    remove_specks,
+)
+
+
+def _line_crops(page) -> list[np.ndarray]:
+    return [page.image[y: y + h, x: x + w] for x, y, w, h in page.boxes]
+
+
+def test_line_mask_is_prepare_page_binary(scan_pages, shadow_page):
+    crops = [c for page in (*scan_pages[:3], shadow_page) for c in _line_crops(page)]
+    ruled = np.full((90, 900), 235, np.uint8)
+    cv2.putText(ruled, "ruled words here", (20, 60), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.6, 40, 3)
+    cv2.line(ruled, (0, 72), (899, 72), 90, 2)  # a rule the shortcut must not skip
+    blob = ruled.copy()
+    cv2.rectangle(blob, (600, 10), (700, 80), 20, -1)  # a thick dark area
+    wide = cv2.resize(ruled, (4400, 440))  # reduced to MAX_SIDE: the matrix maps back
+    for crop in [*crops, ruled, blob, wide]:
+        page = prepare_page(crop, deskew=False, find_outline=False)
+        mask, matrix = line_mask(crop)
+        assert np.array_equal(mask, remove_specks(page.binary, 6))
+        assert np.array_equal(matrix, page.to_original)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_has_run_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((rng.integers(1, 12), rng.integers(1, 60))) < rng.uniform(0.3, 0.97)).astype(np.uint8)
+    length = int(rng.integers(1, 70))
+    longest = max((len(run) for row in mask for run in "".join(map(str, row)).split("0")), default=0)
+    assert _has_run(mask, length) == (longest >= length)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_skipped_openings_are_empty(seed):
+    """Where a shortcut says "nothing survives", OpenCV's opening is indeed empty (borders included)."""
+    rng = np.random.default_rng(100 + seed)
+    h, w = int(rng.integers(8, 120)), int(rng.integers(160, 400))
+    mask = (rng.random((h, w)) < rng.uniform(0.5, 0.99)).astype(np.uint8)
+    mask[:, : int(rng.integers(0, w // 2))] = 1  # long runs touching the left border
+    for size in (7, 9, 13):
+        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+        assert _survives_cross(mask, size) or not opened.any()
+    length = w // 4
+    opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    assert _has_run(mask, min(length - length // 2, length // 2 + 1)) or not opened.any()
+
+
+def test_shortcuts_keep_rules_and_dark_areas():
+    binary = np.zeros((100, 800), np.uint8)
+    binary[50:52, 10:790] = 1  # a rule
+    binary[10:40, 100:115] = 1  # a stroke
+    assert not remove_ruling(binary)[50:52].any() and remove_ruling(binary)[10:40, 100:115].all()
+    binary[60:95, 300:400] = 1  # a dark block
+    assert not remove_dark_areas(binary)[60:95, 300:400].any()
+    specks = binary.copy()
+    assert remove_specks(specks, 6) is specks  # nothing to drop: the same mask
+    specks[5, 5] = 1
+    assert not remove_specks(specks, 6)[5, 5]
