@@ -51,6 +51,7 @@ class TrainConfig:
     checkpoint_every: int = 100  # steps between resumable checkpoints
     fonts_dir: str = ""
     init_from: str = ""  # .keras weights to fine-tune from
+    init_partial: bool = False  # build this config's network and copy from init_from only the weights that fit
     run_dir: str = field(default_factory=lambda: str(Path(user_cache_dir("htr-desktop")) / "runs"))
     strategy: str = "default"  # default | mirrored | multiworker
     workers: int = 2

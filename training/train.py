@@ -31,6 +31,7 @@ from training.config import TrainConfig
 from training.data_sources import ValidationSet, load_data
 from training.metrics import score
 from training.pipeline import BatchMaker
+from training.warm_start import copy_fitting_weights
 
 log = logging.getLogger(__name__)
 
@@ -173,12 +174,14 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             optimizer = model.optimizer
         else:
             state = RunState(learning_rate=cfg.learning_rate)
-            if cfg.init_from:
+            if cfg.init_from and not cfg.init_partial:
                 model = keras.models.load_model(cfg.path(cfg.init_from), compile=False)
             else:
                 net = NetworkSpec(conv_filters=tuple(cfg.conv_filters), lstm_units=cfg.lstm_units,
                                   lstm_layers=cfg.lstm_layers, dropout=cfg.dropout)
                 model = build_crnn(spec.height, charset.num_classes, net)
+                if cfg.init_from:
+                    copy_fitting_weights(model, keras.models.load_model(cfg.path(cfg.init_from), compile=False))
             learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
             if cfg.lr_schedule == "cosine":
                 learning_rate = keras.optimizers.schedules.CosineDecay(

@@ -1,0 +1,28 @@
+"""A network of another input height starts from a trained one: every weight that fits is copied."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from model.network import NetworkSpec, build_crnn  # noqa: E402
+from training.warm_start import copy_fitting_weights  # noqa: E402
+
+
+def test_a_48px_network_keeps_what_fits_from_a_32px_one():
+    spec = NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, lstm_layers=2)
+    source, target = build_crnn(32, 10, spec), build_crnn(48, 10, spec)
+    for w in source.weights:  # recognisable values, unlike a fresh initialisation
+        w.assign(np.random.default_rng(len(w.path)).normal(size=tuple(w.shape)).astype("float32"))
+    fresh = copy_fitting_weights(target, source)
+    # the first BiLSTM sees 3 feature rows instead of 2: only its input kernels (forward, backward) stay new
+    assert len(fresh) == 2 and all(f.startswith("bilstm0/") and f.endswith("lstm_cell/kernel") for f in fresh)
+    for layer in target.layers:
+        donor = source.get_layer(layer.name)
+        for new, old in zip(layer.weights, donor.weights, strict=True):
+            if new.path in fresh:
+                assert new.shape[0] == old.shape[0] * 3 // 2 and new.shape[1:] == old.shape[1:]
+            else:
+                np.testing.assert_array_equal(new.numpy(), old.numpy())
