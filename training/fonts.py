@@ -11,18 +11,47 @@ from platformdirs import user_cache_dir
 
 log = logging.getLogger(__name__)
 
-#: Handwriting-style families on npm (@fontsource). All are SIL OFL or Apache licensed.
+#: Handwriting-style families on npm (@fontsource). All are SIL OFL or Apache licensed, and none of them is in a
+#: Debian package (checked with ``apt-file search``; see DEBIAN_HANDWRITING): those are for evaluation only.
 FONTSOURCE_FAMILIES = (
+    # casual print and marker hands
     "caveat", "indie-flower", "kalam", "patrick-hand", "homemade-apple", "reenie-beanie",
-    "nanum-pen-script", "gloria-hallelujah", "la-belle-aurore", "shadows-into-light", "rock-salt",
+    "gloria-hallelujah", "la-belle-aurore", "shadows-into-light", "rock-salt",
     "architects-daughter", "cedarville-cursive", "covered-by-your-grace", "gochi-hand", "handlee",
-    "the-girl-next-door", "dancing-script", "just-another-hand", "kristi", "nothing-you-could-do",
+    "the-girl-next-door", "just-another-hand", "nothing-you-could-do",
     "over-the-rainbow", "schoolbell", "sue-ellen-francisco", "waiting-for-the-sunrise", "zeyada",
     "marck-script", "yellowtail", "mrs-saint-delafield", "dawning-of-a-new-day", "delius", "itim",
     "short-stack", "coming-soon", "annie-use-your-telescope", "give-you-glory", "loved-by-the-king",
     "swanky-and-moo-moo", "walter-turncoat", "permanent-marker", "caveat-brush", "pangolin",
     "neucha", "sedgwick-ave", "shadows-into-light-two", "just-me-again-down-here", "bad-script",
+    "sriracha", "mali", "playpen-sans", "shantell-sans", "nerko-one", "gamja-flower", "grape-nuts",
+    "delicious-handrawn", "fuzzy-bubbles", "mansalva", "rancho", "sunshiney", "unkempt", "gaegu",
+    "crafty-girls", "calligraffitti", "kite-one", "julee", "mynerve", "square-peg", "oooh-baby",
+    "beth-ellen", "dekko", "patrick-hand-sc", "vibur",
+    # school hands (cursive and print models of several countries)
+    "playwrite-us-trad", "playwrite-us-modern", "playwrite-de-grund", "playwrite-fr-trad", "playwrite-it-trad",
+    "playwrite-dk-loopet", "playwrite-nz", "playwrite-za", "playwrite-cz", "playwrite-hu", "playwrite-ar",
+    "playwrite-ng-modern", "playwrite-ie", "playwrite-es",
+    "edu-sa-beginner", "edu-nsw-act-foundation", "edu-vic-wa-nt-beginner", "edu-qld-beginner",
+    "edu-tas-beginner", "edu-au-vic-wa-nt-hand",
+    # flowing scripts
+    "sacramento", "satisfy", "courgette", "damion", "yesteryear", "rochester", "merienda", "cookie", "mr-dafoe",
 )
+
+#: Handwriting families that Debian packages (fonts-dancingscript, fonts-kristi, fonts-nanum-extra's NanumPen,
+#: fonts-kaushanscript, fonts-klee, fonts-comic-neue, fonts-cegui's GreatVibes, ...): never trained on.
+DEBIAN_HANDWRITING = (
+    "dancing-script", "kristi", "nanum-pen-script", "kaushan-script", "klee-one", "comic-neue", "great-vibes",
+    "humor-sans", "dkg", "breip", "bwht", "femkeklaver", "ecolier-court", "joscelyn", "nanum-pen",
+)
+
+
+def is_reserved(path: Path) -> bool:
+    """Whether a font file is one of the Debian handwriting fonts (by its family name, any case or spacing)."""
+    def squash(name: str) -> str:
+        return "".join(ch for ch in name.lower() if ch.isalnum())
+    stem = squash(path.stem)
+    return any(stem.startswith(squash(family)) for family in DEBIAN_HANDWRITING)
 
 
 def font_dir() -> Path:

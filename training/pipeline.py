@@ -166,6 +166,12 @@ def prepare_validation(real: list[RealImage], spec: InputSpec) -> list[tuple[np.
 
 
 def font_paths(folder: str) -> list[Path]:
-    """The ``.woff2``/``.ttf`` files of a font folder."""
+    """The ``.woff2``/``.ttf`` files of a font folder, without the Debian handwriting fonts (evaluation only)."""
+    from training.fonts import is_reserved
+
     root = Path(folder).expanduser()
-    return sorted(p for p in root.glob("*") if p.suffix.lower() in (".woff2", ".ttf", ".otf"))
+    paths = sorted(p for p in root.glob("*") if p.suffix.lower() in (".woff2", ".ttf", ".otf"))
+    for path in paths:
+        if is_reserved(path):
+            log.warning("not training on %s: a Debian handwriting font, kept for evaluation", path.name)
+    return [p for p in paths if not is_reserved(p)]
