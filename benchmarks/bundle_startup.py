@@ -7,12 +7,15 @@ Build first with scripts/build.sh. Runs from a scratch folder; writes the "packa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -38,6 +41,44 @@ def tree_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 2**20
 
 
+def event_times(exe: Path, cwd: Path, env: dict[str, str], runs: int, event: str) -> list[float]:
+    """Seconds from process start to the app's ``event`` (HTR_DESKTOP_BENCH marks, wall clock) of an empty start
+    (new settings and data folders each run), after one warm-up run."""
+    times = []
+    for i in range(runs + 1):
+        run = cwd / f"run-{event}-{i}"
+        run.mkdir()
+        marks = run / "marks.jsonl"
+        t = time.time()
+        subprocess.run([str(exe)], cwd=cwd, capture_output=True, timeout=300,
+                       env={**env, "XDG_CONFIG_HOME": str(run / "config"), "HTR_DESKTOP_DATA_DIR": str(run / "data"),
+                            "HTR_DESKTOP_BENCH": str(marks)})
+        events = [json.loads(line) for line in marks.read_text().splitlines()] if marks.exists() else []
+        when = next((e["time"] for e in events if e["event"] == event), None)
+        if i and when is not None:
+            times.append(when - t)
+    return times
+
+
+@contextlib.contextmanager
+def xvfb() -> Iterator[str]:
+    """A private Xvfb X server's display (":N"), or "" when Xvfb is not installed."""
+    if shutil.which("Xvfb") is None:
+        yield ""
+        return
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        number = fh.readline().strip()
+    try:
+        yield f":{number}" if number else ""
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main() -> None:
     """Measure and write the section."""
     p = argparse.ArgumentParser(prog="python -m benchmarks.bundle_startup")
@@ -61,18 +102,16 @@ def main() -> None:
             "GUI start to window shown and closed (`--smoke-test`, offscreen)": median_s(
                 [str(exe), "--smoke-test"], cwd, {**gui_env, "XDG_CONFIG_HOME": tmp}, args.runs),
         }
-        shown = []
-        for i in range(args.runs + 1):  # process start -> window shown (the app's own "shown" event, wall clock)
-            marks = cwd / f"marks{i}.jsonl"
-            t = time.time()
-            subprocess.run([str(exe), "--smoke-test"], cwd=cwd, capture_output=True, timeout=300,
-                           env={**gui_env, "XDG_CONFIG_HOME": tmp, "HTR_DESKTOP_BENCH": str(marks)})
-            events = [json.loads(line) for line in marks.read_text().splitlines()] if marks.exists() else []
-            when = next((e["time"] for e in events if e["event"] == "shown"), None)
-            if i and when is not None:
-                shown.append(when - t)
+        shown = event_times(exe, cwd, gui_env, args.runs, "shown")
         if shown:
             rows["process start to window shown (offscreen)"] = statistics.median(shown)
+        with xvfb() as display:
+            if display:
+                painted = event_times(exe, cwd, {**env, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}, args.runs,
+                                      "painted")
+                if painted:
+                    rows["cold start: process start to the window's first paint on an X server (Xvfb)"] = (
+                        statistics.median(painted))
         if args.onefile_exe:
             onefile = args.onefile_exe.resolve()
             rows[f"one-file build ({tree_size_mb(onefile):.0f} MiB) `--version`, unpacks itself at every start"] = (

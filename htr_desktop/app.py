@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -66,14 +66,27 @@ def _bench(event: str) -> None:
 
 
 class _Benchmark(QObject):
-    """Writes 'shown' and 'first_text' timestamps, then quits (only when HTR_DESKTOP_BENCH is set)."""
+    """Writes 'shown', 'painted' (the window's first paint) and 'first_text' timestamps, then quits (only when
+    HTR_DESKTOP_BENCH is set)."""
 
     def __init__(self, window: Any, files: list[str]) -> None:
         super().__init__(window)
         self.window = window
+        self.files = files
+        self.painted = False
         window.workspace.recognized.connect(self._recognized)
+        window.installEventFilter(self)
         if not files:
-            QTimer.singleShot(0, window.close)
+            QTimer.singleShot(10_000, window.close)  # a platform that never paints still ends
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """The window's first paint: on screen (xcb) the window was mapped and exposed."""
+        if event.type() == QEvent.Type.Paint and not self.painted:
+            self.painted = True
+            _bench("painted")
+            if not self.files:
+                QTimer.singleShot(0, self.window.close)
+        return False
 
     def _recognized(self, page: Any) -> None:
         if any(r.text for r in page.regions) or page.regions:

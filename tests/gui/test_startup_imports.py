@@ -31,3 +31,13 @@ def test_window_shows_without_heavy_imports(tmp_path):
     out = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path), *HEAVY], env=env, capture_output=True, text=True,
                          timeout=120, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_benchmark_marks_shown_then_painted(tmp_path):
+    """HTR_DESKTOP_BENCH records the window shown, then its first paint (the cold-start measure), and the app ends."""
+    marks = tmp_path / "marks.jsonl"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HTR_DESKTOP_DATA_DIR": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "HTR_DESKTOP_BENCH": str(marks)}
+    subprocess.run([sys.executable, "-m", "htr_desktop"], env=env, capture_output=True, timeout=120, check=True)
+    events = {e["event"]: e["time"] for e in map(json.loads, marks.read_text().splitlines())}
+    assert events["shown"] <= events["painted"]
