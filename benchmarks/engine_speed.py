@@ -18,6 +18,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,14 +36,22 @@ from benchmarks.report import load_note, machine, write_section  # noqa: E402
 TESSDATA = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata")
 
 
-def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    """Median wall time of ``fn()`` over ``repeats`` runs, and the last result."""
-    runs, out = [], None
+def children_cpu() -> float:
+    """CPU seconds (user + system) used so far by this process's finished child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object, float]:
+    """Median wall time of ``fn()`` over ``repeats`` runs, the last result, and the median CPU seconds of the
+    child processes it ran (user + system: what other jobs on the machine barely change)."""
+    runs, cpu, out = [], [], None
     for _ in range(repeats):
-        t = time.perf_counter()
+        c, t = children_cpu(), time.perf_counter()
         out = fn()
         runs.append(time.perf_counter() - t)
-    return statistics.median(runs), out
+        cpu.append(children_cpu() - c)
+    return statistics.median(runs), out, statistics.median(cpu)
 
 
 def run(cmd: list[str]) -> str:
@@ -155,6 +164,17 @@ def page_segmentation(repeats: int) -> tuple[float, int] | None:
     return statistics.median(runs), n_lines
 
 
+def cpu_table(cpu_rows: list[tuple[str, float, float]], n: int) -> str:
+    """The one-process rows again in CPU seconds (user + system), with the ratio to Tesseract's."""
+    if len(cpu_rows) < 2:
+        return ""
+    tess = cpu_rows[0]
+    lines = [f"| {name} | {one:.2f} | {total:.2f} | {tess[2] / total:.2f}x |" for name, one, total in cpu_rows]
+    return (f"The same one-process runs in CPU time (user + system of the process, median), which other jobs on the "
+            f"machine change far less than wall time:\n\n| engine | CPU s for 1 line | CPU s for {n} lines | "
+            "speed vs Tesseract |\n|---|---|---|---|\n" + "\n".join(lines) + "\n\n")
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--lines", type=int, default=100)
@@ -173,18 +193,21 @@ def main() -> int:
     ours_name = "packaged `htr-desktop`" if args.exe else "`python -m htr_desktop`"
     before = load_note()
     rows = []  # (engine, mode, start-up s, total s for N lines, ms/line without start-up, texts)
+    cpu_rows = []  # (engine, CPU s for 1 line, CPU s for N lines)
     with tempfile.TemporaryDirectory() as tmp:
         if shutil.which("tesseract"):
             version = run(["tesseract", "--version"]).splitlines()[0]
-            one, _ = timed(lambda: tesseract_cli(paths[:1], Path(tmp)), args.repeats)
-            total, texts = timed(lambda: tesseract_cli(paths, Path(tmp)), args.repeats)
+            one, _, cpu_one = timed(lambda: tesseract_cli(paths[:1], Path(tmp)), args.repeats)
+            total, texts, cpu_total = timed(lambda: tesseract_cli(paths, Path(tmp)), args.repeats)
             per = (total - one) / (len(paths) - 1)
             rows.append((f"{version} CLI, list file", "one process", one - per, total, 1000 * per, texts))
-        one, _ = timed(lambda: ours_cli(exe, paths[:1]), args.repeats)
-        total, texts = timed(lambda: ours_cli(exe, paths), args.repeats)
+            cpu_rows.append((f"{version} CLI, list file", cpu_one, cpu_total))
+        one, _, cpu_one = timed(lambda: ours_cli(exe, paths[:1]), args.repeats)
+        total, texts, cpu_total = timed(lambda: ours_cli(exe, paths), args.repeats)
         per = (total - one) / (len(paths) - 1)
         rows.append((f"htr-desktop {ours_name} recognize --layout line", "one process", one - per, total,
                      1000 * per, texts))
+        cpu_rows.append((f"htr-desktop {ours_name} recognize --layout line", cpu_one, cpu_total))
         tess_version = ""
         if importlib.util.find_spec("tesserocr") is not None:
             import tesserocr
@@ -226,6 +249,7 @@ Median of {args.repeats} runs. Start: {before}; end: {after}.
 |---|---|---|---|---|---|---|---|
 {chr(10).join(lines)}
 
+{cpu_table(cpu_rows, len(paths))}
 "one process": one command over all the files (`tesseract list.txt stdout --psm 7 -l eng` with `OMP_THREAD_LIMIT=1`);
 start-up = time for 1 line - time per line. "binding": the engine created in this process (tesserocr's
 `PyTessBaseAPI(psm=SINGLE_LINE)`, htr-desktop's `Recognizer.load(threads=1)`), start-up = creating it.
