@@ -64,7 +64,7 @@ def main() -> int:
     settle(8.0)
     dialog = window.personal.dialog
     if dialog is not None:
-        dialog.move(window.x() + 420, window.y() + 300)
+        dialog.move(window.x() + 260, window.y() + 660)  # over the empty foot of the page, not the lines
     settle(4.0)
     DOCS.mkdir(exist_ok=True)
     shot = app.primaryScreen().grabWindow(0, 0, 0, 1360, 820)
