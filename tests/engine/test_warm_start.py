@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from model.network import NetworkSpec, build_crnn  # noqa: E402
-from training.warm_start import copy_fitting_weights  # noqa: E402
+from model.network import NetworkSpec, build_crnn
+from training.warm_start import copy_fitting_weights
 
 
+@pytest.mark.slow  # imports TensorFlow: in a process of its own (tests/__main__.py; TF + libsane segfault)
 def test_a_48px_network_keeps_what_fits_from_a_32px_one():
+    pytest.importorskip("keras")
     spec = NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, lstm_layers=2)
     source, target = build_crnn(32, 10, spec), build_crnn(48, 10, spec)
     for w in source.weights:  # recognisable values, unlike a fresh initialisation
