@@ -101,12 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folder")
     p.add_argument("--limit", type=int)
     p.add_argument("--out", type=Path, help="folder for samples.tsv, grid.png, scores.json")
+    p.add_argument("--ignore-case", action="store_true", help="score upper-cased texts (always so for --set names)")
     args = p.parse_args(argv)
     samples = load_samples(args)
     results = {}
     for decoder in args.decoder or ["greedy"]:
         rec = Recognizer.load(args.model, decoder=decoder)
         out = args.out / decoder.replace("+", "_") if args.out else None
-        results[decoder] = evaluate(rec, samples, out, case_sensitive=args.set != "names")
+        results[decoder] = evaluate(rec, samples, out, case_sensitive=args.set != "names" and not args.ignore_case)
         print(json.dumps({"decoder": decoder, **results[decoder]}), flush=True)
     return 0
