@@ -7,8 +7,11 @@
 # scratch folder (version, recognizing the shipped sample, GUI start offscreen and under Xvfb); then (one-folder
 # builds) the download artifact dist/htr-desktop-<version>-linux-<arch>.tar.zst (the folder with its desktop entry,
 # icon and install-desktop-entry.sh), unpacked into an empty folder and smoke-tested there too.
+# OpenCV: the bundle gets an opencv-python-headless of the same version with only the modules the app uses, built
+# once from its sdist and cached (scripts/opencv_minimal.sh; needs g++ and nasm); HTR_OPENCV=pypi keeps the registry's.
 # Env: PYTHON (default python3.11), HTR_DIST (default <checkout>/dist), HTR_NICE (default 15), HTR_SMOKE_ARGS,
-# HTR_ZSTD_LEVEL (default 19). Needs `zstd` for the artifact (Debian: apt-get install zstd).
+# HTR_ZSTD_LEVEL (default 19), HTR_OPENCV (minimal | pypi), HTR_OPENCV_CACHE. Needs `zstd` for the artifact (Debian:
+# apt-get install zstd).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-python3.11}"
@@ -23,6 +26,12 @@ echo "== clean build environment in $WORK/venv"
 "${NICE[@]}" "$PYTHON" -m venv "$WORK/venv"
 VPY="$WORK/venv/bin/python"
 "${NICE[@]}" "$VPY" -m pip install -q --disable-pip-version-check "$ROOT" "pyinstaller>=6.10,<7"
+if [ "${HTR_OPENCV:-minimal}" = minimal ]; then  # HTR_OPENCV=pypi keeps the registry's full wheel
+  CV_VERSION="$("$VPY" -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')"
+  CV_WHEEL="$("${NICE[@]}" "$ROOT/scripts/opencv_minimal.sh" "$CV_VERSION" "$VPY")"
+  "$VPY" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall "$CV_WHEEL"
+  echo "== OpenCV for the bundle: $(basename "$CV_WHEEL")"
+fi
 "$VPY" - <<'PY'
 import importlib.util, sys
 leaked = [m for m in ("tensorflow", "keras", "tf_keras") if importlib.util.find_spec(m)]

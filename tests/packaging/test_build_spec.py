@@ -69,3 +69,15 @@ def test_build_script_makes_and_smoke_tests_the_download_artifact():
     assert 'smoke_bundle.py" "$UNPACKED/htr-desktop/htr-desktop"' in script[unpack:]
     desktop = (ROOT / "packaging" / "htr-desktop.desktop").read_text(encoding="utf-8")
     assert "Exec=htr-desktop %F" in desktop and "Icon=htr-desktop" in desktop
+
+
+def test_bundle_opencv_is_built_with_only_the_modules_the_app_uses():
+    """scripts/build.sh installs the minimal OpenCV (same version, cached wheel) unless HTR_OPENCV=pypi."""
+    build = (ROOT / "scripts" / "build.sh").read_text(encoding="utf-8")
+    assert "scripts/opencv_minimal.sh" in build and '"${HTR_OPENCV:-minimal}" = minimal' in build
+    assert 'version("opencv-python-headless")' in build  # the same version as the registry wheel it replaces
+    script = (ROOT / "scripts" / "opencv_minimal.sh").read_text(encoding="utf-8")
+    assert "-DBUILD_LIST=core,imgproc,imgcodecs,videoio,python3" in script
+    assert {"-DWITH_FFMPEG=OFF", "-DWITH_LAPACK=OFF", "-DWITH_V4L=ON", "-DBUILD_TIFF=ON", "-DBUILD_WEBP=ON",
+            "-DBUILD_JPEG=ON", "-DBUILD_PNG=ON"} <= set(script.split())
+    assert "nasm" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
