@@ -41,13 +41,12 @@ def tree_size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 2**20
 
 
-def event_times(exe: Path, cwd: Path, env: dict[str, str], runs: int, event: str, cpu: bool = False) -> list[float]:
-    """Seconds from process start to the app's ``event`` (HTR_DESKTOP_BENCH marks, wall clock; with ``cpu`` the
-    process's CPU seconds by then) of an empty start (new settings and data folders each run), after one warm-up."""
+def event_times(exe: Path, cwd: Path, env: dict[str, str], runs: int, event: str) -> list[tuple[float, float]]:
+    """(wall seconds from process start, the process's CPU seconds by then) to the app's ``event`` (HTR_DESKTOP_BENCH
+    marks) of an empty start (new settings and data folders each run), after one warm-up run."""
     times = []
     for i in range(runs + 1):
-        run = cwd / f"run-{event}-{i}"
-        run.mkdir()
+        run = Path(tempfile.mkdtemp(prefix=f"{event}-", dir=cwd))
         marks = run / "marks.jsonl"
         t = time.time()
         subprocess.run([str(exe)], cwd=cwd, capture_output=True, timeout=300,
@@ -56,7 +55,7 @@ def event_times(exe: Path, cwd: Path, env: dict[str, str], runs: int, event: str
         events = [json.loads(line) for line in marks.read_text().splitlines()] if marks.exists() else []
         mark = next((e for e in events if e["event"] == event), None)
         if i and mark is not None:
-            times.append(mark["cpu"] if cpu else mark["time"] - t)
+            times.append((mark["time"] - t, mark.get("cpu", float("nan"))))
     return times
 
 
@@ -104,16 +103,16 @@ def main() -> None:
         }
         shown = event_times(exe, cwd, gui_env, args.runs, "shown")
         if shown:
-            rows["process start to window shown (offscreen)"] = statistics.median(shown)
+            rows["process start to window shown (offscreen)"] = statistics.median(w for w, _ in shown)
         with xvfb() as display:
             if display:
                 xcb = {**env, "QT_QPA_PLATFORM": "xcb", "DISPLAY": display}
                 painted = event_times(exe, cwd, xcb, args.runs, "painted")
                 if painted:
                     rows["cold start: process start to the window's first paint on an X server (Xvfb)"] = (
-                        statistics.median(painted))
+                        statistics.median(w for w, _ in painted))
                     rows["the same, CPU time of the process by its first paint (what other jobs barely change)"] = (
-                        statistics.median(event_times(exe, cwd, xcb, args.runs, "painted", cpu=True)))
+                        statistics.median(c for _, c in painted))
         if args.onefile_exe:
             onefile = args.onefile_exe.resolve()
             rows[f"one-file build ({tree_size_mb(onefile):.0f} MiB) `--version`, unpacks itself at every start"] = (
