@@ -39,9 +39,10 @@ FONTSOURCE_FAMILIES = (
 )
 
 #: Handwriting families that Debian packages (fonts-dancingscript, fonts-kristi, fonts-nanum-extra's NanumPen,
-#: fonts-kaushanscript, fonts-klee, fonts-comic-neue, fonts-cegui's GreatVibes, ...): never trained on.
+#: fonts-kaushanscript, fonts-klee, fonts-comic-neue, fonts-cegui's GreatVibes, ...): never trained on. Names match
+#: as prefixes of a file name, any case or spacing ("nanum-pen" also covers nanum-pen-script).
 DEBIAN_HANDWRITING = (
-    "dancing-script", "kristi", "nanum-pen-script", "kaushan-script", "klee-one", "comic-neue", "great-vibes",
+    "dancing-script", "kristi", "kaushan-script", "klee-one", "comic-neue", "great-vibes",
     "humor-sans", "dkg", "breip", "bwht", "femkeklaver", "ecolier-court", "joscelyn", "nanum-pen",
 )
 

@@ -170,8 +170,10 @@ def font_paths(folder: str) -> list[Path]:
     from training.fonts import is_reserved
 
     root = Path(folder).expanduser()
-    paths = sorted(p for p in root.glob("*") if p.suffix.lower() in (".woff2", ".ttf", ".otf"))
-    for path in paths:
+    paths = []
+    for path in sorted(p for p in root.glob("*") if p.suffix.lower() in (".woff2", ".ttf", ".otf")):
         if is_reserved(path):
             log.warning("not training on %s: a Debian handwriting font, kept for evaluation", path.name)
-    return [p for p in paths if not is_reserved(p)]
+        else:
+            paths.append(path)
+    return paths
