@@ -148,6 +148,7 @@ class FeatureReader:
             interp.resize_tensor_input(index, batch.shape)
             interp.allocate_tensors()
             self._shape = batch.shape
+        interp.reset_all_variables()  # a fused LSTM op would otherwise start from the last run's state
         interp.set_tensor(index, np.ascontiguousarray(batch, dtype=np.float32))
         interp.invoke()
         return np.array(interp.get_tensor(self._index(layer))[0], dtype=np.float32)

@@ -36,12 +36,19 @@ WIDTH_DOWNSAMPLE = 4
 
 
 def build_crnn(height: int, num_classes: int, spec: NetworkSpec, batch_size: int | None = None,
-               training_dropout: bool = True) -> Any:
-    """Build the CRNN; input (batch, height, width, 1) ink map, output (batch, width/4, classes) logits."""
-    import keras
-    from keras import layers
+               training_dropout: bool = True, api: Any = None) -> Any:
+    """Build the CRNN; input (batch, height, width, 1) ink map, output (batch, width/4, classes) logits.
 
-    inputs = keras.Input(shape=(height, None, 1), batch_size=batch_size, name="image")
+    ``api`` is the Keras module to build with: Keras 3 (default) or ``tf_keras``, whose LSTM layers the
+    TFLite converter turns into fused LSTM ops (same layers, names and weight order).
+    """
+    if api is None:
+        import keras
+
+        api = keras
+    layers = api.layers
+
+    inputs = api.Input(shape=(height, None, 1), batch_size=batch_size, name="image")
     x = inputs
     for i, filters in enumerate(spec.conv_filters):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
@@ -60,4 +67,4 @@ def build_crnn(height: int, num_classes: int, spec: NetworkSpec, batch_size: int
         x = layers.Bidirectional(layers.LSTM(spec.lstm_units, return_sequences=True), name=f"bilstm{j}")(x)
         x = layers.Dropout(drop, name=f"drop_lstm{j}")(x)
     logits = layers.Dense(num_classes, name="logits")(x)
-    return keras.Model(inputs, logits, name="crnn")
+    return api.Model(inputs, logits, name="crnn")

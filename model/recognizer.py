@@ -164,6 +164,7 @@ class Recognizer:
                     chunk = np.concatenate([chunk, np.zeros((size - chunk.shape[0], *chunk.shape[1:]), chunk.dtype)])
                 interp = self._interpreter(chunk.shape)
                 index = interp.get_input_details()[0]["index"]
+                interp.reset_all_variables()  # a fused LSTM op would otherwise start from the last run's state
                 interp.set_tensor(index, np.ascontiguousarray(chunk))
                 interp.invoke()
                 out = interp.get_tensor(interp.get_output_details()[0]["index"])

@@ -92,3 +92,62 @@ def test_cli_with_other_model(tiny_bundle, tmp_path):
                           "--layout", "line", str(p)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert set(json.loads(out.stdout)) >= {"path", "text", "confidence"}
+
+
+def test_export_fuses_the_lstms_without_a_cell_clip(tiny_bundle):
+    from ai_edge_litert import schema_py_generated as schema
+
+    from model.tflite_weights import op_counts
+
+    data = (tiny_bundle / "crnn_b1.tflite").read_bytes()
+    layers = json.loads((tiny_bundle / "model.json").read_text())["network"]["lstm_layers"]
+    counts = op_counts(data)
+    assert counts.get("UNIDIRECTIONAL_SEQUENCE_LSTM") == 2 * layers and "WHILE" not in counts
+    model = schema.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    clips = [op.builtinOptions.cellClip for op in model.subgraphs[0].operators
+             if isinstance(op.builtinOptions, schema.UnidirectionalSequenceLSTMOptionsT)]
+    assert clips == [0.0] * (2 * layers)  # Keras clips nothing
+
+
+def test_a_run_does_not_carry_state_into_the_next(tiny_bundle):
+    rec = Recognizer.load(tiny_bundle)
+    rng = np.random.default_rng(3)
+    x = (rng.random((1, 32, 200, 1)) > 0.85).astype(np.float32)
+    other = (rng.random((1, 32, 200, 1)) > 0.7).astype(np.float32)
+    first = rec.logits(x)
+    rec.logits(other)
+    assert np.array_equal(rec.logits(x), first)
+
+
+def test_adaptation_reads_the_fused_weights_and_reproduces_the_output(tiny_bundle):
+    import keras
+
+    from model.adapt import FeatureReader
+    from model.head import Head
+    from model.recognizer import bucket_width
+    from model.tflite_weights import TfliteWeights
+
+    data = (tiny_bundle / "crnn_b1.tflite").read_bytes()
+    tw = TfliteWeights(data)
+    model = keras.models.load_model(tiny_bundle / "crnn.keras", compile=False)
+    last = tw.lstm_layers - 1
+    layer = model.get_layer(f"bilstm{last}")
+    for direction, sub in (("forward", layer.forward_layer), ("backward", layer.backward_layer)):
+        kernel, recurrent, bias = (np.asarray(w) for w in sub.get_weights())
+        for key, ref in (("kernel", kernel), ("recurrent", recurrent), ("bias", bias)):
+            got = tw.get(f"bilstm{last}/{direction}/{key}")
+            assert got.shape == ref.shape
+            assert np.abs(got - ref).max() <= np.abs(ref).max() / 100  # int8 weights, gates i, f, c, o in order
+    rec = Recognizer.load(tiny_bundle)
+    tensor = rec.prepare(render_text("hello"))
+    batch = np.zeros((1, 32, bucket_width(tensor.shape[1]), 1), np.float32)
+    batch[0, :, : tensor.shape[1], 0] = tensor
+    head = Head({k: tw.get(k) for k in tw.refs if k.startswith(("logits/", f"bilstm{last}/"))},
+                first_layer=last, layers=1)
+    logits, _ = head.forward(FeatureReader(data).read(batch, layer=last))
+    assert np.abs(logits - rec.logits(batch)[0]).max() < 0.05 * np.abs(logits).max()
+    again = TfliteWeights(tw.to_bytes())
+    kernel = tw.get(f"bilstm{last}/forward/kernel") * 0.5
+    again.set(f"bilstm{last}/forward/kernel", kernel)
+    written = TfliteWeights(again.to_bytes()).get(f"bilstm{last}/forward/kernel")
+    assert np.abs(written - kernel).max() <= np.abs(kernel).max() / 127 + 1e-6
