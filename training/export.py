@@ -128,16 +128,19 @@ def previous_decoder(out: Path) -> DecoderConfig:
 
 
 def write_lm(path: Path, source: Path | None = None) -> None:
-    """Put the character language model in the bundle: copied from ``source`` or the bundled model, else built."""
+    """Put the character language model in the bundle: copied from ``source`` or the bundled model's file of the
+    same name, else built (ARPA text; ``scripts/kenlm_binary.sh`` makes the binary form that loads faster)."""
     if path.exists():
         return
-    candidates = [source] if source else [Path(str(bundled_model_dir() / LM_FILE))]
+    candidates = [source] if source else [Path(str(bundled_model_dir() / path.name))]
     found = next((c for c in candidates if c is not None and c.is_file()), None)
     if found is not None:
         shutil.copyfile(found, path)
         return
     if source is not None:
         raise FileNotFoundError(f"language model not found: {source}")
+    if not path.name.endswith((".arpa", ".arpa.gz")):
+        raise FileNotFoundError(f"language model {path.name} not found: build it with scripts/kenlm_binary.sh")
     from training.charlm import build
 
     build(path)
