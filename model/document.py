@@ -231,17 +231,45 @@ def stroke_width(binary: np.ndarray) -> float:
     return 2.0 * area / max(edges, 1)
 
 
+def _cross_survivors(binary: np.ndarray, size: int) -> np.ndarray | None:
+    """Pixels with ink all along the ``size``-long horizontal and vertical runs through them (None if none).
+
+    Only these can survive an erosion by a size x size ellipse (which holds that cross).
+    """
+    across = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (size, 1)))
+    if not cv2.countNonZero(across):
+        return None
+    down = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (1, size)))
+    both = cv2.bitwise_and(across, down)
+    return both if cv2.countNonZero(both) else None
+
+
 def _survives_cross(binary: np.ndarray, size: int) -> bool:
     """Whether some pixel has ink all along the ``size``-long horizontal and vertical runs through it.
 
     Necessary for surviving an erosion by a size x size ellipse (which holds that cross), so a cheap
     test that the ellipse opening is empty when it is False.
     """
-    across = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (size, 1)))
-    if not across.any():
-        return False
-    down = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (1, size)))
-    return bool(np.logical_and(across, down).any())
+    return _cross_survivors(binary, size) is not None
+
+
+MAX_CANDIDATES = 20_000  # beyond this many cross survivors, OpenCV's erosion is the faster test
+
+
+def _survives_ellipse(binary: np.ndarray, size: int, candidates: np.ndarray) -> bool:
+    """Whether OpenCV's erosion by a size x size ellipse leaves any ink, tested at the cross survivors only
+    (no other pixel can survive it); the border counts as ink, as in cv2.erode."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    if cv2.countNonZero(candidates) > MAX_CANDIDATES:
+        return bool(cv2.erode(binary, kernel).any())
+    xs, ys = cv2.findNonZero(candidates).reshape(-1, 2).T
+    dy, dx = np.nonzero(kernel)
+    y = ys[:, None] + (dy - size // 2)[None, :]  # (candidates, kernel pixels)
+    x = xs[:, None] + (dx - size // 2)[None, :]
+    h, w = binary.shape
+    inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
+    ink = binary[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)] > 0
+    return bool((ink | ~inside).all(axis=1).any())
 
 
 def remove_dark_areas(binary: np.ndarray) -> np.ndarray:
@@ -250,7 +278,8 @@ def remove_dark_areas(binary: np.ndarray) -> np.ndarray:
     if sw <= 0:
         return binary
     size = max(7, int(3.5 * sw)) | 1
-    if not _survives_cross(binary, size):
+    candidates = _cross_survivors(binary, size)
+    if candidates is None or not _survives_ellipse(binary, size, candidates):
         return binary  # no pixel whose size x size ellipse is all ink: nothing thick
     thick = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     if not thick.any():

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from model.document import (
+    _cross_survivors,
     _has_run,
     _survives_cross,
+    _survives_ellipse,
     line_mask,
     prepare_page,
     remove_dark_areas,
@@ -58,6 +60,24 @@ def test_skipped_openings_are_empty(seed):
     length = w // 4
     opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
     assert _has_run(mask, min(length - length // 2, length // 2 + 1)) or not opened.any()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_ellipse_test_at_the_cross_survivors_is_opencvs_erosion(seed):
+    """Testing only the cross survivors says what cv2.erode says, borders (which count as ink) included."""
+    rng = np.random.default_rng(200 + seed)
+    h, w = int(rng.integers(3, 60)), int(rng.integers(3, 300))
+    mask = (rng.random((h, w)) < rng.uniform(0.6, 0.995)).astype(np.uint8)
+    if seed % 3 == 0:
+        mask[: int(rng.integers(1, h + 1)), : int(rng.integers(1, w + 1))] = 1  # a block touching the corner
+    for size in (7, 9, 13):
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        eroded = cv2.erode(mask, kernel).any()
+        candidates = _cross_survivors(mask, size)
+        if candidates is None:
+            assert not eroded
+        else:
+            assert _survives_ellipse(mask, size, candidates) == eroded
 
 
 def test_shortcuts_keep_rules_and_dark_areas():
