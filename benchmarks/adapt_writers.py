@@ -24,6 +24,7 @@ import csv
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -123,8 +124,35 @@ def _folder(folder: Path) -> tuple[list[np.ndarray], list[str]]:
     return [s.image for s in samples], [s.text for s in samples]
 
 
-def run(writers: list[str], minutes: float, exe: str | None) -> list[dict]:
-    """Adapt each writer (the CLI, in a fresh process) and score base vs personal model on its test lines."""
+def _adapt_in_process(folder: Path, out: Path, minutes: float, options: dict) -> dict:
+    """``model.adapt.adapt`` in this process, with ``options`` (fields of ``AdaptOptions``) -> the CLI's JSON."""
+    from model.adapt import AdaptOptions, adapt
+    from model.lines import read_lines_folder
+
+    return adapt(read_lines_folder(folder), out, opts=AdaptOptions(minutes=minutes, **options)).to_json()
+
+
+def _adapt_cli(folder: Path, out: Path, minutes: float, exe: str | None, writer: str) -> dict:
+    """``htr-desktop adapt`` (or the packaged executable) in a fresh process -> its last JSON line."""
+    cmd = ([exe] if exe else [sys.executable, "-m", "htr_desktop"]) + [
+        "adapt", "--lines", str(folder), "--out", str(out), "--minutes", str(minutes)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1) or not proc.stdout.strip():  # 1: adapted, not better, not installed
+        raise SystemExit(f"{writer}: adapt failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its finished children."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run(writers: list[str], minutes: float, exe: str | None, options: dict | None = None) -> list[dict]:
+    """Adapt each writer and score base vs personal model on its test lines.
+
+    ``options`` (``AdaptOptions`` fields) runs ``adapt`` in this process instead of the CLI, to compare settings.
+    """
     from model.adapt import cer
     from model.recognizer import Recognizer
 
@@ -133,15 +161,13 @@ def run(writers: list[str], minutes: float, exe: str | None) -> list[dict]:
     for writer in writers:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "personal"
-            cmd = ([exe] if exe else [sys.executable, "-m", "htr_desktop"]) + [
-                "adapt", "--lines", str(OUT / writer / "adapt"), "--out", str(out), "--minutes", str(minutes)]
-            t0 = time.monotonic()
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            seconds = time.monotonic() - t0
+            t0, c0 = time.monotonic(), _cpu_seconds()
+            if options is None:
+                last = _adapt_cli(OUT / writer / "adapt", out, minutes, exe, writer)
+            else:
+                last = _adapt_in_process(OUT / writer / "adapt", out, minutes, options)
+            seconds, cpu = time.monotonic() - t0, _cpu_seconds() - c0
             load = os.getloadavg()[0]
-            if proc.returncode not in (0, 1) or not proc.stdout.strip():  # 1: adapted, not better, not installed
-                raise SystemExit(f"{writer}: adapt failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-            last = json.loads(proc.stdout.strip().splitlines()[-1])
             images, truths = _folder(OUT / writer / "test")
             before = cer(truths, [p.text for p in base.recognize(images)])
             personal = Recognizer.load(out) if last.get("installed") else base
@@ -149,8 +175,8 @@ def run(writers: list[str], minutes: float, exe: str | None) -> list[dict]:
         row = {"writer": writer, "test_lines": len(truths), "test_chars": sum(len(" ".join(t.split())) for t in truths),
                "load": load, "test_cer_before": before, "test_cer_after": after,
                "relative_reduction": (before - after) / before if before else 0.0, "seconds": seconds,
-               "held_cer_before": last["cer_before"], "held_cer_after": last["cer_after"],
-               "installed": last["installed"], "epochs": last["epochs"]}
+               "cpu_seconds": cpu, "held_cer_before": last["cer_before"], "held_cer_after": last["cer_after"],
+               "installed": last["installed"], "epochs": last["epochs"], "refit_epochs": last.get("refit_epochs", 0)}
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
@@ -205,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--writers", help="comma-separated (default: all prepared)")
     p.add_argument("--minutes", type=float, default=5.0)
     p.add_argument("--exe", help="the packaged executable (default: python -m htr_desktop)")
+    p.add_argument("--options", help="JSON of AdaptOptions fields: adapt in this process with them, write the rows "
+                   "to --results only (to compare settings; the docs are not touched)")
+    p.add_argument("--results", type=Path, help="where --options writes its rows")
     args = p.parse_args(argv)
     if args.step == "prepare":
         prepare()
@@ -213,9 +242,14 @@ def main(argv: list[str] | None = None) -> int:
         from model.bundle import bundled_model_dir, read_info
 
         writers = args.writers.split(",") if args.writers else sorted(d.name for d in OUT.iterdir() if d.is_dir())
-        rows = run(writers, args.minutes, args.exe)
+        options = json.loads(args.options) if args.options else None
+        rows = run(writers, args.minutes, args.exe, options)
         results = {"model": read_info(bundled_model_dir()).version, "minutes": args.minutes, "exe": args.exe,
-                   "load_note": load_note(), "rows": rows}
+                   "load_note": load_note(), "options": options, "rows": rows}
+        if options is not None:
+            target = args.results or OUT / "results-options.json"
+            target.write_text(json.dumps(results, indent=1), encoding="utf-8")
+            return 0
         RESULTS.write_text(json.dumps(results, indent=1), encoding="utf-8")
     report(json.loads(RESULTS.read_text(encoding="utf-8")))
     return 0

@@ -26,6 +26,7 @@ from model.ctc import ctc_loss_grad
 from model.decode import greedy_decode, softmax
 from model.decoder_config import DecoderConfig
 from model.head import Head
+from model.jitter import jitter
 from model.recognizer import Recognizer, bucket_width
 from model.tflite_weights import TfliteWeights
 
@@ -64,6 +65,8 @@ class AdaptOptions:
     anchor: float = 1e-3  # L2 pull towards the original weights
     batch: int = 4
     seed: int = 0
+    jittered: int = 0  # mildly distorted copies of each line (model/jitter.py); an epoch uses one per line
+    refit: bool = False  # after choosing the epoch count on the held-aside lines, train again on every line
 
 
 @dataclass
@@ -79,6 +82,7 @@ class AdaptResult:
     installed: bool
     reason: str = ""
     out: str | None = None
+    refit_epochs: int = 0  # epochs of the final training on every line (0: the checked model is the one installed)
     history: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +90,7 @@ class AdaptResult:
         return {"cer_before": round(self.cer_before, 4), "cer_after": round(self.cer_after, 4),
                 "train_lines": self.train_lines, "held_lines": self.held_lines, "epochs": self.epochs,
                 "seconds": round(self.seconds, 1), "installed": self.installed, "reason": self.reason,
+                "refit_epochs": self.refit_epochs,
                 "model": self.out}
 
 
@@ -159,6 +164,14 @@ class _Encoded:
     features: np.ndarray
     labels: list[int]
     text: str
+    variants: list[np.ndarray] = field(default_factory=list)  # features of jittered copies
+
+    def pick(self, rng: random.Random) -> np.ndarray:
+        """The original or one of its jittered copies, at random."""
+        if not self.variants:
+            return self.features
+        k = rng.randrange(len(self.variants) + 1)
+        return self.features if k == 0 else self.variants[k - 1]
 
 
 class _Adam:
@@ -182,24 +195,33 @@ def _tflite_bytes(folder: Any, info: ModelInfo) -> bytes:
     return (folder / name).read_bytes()
 
 
+def _features(reader: FeatureReader, rec: Recognizer, image: np.ndarray, layer: int) -> np.ndarray:
+    tensor = rec.prepare(image)
+    batch = np.zeros((1, tensor.shape[0], bucket_width(tensor.shape[1]), 1), dtype=np.float32)
+    batch[0, :, : tensor.shape[1], 0] = tensor
+    return reader.read(batch, layer)
+
+
 def _encode(reader: FeatureReader, rec: Recognizer, samples: Sequence[LabelledImage], layer: int,
-            cancelled: Callable[[], bool]) -> list[_Encoded]:
+            cancelled: Callable[[], bool], jittered: int = 0, seed: int = 0) -> list[_Encoded]:
+    """Features of each sample (and of ``jittered`` mildly distorted copies of it) at the input of ``layer``."""
+    rng = np.random.default_rng(seed)
     out = []
     for s in samples:
         if cancelled():
             raise Cancelled()
         text = rec.info.charset.filter(s.text)
-        tensor = rec.prepare(s.image)
-        batch = np.zeros((1, tensor.shape[0], bucket_width(tensor.shape[1]), 1), dtype=np.float32)
-        batch[0, :, : tensor.shape[1], 0] = tensor
-        out.append(_Encoded(reader.read(batch, layer), rec.info.charset.encode(text), text))
+        variants = [_features(reader, rec, jitter(s.image, rng), layer) for _ in range(jittered)]
+        out.append(_Encoded(_features(reader, rec, s.image, layer), rec.info.charset.encode(text), text, variants))
     return out
 
 
-def _greedy_cer(head: Head, data: list[_Encoded], rec: Recognizer) -> tuple[float, float]:
+def _greedy_cer(head: Head, data: list[_Encoded], rec: Recognizer | None) -> tuple[float, float]:
+    if not data or rec is None:
+        return 0.0, 0.0
+    logits_all, _ = head.forward_batch([d.features for d in data])
     preds, loss = [], 0.0
-    for d in data:
-        logits, _ = head.forward(d.features)
+    for d, logits in zip(data, logits_all):
         preds.append(greedy_decode(softmax(logits), rec.info.charset).text)
         loss += ctc_loss_grad(logits, d.labels)[0] / max(1, len(d.labels))
     return cer([d.text for d in data], preds), loss / max(1, len(data))
@@ -208,51 +230,69 @@ def _greedy_cer(head: Head, data: list[_Encoded], rec: Recognizer) -> tuple[floa
 Weights = dict[str, np.ndarray]
 
 
-def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Recognizer, opts: AdaptOptions,
-               progress: Progress, cancelled: Callable[[], bool]) -> tuple[Weights, list[dict[str, float]]]:
-    """Fine-tune ``head`` on ``train``; returns the weights that did best on ``held`` and the history."""
+def _epoch(head: Head, train: list[_Encoded], adam: _Adam, anchor: Weights, opts: AdaptOptions,
+           rng: random.Random, cancelled: Callable[[], bool]) -> None:
+    """One pass over ``train`` in shuffled batches (each line as itself or one of its jittered copies)."""
+    trainable = set(adam.m)
+    order = list(range(len(train)))
+    rng.shuffle(order)
+    for b in range(0, len(order), opts.batch):
+        if cancelled():
+            raise Cancelled()
+        items = [train[i] for i in order[b: b + opts.batch]]
+        logits_all, cache = head.forward_batch([d.pick(rng) for d in items])
+        dlogits = []
+        for d, logits in zip(items, logits_all):
+            loss, dl = ctc_loss_grad(logits, d.labels)
+            dlogits.append(dl / max(1, len(d.labels)) if np.isfinite(loss) else np.zeros_like(dl))
+        grads = head.backward_batch(dlogits, cache)
+        for k in trainable:
+            grads[k] = grads[k] / opts.batch + opts.anchor * (head.weights[k] - anchor[k])
+        adam.step(head.weights, grads)
+
+
+def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Recognizer | None, opts: AdaptOptions,
+               progress: Progress, cancelled: Callable[[], bool], epochs: int | None = None,
+               span: tuple[float, float] = (0.1, 0.95)) -> tuple[Weights, list[dict[str, float]]]:
+    """Fine-tune ``head`` on ``train``; returns the weights that did best on ``held`` and the history.
+
+    With ``epochs`` (and no held-aside lines), trains exactly that many epochs and returns the last weights.
+    """
     start = time.monotonic()
     anchor = {k: v.copy() for k, v in head.weights.items()}
     trainable = {k for k in head.weights if k not in head.frozen}
     adam = _Adam({k: head.weights[k] for k in trainable}, opts.learning_rate)
     best_cer, best_loss = _greedy_cer(head, held, rec)
     best = {k: v.copy() for k, v in head.weights.items()}
-    history = [{"epoch": 0, "held_cer": best_cer, "held_loss": best_loss}]
+    history = [{"epoch": 0, "held_cer": best_cer, "held_loss": best_loss, "seconds": 0.0}]
     rng = random.Random(opts.seed)
     stale = 0
     budget = opts.minutes * 60
-    for epoch in range(1, opts.max_epochs + 1):
-        order = list(range(len(train)))
-        rng.shuffle(order)
-        for b in range(0, len(order), opts.batch):
-            grads: dict[str, np.ndarray] = {k: np.zeros_like(head.weights[k]) for k in trainable}
-            for i in order[b: b + opts.batch]:
-                if cancelled():
-                    raise Cancelled()
-                d = train[i]
-                logits, caches = head.forward(d.features)
-                loss, dlogits = ctc_loss_grad(logits, d.labels)
-                if not np.isfinite(loss):
-                    continue
-                for k, g in head.backward(dlogits / max(1, len(d.labels)), caches).items():
-                    grads[k] += g
-            for k in trainable:
-                grads[k] = grads[k] / opts.batch + opts.anchor * (head.weights[k] - anchor[k])
-            adam.step(head.weights, grads)
-        held_cer, held_loss = _greedy_cer(head, held, rec)
-        history.append({"epoch": epoch, "held_cer": held_cer, "held_loss": held_loss})
+    total = epochs or opts.max_epochs
+    for epoch in range(1, total + 1):
+        _epoch(head, train, adam, anchor, opts, rng, cancelled)
         elapsed = time.monotonic() - start
+        done = max(epoch / total, elapsed / budget)
+        if epochs:
+            history.append({"epoch": epoch, "seconds": elapsed})
+            progress(min(span[1], span[0] + (span[1] - span[0]) * done), f"round {epoch} of {epochs} on all lines")
+            best = head.weights
+            if elapsed > budget:
+                break
+            continue
+        held_cer, held_loss = _greedy_cer(head, held, rec)
+        history.append({"epoch": epoch, "held_cer": held_cer, "held_loss": held_loss, "seconds": elapsed})
         if (held_cer, held_loss) < (best_cer, best_loss):
             best_cer, best_loss, stale = held_cer, held_loss, 0
             best = {k: v.copy() for k, v in head.weights.items()}
         else:
             stale += 1
-        progress(min(0.95, 0.1 + 0.85 * max(epoch / opts.max_epochs, elapsed / budget)),
+        progress(min(span[1], span[0] + (span[1] - span[0]) * done),
                  f"round {epoch}: {100 * held_cer:.1f} % character errors on the lines kept aside "
                  f"(best {100 * best_cer:.1f} %, {100 * history[0]['held_cer']:.1f} % before)")
         if stale >= opts.patience or elapsed > budget:
             break
-    return best, history
+    return {k: v.copy() for k, v in best.items()}, history
 
 
 def write_bundle(base: Any, info: ModelInfo, weights: Weights, out: Path, figures: dict[str, Any]) -> None:
@@ -297,17 +337,19 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     train_idx, held_idx = split_samples(len(samples), opts.seed)
     progress(0.0, f"reading {len(samples)} samples")
     reader = FeatureReader(_tflite_bytes(base, info))
-    data = _encode(reader, rec, samples, layers - k, cancelled)
+    data = _encode(reader, rec, samples, layers - k, cancelled, opts.jittered, opts.seed)
     keys = [key for key in tw.refs if key.startswith("logits/") or
             any(key.startswith(f"bilstm{j}/") for j in range(layers - k, layers))]
-    head = Head({key: tw.get(key) for key in keys}, layers - k, k)
+    original = {key: tw.get(key) for key in keys}
+    head = Head({key: v.copy() for key, v in original.items()}, layers - k, k)
     first = f"bilstm{layers - k}/forward/kernel" if k else "logits/kernel"
     if any(d.features.shape[1] != head.weights[first].shape[0] for d in data):
         raise AdaptError("this model's layers are stored in a form that cannot be adapted")
     train = [data[i] for i in train_idx if data[i].labels]
     held = [data[i] for i in held_idx]
     progress(0.1, f"adapting on {len(train)} lines, {len(held)} held aside")
-    weights, history = train_head(head, train, held, rec, opts, progress, cancelled)
+    span = (0.1, 0.6) if opts.refit else (0.1, 0.95)
+    weights, history = train_head(head, train, held, rec, opts, progress, cancelled, span=span)
     if cancelled():
         raise Cancelled()
     held_samples = [samples[i] for i in held_idx]
@@ -335,12 +377,60 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
         personal = _with_figures(read_info(tmp), figures)
         personal.decoder = decoder
         write_info(tmp, personal)
+        if opts.refit:
+            fresh = Head({key: v.copy() for key, v in original.items()}, layers - k, k)
+            tmp = _refit(tmp, base, info, fresh, [d for d in data if d.labels], history,
+                         (held_samples, truths, after), opts, start, progress, cancelled)
+            result.refit_epochs = int(read_info(tmp).figures["personal"].get("refit_epochs", 0))
         _install(tmp, out)
         result.installed, result.out = True, str(out)
+        result.seconds = time.monotonic() - start
         progress(1.0, f"held-aside CER {before:.3f} -> {after:.3f}")
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _refit(checked: Path, base: Any, info: ModelInfo, head: Head, every: list[_Encoded],
+           history: list[dict[str, float]], held: tuple[list[LabelledImage], list[str], float], opts: AdaptOptions,
+           start: float, progress: Progress, cancelled: Callable[[], bool]) -> Path:
+    """Train ``head`` (the original weights) again on every line, held-aside ones too, for the epoch count that did
+    best on them, as a bundle next to ``checked``.
+
+    Returns the folder to install: the refitted bundle, or ``checked`` (trained without the held-aside lines and
+    checked on them) if the time left is too short, or if the refitted bundle does not load or reads the held-aside
+    lines, now part of its training, worse than ``checked`` read them unseen. The held-aside figures in
+    ``model.json`` stay those of ``checked``: only they were measured on unseen lines.
+    """
+    best_epoch = int(min(history, key=lambda h: (h["held_cer"], h["held_loss"]))["epoch"])
+    per_epoch = history[-1]["seconds"] / max(1, len(history) - 1) * len(every) / max(1, len(every) - len(held[0]))
+    left = opts.minutes * 60 - (time.monotonic() - start)
+    if best_epoch == 0 or per_epoch * best_epoch > 0.9 * left:
+        log.info("no refit: best epoch %d, %.0f s left", best_epoch, left)
+        return checked
+    weights, _ = train_head(head, every, [], None, replace(opts, minutes=left / 60), progress, cancelled,
+                            epochs=best_epoch, span=(0.6, 0.95))
+    checked_info = read_info(checked)
+    figures = {**checked_info.figures["personal"], "refit_epochs": best_epoch, "refit_lines": len(every)}
+    tmp = Path(tempfile.mkdtemp(prefix=".adapt-", dir=checked.parent))
+    images, truths, checked_cer = held
+    try:
+        write_bundle(base, info, weights, tmp, figures)
+        personal = read_info(tmp)
+        personal.decoder = checked_info.decoder
+        write_info(tmp, personal)
+        seen_cer = cer(truths, _recognize_texts(Recognizer.load(tmp), images))
+    except ModelError as exc:
+        log.warning("the refitted model does not load (%s); the checked one is used", exc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return checked
+    if seen_cer > checked_cer:
+        log.warning("the refitted model reads its held-aside lines worse (%.3f > %.3f); the checked one is used",
+                    seen_cer, checked_cer)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return checked
+    shutil.rmtree(checked, ignore_errors=True)
+    return tmp
 
 
 def decoder_candidates(base: DecoderConfig) -> list[DecoderConfig]:

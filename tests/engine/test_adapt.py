@@ -236,3 +236,103 @@ def test_the_chosen_decoder_is_written_into_the_personal_bundle(tmp_path):
     assert result.installed
     info = Recognizer.load(out).info
     assert info.decoder.name == "greedy" and info.figures["personal"]["decoder"] == "greedy"
+
+
+def _random_head(rng: np.random.Generator, features: int = 12, units: int = 8, classes: int = 7) -> Head:
+    weights = {}
+    for j in range(2):
+        fan_in = features if j == 0 else 2 * units
+        for d in ("forward", "backward"):
+            weights[f"bilstm{j}/{d}/kernel"] = rng.normal(0, 0.4, (fan_in, 4 * units)).astype(np.float32)
+            weights[f"bilstm{j}/{d}/recurrent"] = rng.normal(0, 0.4, (units, 4 * units)).astype(np.float32)
+            weights[f"bilstm{j}/{d}/bias"] = rng.normal(0, 0.4, 4 * units).astype(np.float32)
+    weights["logits/kernel"] = rng.normal(0, 0.4, (2 * units, classes)).astype(np.float32)
+    weights["logits/bias"] = rng.normal(0, 0.4, classes).astype(np.float32)
+    return Head(weights, first_layer=0, layers=2)
+
+
+def test_a_padded_batch_gives_what_each_line_gives_alone():
+    rng = np.random.default_rng(0)
+    head = _random_head(rng)
+    xs = [rng.normal(size=(n, 12)).astype(np.float32) for n in (9, 4, 13)]
+    dls = [rng.normal(size=(len(x), 7)).astype(np.float32) for x in xs]
+    logits, cache = head.forward_batch(xs)
+    together = head.backward_batch(dls, cache)
+    alone: dict[str, np.ndarray] = {}
+    for x, dl, lg in zip(xs, dls, logits):
+        one, c = head.forward(x)
+        assert lg.shape == one.shape and np.allclose(lg, one, atol=1e-5)
+        for key, g in head.backward(dl, c).items():
+            alone[key] = alone.get(key, 0) + g
+    assert set(together) == set(alone) and len(together) == 14
+    for key in together:
+        assert np.allclose(together[key], alone[key], atol=1e-4), key
+
+
+def test_head_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    head = _random_head(rng, features=5, units=3, classes=4)
+    x = rng.normal(size=(6, 5)).astype(np.float32)
+    labels = [1, 3, 1]
+
+    def loss() -> float:
+        return ctc_loss_grad(head.forward(x)[0].astype(np.float64), labels)[0]
+
+    logits, cache = head.forward(x)
+    grads = head.backward(ctc_loss_grad(logits, labels)[1].astype(np.float32), cache)
+    for key in ("bilstm0/forward/kernel", "bilstm0/backward/recurrent", "bilstm1/forward/bias", "logits/kernel"):
+        w = head.weights[key].reshape(-1)
+        for i in (0, w.size // 2, w.size - 1):
+            old = w[i]
+            w[i] = old + 1e-2
+            up = loss()
+            w[i] = old - 1e-2
+            down = loss()
+            w[i] = old
+            assert abs((up - down) / 2e-2 - grads[key].reshape(-1)[i]) < 2e-2 * max(1.0, abs(up - down) / 2e-2), key
+
+
+def test_jitter_keeps_the_line_readable_and_differs():
+    from model.jitter import jitter
+
+    image = render_text("ton")
+    copies = [jitter(image, np.random.default_rng(seed)) for seed in range(4)]
+    assert all(c.dtype == np.uint8 and c.ndim == 2 for c in copies)
+    assert all(0.8 * image.shape[1] < c.shape[1] < 1.6 * image.shape[1] for c in copies)
+    assert len({c.tobytes() for c in copies}) == 4
+    assert np.array_equal(jitter(image, np.random.default_rng(0)), copies[0])
+    rec = Recognizer.load(TINY)
+    assert all(rec.prepare(c).shape[0] == rec.prepare(image).shape[0] for c in copies)
+
+
+def test_refit_trains_on_every_line_and_keeps_the_held_aside_figures(tmp_path):
+    out = tmp_path / "personal"
+    opts = AdaptOptions(minutes=10, max_epochs=30, learning_rate=0.03, jittered=1, refit=True)
+    result = adapt(_samples(), out, model=TINY, opts=opts)
+    assert result.installed and result.refit_epochs > 0
+    personal = Recognizer.load(out).info.figures["personal"]
+    assert personal["refit_epochs"] == result.refit_epochs and personal["refit_lines"] == 15
+    assert personal["held_cer_after"] == pytest.approx(result.cer_after, abs=1e-4)
+    assert [p.name for p in tmp_path.iterdir()] == ["personal"]
+
+
+def test_a_refit_that_reads_worse_is_dropped_for_the_checked_model(tmp_path, monkeypatch):
+    calls = []
+    real = adapt_module.train_head
+
+    def second_ruined(head, *args, **kwargs):
+        weights, history = real(head, *args, **kwargs)
+        calls.append(kwargs.get("epochs"))
+        if kwargs.get("epochs"):  # the refit: only blanks
+            weights["logits/bias"][0] += 100.0
+        return weights, history
+
+    monkeypatch.setattr(adapt_module, "train_head", second_ruined)
+    out = tmp_path / "personal"
+    opts = AdaptOptions(minutes=10, max_epochs=30, learning_rate=0.03, refit=True)
+    result = adapt(_samples(), out, model=TINY, opts=opts)
+    assert len(calls) == 2 and calls[1]
+    assert result.installed and result.refit_epochs == 0
+    assert "refit_epochs" not in Recognizer.load(out).info.figures["personal"]
+    assert Recognizer.load(out).recognize([render_text("ton")])[0].text  # the ruined refit reads nothing
+    assert [p.name for p in tmp_path.iterdir()] == ["personal"]
