@@ -182,17 +182,24 @@ def run(writers: list[str], minutes: float, exe: str | None, options: dict | Non
     return rows
 
 
+def _cpu(row: dict) -> str:
+    return f"{row['cpu_seconds']:.0f}" if "cpu_seconds" in row else ""
+
+
 def report(results: dict) -> None:
     """Write docs/adaptation.md (per writer) and the summary section of docs/benchmarks.md."""
-    rows, minutes, exe = results["rows"], results["minutes"], results["exe"]
+    rows, minutes, exe, options = results["rows"], results["minutes"], results["exe"], results.get("options")
+    how = "packaged executable" if exe else (f"in-process, options {json.dumps(options)}" if options is not None
+                                             else "python -m htr_desktop")
     mean = sum(r["relative_reduction"] for r in rows) / len(rows)
     table = ["| writer | test lines | CER before | CER after | relative reduction | held-aside CER before → after "
-             "| installed | time (s) | load (1 min) |", "|---|---|---|---|---|---|---|---|---|"]
+             "| installed | time (s) | CPU time (s) | load (1 min) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         table.append(f"| {r['writer']} | {r['test_lines']} | {100 * r['test_cer_before']:.1f} % | "
                      f"{100 * r['test_cer_after']:.1f} % | {100 * r['relative_reduction']:.0f} % | "
                      f"{100 * r['held_cer_before']:.1f} → {100 * r['held_cer_after']:.1f} % | "
-                     f"{'yes' if r['installed'] else 'no'} | {r['seconds']:.0f} | {r['load']:.1f} |")
+                     f"{'yes' if r['installed'] else 'no'} | {r['seconds']:.0f} | "
+                     f"{_cpu(r)} | {r['load']:.1f} |")
     iam = [r for r in rows if r["writer"].startswith("iam-")]
     pooled = ""
     if iam:
@@ -206,17 +213,21 @@ def report(results: dict) -> None:
     bar = (f" Bar (mean reduction ≥ {100 * BAR_REDUCTION:.0f} %, adapt ≤ {BAR_SECONDS:.0f} s per writer): "
            f"**{'met' if met else 'not met'}**.")
     times = sorted(r["seconds"] for r in rows)
+    cpu = sorted(r["cpu_seconds"] for r in rows if "cpu_seconds" in r)
+    cpu_note = f", CPU time {cpu[len(cpu) // 2]:.0f} s median, {cpu[-1]:.0f} s at most" if cpu else ""
     summary = (f"Model {results['model']}. "
                f"Mean relative CER reduction on the writers' unseen lines: **{100 * mean:.0f} %** over {len(rows)} "
-               f"writers; adapt took {times[len(times) // 2]:.0f} s median, {times[-1]:.0f} s at most "
-               f"(`--minutes {minutes:g}`, {'packaged executable' if exe else 'python -m htr_desktop'}, {machine()}; "
+               f"writers; adapt took {times[len(times) // 2]:.0f} s median, {times[-1]:.0f} s at most{cpu_note} "
+               f"(`--minutes {minutes:g}`, {how}, {machine()}; "
                f"{results['load_note']})." + pooled + bar)
     note = ("`held-aside`: the fifth of the 15 lines that `adapt` keeps aside to decide whether to install; the test "
-            "lines are never seen by `adapt`. Times include loading, reading the lines and the before/after check; "
+            "lines are never seen by `adapt`. Times include loading, reading the lines and the before/after check; CPU "
+            "time: user + system of the `adapt` process (both cores count); "
             "`load`: the 1-minute load average when that writer's `adapt` ended. A writer read without an error "
             "before adapting counts as 0 % (nothing to reduce).\n\n"
             "`python -m benchmarks.adapt_writers prepare && python -m benchmarks.adapt_writers run "
-            f"--minutes {minutes:g}" + (f" --exe {exe}`" if exe else "`"))
+            f"--minutes {minutes:g}" + (f" --exe {exe}`" if exe else
+                                        f" --options '{json.dumps(options)}'`" if options is not None else "`"))
     body = "\n".join([summary, "", note, "", *table, ""])
     write_section("adaptation", "## Personal adaptation\n\n" + body)
     path = Path("docs/adaptation.md")
@@ -233,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--exe", help="the packaged executable (default: python -m htr_desktop)")
     p.add_argument("--options", help="JSON of AdaptOptions fields: adapt in this process with them, write the rows "
                    "to --results only (to compare settings; the docs are not touched)")
-    p.add_argument("--results", type=Path, help="where --options writes its rows")
+    p.add_argument("--results", type=Path, help="where --options writes its rows (report: which rows to write up)")
     args = p.parse_args(argv)
     if args.step == "prepare":
         prepare()
@@ -251,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             target.write_text(json.dumps(results, indent=1), encoding="utf-8")
             return 0
         RESULTS.write_text(json.dumps(results, indent=1), encoding="utf-8")
-    report(json.loads(RESULTS.read_text(encoding="utf-8")))
+    report(json.loads((args.results or RESULTS).read_text(encoding="utf-8")))
     return 0
 
 

@@ -65,8 +65,8 @@ class AdaptOptions:
     anchor: float = 1e-3  # L2 pull towards the original weights
     batch: int = 4
     seed: int = 0
-    jittered: int = 0  # mildly distorted copies of each line (model/jitter.py); an epoch uses one per line
-    refit: bool = False  # after choosing the epoch count on the held-aside lines, train again on every line
+    jittered: int = 4  # mildly distorted copies of each line (model/jitter.py); an epoch uses one per line
+    refit: bool = True  # after choosing the epoch count on the held-aside lines, train again on every line
 
 
 @dataclass
