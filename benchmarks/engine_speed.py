@@ -111,9 +111,15 @@ def in_process(make: Callable[[], Callable[[Path], str]], paths: list[Path]) -> 
     return start, time.perf_counter() - t, texts
 
 
+STAGES = ("read + decode image", "preprocess", "network", "CTC decode", "recognize() total",
+          "word boxes (`--layout line`)")
+
+
 def stage_profile(paths: list[Path], repeats: int) -> dict[str, float]:
-    """Median ms per line of each stage of ``Recognizer.recognize`` (one thread), plus the whole call."""
+    """Median ms per line of each stage of ``Recognizer.recognize`` (one thread), plus the whole call and the
+    word boxes the CLI adds for ``--layout line``; "(cpu)" keys: the same in this process's CPU time."""
     from model.imageio import load_image
+    from model.page import crop_line
     from model.preprocess import pad_batch
     from model.recognizer import Recognizer, bucket_width
 
@@ -121,25 +127,29 @@ def stage_profile(paths: list[Path], repeats: int) -> dict[str, float]:
     spec = rec.info.input_spec
     for p in paths[:10]:
         rec.recognize([load_image(p)])  # warm the interpreter pool
-    stages: dict[str, list[float]] = {k: [] for k in ("read + decode image", "preprocess", "network",
-                                                      "CTC decode", "recognize() total")}
+    wall: dict[str, list[float]] = {k: [] for k in STAGES}
+    cpu: dict[str, list[float]] = {k: [] for k in STAGES}
     for _ in range(repeats):
         for p in paths:
-            t0 = time.perf_counter()
+            marks = [(time.perf_counter(), time.process_time())]
             image = load_image(p)
-            t1 = time.perf_counter()
+            marks.append((time.perf_counter(), time.process_time()))
             x = rec.prepare(image)
-            t2 = time.perf_counter()
+            marks.append((time.perf_counter(), time.process_time()))
             logits = rec.logits(pad_batch([x], spec, width=bucket_width(x.shape[1])))
-            t3 = time.perf_counter()
+            marks.append((time.perf_counter(), time.process_time()))
             rec.decode(logits[0, : -(-x.shape[1] // 4) + 2])
-            t4 = time.perf_counter()
-            rec.recognize([image])
-            t5 = time.perf_counter()
-            for key, a, b in zip(stages, (t0, t1, t2, t3, t4), (t1, t2, t3, t4, t5)):
-                stages[key].append(1000 * (b - a))
-    return {k: statistics.median(v) for k, v in stages.items()} | {
-        k + " (mean)": statistics.fmean(v) for k, v in stages.items()}
+            marks.append((time.perf_counter(), time.process_time()))
+            (pred,) = rec.recognize([image])
+            marks.append((time.perf_counter(), time.process_time()))
+            crop_line(pred, image)
+            marks.append((time.perf_counter(), time.process_time()))
+            for key, a, b in zip(STAGES, marks, marks[1:]):
+                wall[key].append(1000 * (b[0] - a[0]))
+                cpu[key].append(1000 * (b[1] - a[1]))
+    return ({k: statistics.median(v) for k, v in wall.items()}
+            | {k + " (mean)": statistics.fmean(v) for k, v in wall.items()}
+            | {k + " (cpu)": statistics.median(v) for k, v in cpu.items()})
 
 
 def page_segmentation(repeats: int) -> tuple[float, int] | None:
@@ -254,8 +264,8 @@ Median of {args.repeats} runs. Start: {before}; end: {after}.
 start-up = time for 1 line - time per line. "binding": the engine created in this process (tesserocr's
 `PyTessBaseAPI(psm=SINGLE_LINE)`, htr-desktop's `Recognizer.load(threads=1)`), start-up = creating it.
 """
-    stage_rows = "\n".join(f"| {k} | {stages[k]:.2f} | {stages[k + ' (mean)']:.2f} |"
-                           for k in ("read + decode image", "preprocess", "network", "CTC decode", "recognize() total"))
+    stage_rows = "\n".join(f"| {k} | {stages[k]:.2f} | {stages[k + ' (mean)']:.2f} | {stages[k + ' (cpu)']:.2f} |"
+                           for k in STAGES)
     seg_row = (f"\nPage segmentation of a composed 200-word page ({seg[1]} lines, held-back IAM lines): "
                f"{seg[0] * 1000:.0f} ms (median of {args.repeats}).\n") if seg else ""
     stages_body = f"""## Where the time goes (stage profile, `python -m benchmarks.engine_speed`)
@@ -263,8 +273,8 @@ start-up = time for 1 line - time per line. "binding": the engine created in thi
 Per line, in process, one core, one thread, model {info.version} ({info.decoder.name} decoder); the same
 {len(paths)} lines. {after}.
 
-| stage | median ms / line | mean ms / line |
-|---|---|---|
+| stage | median ms / line | mean ms / line | median CPU ms / line |
+|---|---|---|---|
 {stage_rows}
 {seg_row}"""
     print(body)
