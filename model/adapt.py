@@ -66,6 +66,7 @@ class AdaptOptions:
     batch: int = 4
     seed: int = 0
     jittered: int = 4  # mildly distorted copies of each line (model/jitter.py); an epoch uses one per line
+    select: str = "cer"  # early stopping on the held-aside lines: "cer" (greedy CER, then loss) or "loss" (then CER)
     refit: bool = True  # after choosing the epoch count on the held-aside lines, train again on every line
 
 
@@ -251,6 +252,11 @@ def _epoch(head: Head, train: list[_Encoded], adam: _Adam, anchor: Weights, opts
         adam.step(head.weights, grads)
 
 
+def _rank(held_cer: float, held_loss: float, opts: AdaptOptions) -> tuple[float, float]:
+    """What early stopping minimises: greedy CER then loss, or (``select="loss"``) loss then CER."""
+    return (held_loss, held_cer) if opts.select == "loss" else (held_cer, held_loss)
+
+
 def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Recognizer | None, opts: AdaptOptions,
                progress: Progress, cancelled: Callable[[], bool], epochs: int | None = None,
                span: tuple[float, float] = (0.1, 0.95)) -> tuple[Weights, list[dict[str, float]]]:
@@ -282,7 +288,7 @@ def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Rec
             continue
         held_cer, held_loss = _greedy_cer(head, held, rec)
         history.append({"epoch": epoch, "held_cer": held_cer, "held_loss": held_loss, "seconds": elapsed})
-        if (held_cer, held_loss) < (best_cer, best_loss):
+        if _rank(held_cer, held_loss, opts) < _rank(best_cer, best_loss, opts):
             best_cer, best_loss, stale = held_cer, held_loss, 0
             best = {k: v.copy() for k, v in head.weights.items()}
         else:
@@ -402,7 +408,7 @@ def _refit(checked: Path, base: Any, info: ModelInfo, head: Head, every: list[_E
     lines, now part of its training, worse than ``checked`` read them unseen. The held-aside figures in
     ``model.json`` stay those of ``checked``: only they were measured on unseen lines.
     """
-    best_epoch = int(min(history, key=lambda h: (h["held_cer"], h["held_loss"]))["epoch"])
+    best_epoch = int(min(history, key=lambda h: _rank(h["held_cer"], h["held_loss"], opts))["epoch"])
     per_epoch = history[-1]["seconds"] / max(1, len(history) - 1) * len(every) / max(1, len(every) - len(held[0]))
     left = opts.minutes * 60 - (time.monotonic() - start)
     if best_epoch == 0 or per_epoch * best_epoch > 0.9 * left:

@@ -336,3 +336,12 @@ def test_a_refit_that_reads_worse_is_dropped_for_the_checked_model(tmp_path, mon
     assert "refit_epochs" not in Recognizer.load(out).info.figures["personal"]
     assert Recognizer.load(out).recognize([render_text("ton")])[0].text  # the ruined refit reads nothing
     assert [p.name for p in tmp_path.iterdir()] == ["personal"]
+
+
+def test_early_stopping_ranks_by_cer_or_by_loss():
+    from model.adapt import _rank
+
+    cer_first, loss_first = AdaptOptions(select="cer"), AdaptOptions(select="loss")
+    better_cer, better_loss = (0.02, 0.30), (0.03, 0.20)  # (greedy CER, loss per character) on the held-aside lines
+    assert _rank(*better_cer, cer_first) < _rank(*better_loss, cer_first)
+    assert _rank(*better_loss, loss_first) < _rank(*better_cer, loss_first)
