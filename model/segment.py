@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from model.blur import gaussian_blur
 from model.document import stroke_width
 
 #: Smoothing of the ink for line finding, as fractions of the line pitch (chosen on generated pages).
@@ -245,7 +244,8 @@ def split_words(mask: np.ndarray, spread: float = WORD_SPREAD, level: float = WO
     if not cols.any():
         return []
     xh = x_height(mask)
-    blur = gaussian_blur(mask.astype(np.float32), max(0.5, spread * xh), max(0.5, 0.5 * xh))
+    blur = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=max(0.5, spread * xh),
+                            sigmaY=max(0.5, 0.5 * xh))
     on = np.asarray(blur > level * float(np.max(blur))).any(axis=0)
     edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
     words = []
