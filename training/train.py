@@ -31,7 +31,7 @@ from training.config import TrainConfig
 from training.data_sources import ValidationSet, load_data
 from training.metrics import score
 from training.pipeline import BatchMaker
-from training.warm_start import copy_fitting_weights
+from training.warm_start import copy_fitting_weights, widen_recurrent
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class RunState:
     since_lr_drop: int = 0  # epochs without improvement since the last learning-rate drop
     loss_sum: float = 0.0  # training loss summed over the current epoch's steps so far
     seconds: float = 0.0  # wall-clock training time over all sessions, up to the last checkpoint
+    cpu_seconds: float = 0.0  # CPU time (all threads, user + system) over all sessions, up to the last checkpoint
     checkpoint: str = ""
     finished: bool = False
     history: list[dict[str, float]] = field(default_factory=list)
@@ -181,7 +182,9 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
                                   lstm_layers=cfg.lstm_layers, dropout=cfg.dropout)
                 model = build_crnn(spec.height, charset.num_classes, net)
                 if cfg.init_from:
-                    copy_fitting_weights(model, keras.models.load_model(cfg.path(cfg.init_from), compile=False))
+                    donor = keras.models.load_model(cfg.path(cfg.init_from), compile=False)
+                    copy_fitting_weights(model, donor)
+                    widen_recurrent(model, donor)
             learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
             if cfg.lr_schedule == "cosine":
                 learning_rate = keras.optimizers.schedules.CosineDecay(
@@ -217,6 +220,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         previous = state.checkpoint
         state.checkpoint = name
         state.seconds = base_seconds + time.monotonic() - started
+        state.cpu_seconds = base_cpu + time.process_time() - cpu_started
         state.learning_rate = float(np.asarray(optimizer.learning_rate))
         state.write(state_path)
         if previous and previous != name:
@@ -233,6 +237,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     prefetch = Prefetcher(maker, cfg.workers)
     stop_at = total if stop_after is None else min(total, state.step + stop_after)
     started, base_seconds = time.monotonic(), state.seconds
+    cpu_started, base_cpu = time.process_time(), state.cpu_seconds
     progbar = None
     try:
         while state.step < stop_at:
@@ -250,6 +255,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
                 progbar = None
                 mean_loss, state.loss_sum = state.loss_sum / cfg.steps_per_epoch, 0.0
                 state.seconds = base_seconds + time.monotonic() - started
+                state.cpu_seconds = base_cpu + time.process_time() - cpu_started
                 if _end_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, mean_loss):
                     state.finished = True
                     save_checkpoint()
@@ -275,13 +281,16 @@ def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, va
     current = figures.get("val_score", loss)
     row = {"epoch": epoch, "step": state.step, "loss": round(loss, 4),
            "lr": float(np.asarray(optimizer.learning_rate)), "seconds": round(state.seconds, 1),
+           "cpu_seconds": round(state.cpu_seconds, 1),
            **{k: round(v, 4) for k, v in figures.items()}}
     state.history.append(row)
     print(f"\nepoch {epoch}: " + " ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     model.save(out / "last.keras")
-    new_file = not (out / "history.csv").exists()
-    with (out / "history.csv").open("a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
+    history = out / "history.csv"
+    new_file = not history.exists()
+    columns = list(row) if new_file else next(csv.reader(history.open()), list(row))
+    with history.open("a", newline="") as fh:  # a run begun before a column existed keeps its header
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         if new_file:
             writer.writeheader()
         writer.writerow(row)

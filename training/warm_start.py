@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
+
 log = logging.getLogger(__name__)
 
 
@@ -33,3 +35,67 @@ def copy_fitting_weights(target: Any, source: Any) -> list[str]:
     log.info("warm start: %d weights copied, %d fresh: %s",
              sum(len(layer.weights) for layer in target.layers) - len(fresh), len(fresh), ", ".join(fresh))
     return fresh
+
+
+def _gate_columns(old_units: int, new_units: int) -> np.ndarray:
+    """Where an LSTM's 4 gate blocks (i, f, c, o) of ``old_units`` columns sit among ``new_units`` columns."""
+    return np.concatenate([g * new_units + np.arange(old_units) for g in range(4)])
+
+
+def _bidirectional_rows(old_units: int, new_units: int) -> np.ndarray:
+    """Where the forward and backward halves of an old BiLSTM output sit in the wider one."""
+    return np.concatenate([np.arange(old_units), new_units + np.arange(old_units)])
+
+
+def _widen_cell(kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray,
+                old: tuple[np.ndarray, np.ndarray, np.ndarray], in_rows: np.ndarray | None) -> None:
+    """Write one LSTM cell's old weights into its wider fresh ones, in place.
+
+    New units keep their fresh incoming weights; everything they send to the old units (their recurrent rows,
+    and their rows in the next layer's input kernel, handled through ``in_rows``) starts at zero, so the wider
+    network computes exactly what the narrow one did until training moves those zeros.
+    """
+    old_kernel, old_recurrent, old_bias = old
+    old_units, new_units = old_recurrent.shape[0], recurrent.shape[0]
+    cols = _gate_columns(old_units, new_units)
+    if in_rows is None:  # the layer's inputs did not change
+        kernel[:, cols] = old_kernel
+    else:
+        kernel[np.setdiff1d(np.arange(kernel.shape[0]), in_rows), :] = 0.0
+        kernel[np.ix_(in_rows, cols)] = old_kernel
+    recurrent[old_units:, :] = 0.0
+    recurrent[np.ix_(np.arange(old_units), cols)] = old_recurrent
+    bias[cols] = old_bias
+
+
+def widen_recurrent(target: Any, source: Any) -> list[str]:
+    """Start a CRNN with wider BiLSTMs from a trained narrower one so that it computes the same function.
+
+    Conv stacks must match. Returns the paths of the weights that were widened. The logits layer gets the old
+    rows at the old units' places and zero rows for the new units.
+    """
+    widened: list[str] = []
+    in_rows: np.ndarray | None = None
+    for layer in target.layers:
+        if not layer.weights or layer.name not in {d.name for d in source.layers}:
+            continue
+        donor = source.get_layer(layer.name)
+        if layer.name.startswith("bilstm"):
+            mine, theirs = [w.numpy() for w in layer.weights], [w.numpy() for w in donor.weights]
+            if mine[1].shape == theirs[1].shape:
+                in_rows = None
+                continue
+            for half in (0, 3):  # forward cell, then backward cell: kernel, recurrent kernel, bias
+                _widen_cell(*mine[half:half + 3], old=tuple(theirs[half:half + 3]), in_rows=in_rows)
+            for var, value in zip(layer.weights, mine, strict=True):
+                var.assign(value)
+                widened.append(var.path)
+            in_rows = _bidirectional_rows(theirs[1].shape[0], mine[1].shape[0])
+        elif layer.name == "logits" and in_rows is not None:
+            kernel = np.zeros(tuple(layer.weights[0].shape), dtype="float32")
+            kernel[in_rows] = donor.weights[0].numpy()
+            layer.weights[0].assign(kernel)
+            layer.weights[1].assign(donor.weights[1].numpy())
+            widened += [w.path for w in layer.weights]
+    log.info("warm start: widened %s", ", ".join(widened) or "nothing")
+    return widened

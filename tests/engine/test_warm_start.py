@@ -26,3 +26,25 @@ def test_a_48px_network_keeps_what_fits_from_a_32px_one():
                 assert new.shape[0] == old.shape[0] * 3 // 2 and new.shape[1:] == old.shape[1:]
             else:
                 np.testing.assert_array_equal(new.numpy(), old.numpy())
+
+
+@pytest.mark.slow  # imports TensorFlow
+def test_wider_bilstms_start_as_the_same_function():
+    pytest.importorskip("keras")
+    from training.warm_start import widen_recurrent
+
+    narrow = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, lstm_layers=2))
+    wide = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=9, lstm_layers=2))
+    rng = np.random.default_rng(3)
+    for w in narrow.weights:
+        w.assign(rng.normal(scale=0.5, size=tuple(w.shape)).astype("float32"))
+    copy_fitting_weights(wide, narrow)
+    widened = widen_recurrent(wide, narrow)
+    assert sum(p.startswith("bilstm") for p in widened) == 12 and sum(p.startswith("logits") for p in widened) == 2
+    image = rng.random((2, 32, 40, 1)).astype("float32")
+    before, after = narrow.predict(image, verbose=0), wide.predict(image, verbose=0)
+    assert np.abs(before).max() > 0.1  # not trivially zero
+    np.testing.assert_allclose(after, before, atol=1e-5)
+    # the new units are live: their incoming weights are not all zero, so training can grow them
+    fwd_kernel = wide.get_layer("bilstm0").weights[0].numpy()
+    assert np.abs(fwd_kernel[:, 6:9]).sum() > 0
