@@ -14,6 +14,11 @@ class NetworkSpec:
     lstm_units: int = 128
     lstm_layers: int = 2
     dropout: float = 0.25
+    width_downsample: int = 4  # input columns per output frame: 4, or 2 for twice the frames (dense writing)
+
+    def __post_init__(self) -> None:
+        if self.width_downsample not in (2, 4):
+            raise ValueError(f"width_downsample must be 2 or 4 (got {self.width_downsample})")
 
     def to_json(self) -> dict[str, Any]:
         """The spec as stored in model.json."""
@@ -27,17 +32,21 @@ class NetworkSpec:
             lstm_units=int(data.get("lstm_units", cls.lstm_units)),
             lstm_layers=int(data.get("lstm_layers", cls.lstm_layers)),
             dropout=float(data.get("dropout", cls.dropout)),
+            width_downsample=int(data.get("width_downsample", cls.width_downsample)),
         )
 
 
-# Pooling after each conv stage: (height, width). Width is downsampled 4x in total.
+# Pooling after each conv stage: (height, width). Width is downsampled 4x in total, or 2x (second pool kept in width).
 _POOLS = ((2, 2), (2, 2), None, (2, 1), None, (2, 1))
-WIDTH_DOWNSAMPLE = 4
+
+
+def _pools(spec: NetworkSpec) -> tuple[tuple[int, int] | None, ...]:
+    return _POOLS if spec.width_downsample == 4 else (_POOLS[0], (2, 1), *_POOLS[2:])
 
 
 def build_crnn(height: int, num_classes: int, spec: NetworkSpec, batch_size: int | None = None,
                training_dropout: bool = True, api: Any = None) -> Any:
-    """Build the CRNN; input (batch, height, width, 1) ink map, output (batch, width/4, classes) logits.
+    """Build the CRNN; input (batch, height, width, 1) ink map, output (batch, width/4 or /2, classes) logits.
 
     ``api`` is the Keras module to build with: Keras 3 (default) or ``tf_keras``, whose LSTM layers the
     TFLite converter turns into fused LSTM ops (same layers, names and weight order).
@@ -54,7 +63,8 @@ def build_crnn(height: int, num_classes: int, spec: NetworkSpec, batch_size: int
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
         x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.ReLU(name=f"relu{i}")(x)
-        pool = _POOLS[i] if i < len(_POOLS) else None
+        pools = _pools(spec)
+        pool = pools[i] if i < len(pools) else None
         if pool:
             x = layers.MaxPooling2D(pool, name=f"pool{i}")(x)
     feat_h = height // 16

@@ -212,10 +212,12 @@ class Recognizer:
             idx = order[start: start + max_batch]
             chunk = [tensors[i] for i in idx]
             widest = max(t.shape[1] for t in chunk)
-            logits = self.logits(pad_batch(chunk, spec, width=bucket_width(widest)))
+            width = bucket_width(widest)
+            logits = self.logits(pad_batch(chunk, spec, width=width))
+            downsample = max(1, round(width / logits.shape[1]))  # input columns per frame (4, or 2)
             for j, i in enumerate(idx):
                 if has_ink(tensors[i]):
-                    valid = -(-tensors[i].shape[1] // 4)
+                    valid = -(-tensors[i].shape[1] // downsample)
                     results[i] = logits[j, : max(1, valid + 2)]
         return results
 

@@ -20,6 +20,7 @@ class TrainConfig:
     conv_filters: tuple[int, ...] = (32, 64, 96, 96, 128, 128)
     lstm_units: int = 128
     lstm_layers: int = 2
+    width_downsample: int = 4  # 4, or 2 for twice the output frames per line
     dropout: float = 0.25
     batch_size: int = 16
     learning_rate: float = 1e-3

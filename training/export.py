@@ -35,8 +35,9 @@ def network_spec_of(model: Any) -> NetworkSpec:
     convs = [layer.filters for layer in model.layers if layer.name.startswith("conv")]
     lstms = [layer for layer in model.layers if layer.name.startswith("bilstm")]
     drops = [layer.rate for layer in model.layers if layer.name.startswith("drop_")]
+    downsample = int(np.prod([layer.pool_size[1] for layer in model.layers if layer.name.startswith("pool")]))
     return NetworkSpec(conv_filters=tuple(convs), lstm_units=lstms[0].forward_layer.units,
-                       lstm_layers=len(lstms), dropout=drops[0] if drops else 0.0)
+                       lstm_layers=len(lstms), dropout=drops[0] if drops else 0.0, width_downsample=downsample)
 
 
 def to_tflite(model: Any, height: int, num_classes: int, batch: int) -> bytes:

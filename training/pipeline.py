@@ -18,7 +18,6 @@ import numpy as np
 
 from model.charset import Charset
 from model.imageio import ImageError, load_image, to_gray
-from model.network import WIDTH_DOWNSAMPLE
 from model.preprocess import InputSpec, pad_batch, prepare_line
 from training.augment import augment
 from training.datasets import Sample
@@ -64,10 +63,11 @@ def load_real(samples: list[Sample], charset: Charset, workers: int = 2) -> list
     return [r for r in loaded if r is not None]
 
 
-def ctc_feasible(text_ids: list[int], width: int) -> bool:
-    """CTC needs a frame per label plus one between repeated labels."""
+def ctc_feasible(text_ids: list[int], width: int, downsample: int = 4) -> bool:
+    """CTC needs a frame per label plus one between repeated labels; the network keeps one frame per ``downsample``
+    columns."""
     repeats = sum(a == b for a, b in zip(text_ids, text_ids[1:]))
-    return len(text_ids) + repeats <= width // WIDTH_DOWNSAMPLE
+    return len(text_ids) + repeats <= width // downsample
 
 
 def rescale(image: np.ndarray, rng: np.random.Generator, spec: InputSpec) -> np.ndarray:
@@ -95,6 +95,7 @@ class BatchMaker:
     seed: int = 1
     augment: bool = True
     shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
+    width_downsample: int = 4  # the network's input columns per output frame
     _weights: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -147,7 +148,7 @@ class BatchMaker:
                     image = augment(image, rng, strength=1.0)
             x = prepare_line(image, self.spec)
             ids = self.charset.encode(text)
-            if not ctc_feasible(ids, x.shape[1]):
+            if not ctc_feasible(ids, x.shape[1], self.width_downsample):
                 continue
             tensors.append(x)
             labels.append(ids)

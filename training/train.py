@@ -165,7 +165,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
 
     sources, val_sets, fonts = load_data(cfg, charset, spec)
     maker = BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
-                       cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard)
+                       cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard,
+                       width_downsample=cfg.width_downsample)
     total = cfg.epochs * cfg.steps_per_epoch
     strategy = _strategy(cfg.strategy)
     with strategy.scope():
@@ -179,7 +180,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
                 model = keras.models.load_model(cfg.path(cfg.init_from), compile=False)
             else:
                 net = NetworkSpec(conv_filters=tuple(cfg.conv_filters), lstm_units=cfg.lstm_units,
-                                  lstm_layers=cfg.lstm_layers, dropout=cfg.dropout)
+                                  lstm_layers=cfg.lstm_layers, dropout=cfg.dropout,
+                                  width_downsample=cfg.width_downsample)
                 model = build_crnn(spec.height, charset.num_classes, net)
                 if cfg.init_from:
                     donor = keras.models.load_model(cfg.path(cfg.init_from), compile=False)

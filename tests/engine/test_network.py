@@ -1,0 +1,36 @@
+"""The network's shape options: output frames per input column, and what model.json records of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.network import NetworkSpec, build_crnn
+from training.pipeline import ctc_feasible
+
+
+def test_spec_roundtrips_and_rejects_unknown_downsampling():
+    spec = NetworkSpec(lstm_units=192, width_downsample=2)
+    assert NetworkSpec.from_json(spec.to_json()) == spec
+    assert NetworkSpec.from_json({"lstm_units": 128}).width_downsample == 4  # bundles written before the option
+    with pytest.raises(ValueError, match="width_downsample"):
+        NetworkSpec(width_downsample=3)
+
+
+def test_ctc_feasibility_follows_the_frames():
+    ids = [5, 6, 6, 7, 8, 9, 10, 11, 12, 13]  # 10 labels and one repeat: 11 frames needed
+    assert not ctc_feasible(ids, 40) and ctc_feasible(ids, 44)
+    assert ctc_feasible(ids, 22, downsample=2) and not ctc_feasible(ids, 20, downsample=2)
+
+
+@pytest.mark.slow  # imports TensorFlow
+@pytest.mark.parametrize("downsample", [4, 2])
+def test_output_frames_and_recovered_spec(downsample):
+    pytest.importorskip("keras")
+    from training.export import network_spec_of
+
+    spec = NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, width_downsample=downsample)
+    net = build_crnn(32, 10, spec)
+    out = net.predict(np.zeros((1, 32, 96, 1), "float32"), verbose=0)
+    assert out.shape == (1, 96 // downsample, 10)
+    assert network_spec_of(net) == spec
