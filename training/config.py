@@ -42,6 +42,7 @@ class TrainConfig:
     names_csv: str = ""  # Kaggle FILENAME,IDENTITY; images in names_dir; empty = none
     names_dir: str = ""
     names_val_from: int = 10001  # name crops numbered from here on are held back for validation
+    val_font_lines: int = 0  # lines rendered in the held-out fonts (training.fonts.VALIDATION_FAMILIES); 0 = none
     extra_folders: tuple[str, ...] = ()  # plain folders of labelled images (licence permitting)
     real_fraction: float = 0.55  # batches of real crops; the rest synthetic
     line_weight: float = 0.55  # shares of the real batches: IAM lines (given and rebuilt), words, names

@@ -26,7 +26,7 @@ from training.datasets import (
 )
 from training.fonts import font_dir
 from training.iam_lines import rebuild_iam_lines
-from training.pipeline import Source, font_paths, load_real, prepare_validation
+from training.pipeline import RealImage, Source, font_paths, load_real, prepare_validation
 from training.synth import Font, load_fonts
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,22 @@ def name_samples(cfg: TrainConfig) -> tuple[list[Sample], list[Sample]]:
     return split_kaggle(samples, cfg.names_val_from)
 
 
+def held_out_font_lines(count: int) -> list[RealImage]:
+    """Lines rendered in the held-out validation fonts (fetched into their own folder, never trained on)."""
+    from training.fonts import VALIDATION_FAMILIES, fetch_fonts, validation_font_dir
+    from training.render_eval import render_samples
+
+    files = fetch_fonts(VALIDATION_FAMILIES, dest=validation_font_dir())
+    if len(files) < len(VALIDATION_FAMILIES):
+        log.warning("fonts validation: only %d of %d held-out families could be fetched",
+                    len(files), len(VALIDATION_FAMILIES))
+    try:
+        return [RealImage(img, text) for img, text in render_samples(files, "lines", count, seed=11)]
+    except ValueError as exc:
+        log.warning("fonts validation skipped: %s", exc)
+        return []
+
+
 def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list[Source], list[ValidationSet],
                                                                               list[Font]]:
     """Real training sources, validation sets and fonts; writes the counts to ``<run>/data.json``."""
@@ -91,6 +107,9 @@ def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list
     if names_val:
         val_sets.append(ValidationSet("names", prepare_validation(load_real(names_val, charset, n), spec),
                                       ignore_case=True))
+    held_out = held_out_font_lines(cfg.val_font_lines) if cfg.val_font_lines else []
+    if held_out:
+        val_sets.append(ValidationSet("fonts", prepare_validation(held_out, spec)))
     fonts = load_fonts(font_paths(cfg.fonts_dir or str(font_dir())), charset)
     counts = {"iam_lines": len(lines), "iam_rebuilt_lines": len(rebuilt), "iam_words": len(words),
               "names": len(names), "extra": len(extra), "fonts": len(fonts),

@@ -15,7 +15,7 @@ from model.preprocess import prepare_line
 from model.recognizer import DECODERS, Recognizer
 from training.datasets import Sample, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
 from training.metrics import char_errors, score
-from training.validation import iam_samples, name_samples, readable
+from training.validation import font_samples, iam_samples, name_samples, readable
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ def load_samples(args: argparse.Namespace) -> list[Sample]:
         samples = iam_samples()
     elif args.set == "names":
         samples = name_samples()
+    elif args.set == "fonts":
+        samples = font_samples()
     elif args.iam_gt:
         samples = read_iam_gt(Path(args.iam_gt).expanduser())
         if not args.groups:
@@ -92,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training evaluate")
     p.add_argument("--model", help="bundle folder (default: the bundled model)")
     p.add_argument("--decoder", action="append", choices=DECODERS, help="decoders to compare (repeatable)")
-    p.add_argument("--set", choices=("iam", "names"),
-                   help="a held-back validation set (training/validation.py); names are scored case-insensitively")
+    p.add_argument("--set", choices=("iam", "names", "fonts"),
+                   help="a held-back set (training/validation.py); names: case-insensitive; fonts: held-out fonts")
     p.add_argument("--iam-gt")
     p.add_argument("--groups", help="comma-separated IAM groups (only allowed ones)")
     p.add_argument("--kaggle-csv")

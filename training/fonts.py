@@ -47,12 +47,33 @@ DEBIAN_HANDWRITING = (
 )
 
 
+#: @fontsource handwriting families that no model has trained on, held out as the fonts validation set (lines in
+#: unseen hands, chosen by the checkpoint selection like the real sets). Print hands and scripts; all OFL or Apache.
+VALIDATION_FAMILIES = (
+    "allura", "kranky", "love-ya-like-a-sister", "montez", "ms-madi", "qwigley", "sofadi-one", "yomogi",
+    "zen-kurenaido",
+)
+
+
+def _squash(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
 def is_reserved(path: Path) -> bool:
     """Whether a font file is one of the Debian handwriting fonts (by its family name, any case or spacing)."""
-    def squash(name: str) -> str:
-        return "".join(ch for ch in name.lower() if ch.isalnum())
-    stem = squash(path.stem)
-    return any(stem.startswith(squash(family)) for family in DEBIAN_HANDWRITING)
+    stem = _squash(path.stem)
+    return any(stem.startswith(_squash(family)) for family in DEBIAN_HANDWRITING)
+
+
+def is_validation(path: Path) -> bool:
+    """Whether a font file is one of the held-out validation families."""
+    stem = _squash(path.stem)
+    return any(stem == _squash(family) for family in VALIDATION_FAMILIES)
+
+
+def validation_font_dir() -> Path:
+    """The held-out validation fonts live apart from the training fonts."""
+    return font_dir() / "validation"
 
 
 def font_dir() -> Path:

@@ -167,14 +167,17 @@ def prepare_validation(real: list[RealImage], spec: InputSpec) -> list[tuple[np.
 
 
 def font_paths(folder: str) -> list[Path]:
-    """The ``.woff2``/``.ttf`` files of a font folder, without the Debian handwriting fonts (evaluation only)."""
-    from training.fonts import is_reserved
+    """The ``.woff2``/``.ttf`` files of a font folder, without the Debian handwriting fonts (evaluation only) and
+    the held-out validation families."""
+    from training.fonts import is_reserved, is_validation
 
     root = Path(folder).expanduser()
     paths = []
     for path in sorted(p for p in root.glob("*") if p.suffix.lower() in (".woff2", ".ttf", ".otf")):
         if is_reserved(path):
             log.warning("not training on %s: a Debian handwriting font, kept for evaluation", path.name)
+        elif is_validation(path):
+            log.warning("not training on %s: a held-out validation font", path.name)
         else:
             paths.append(path)
     return paths

@@ -18,28 +18,35 @@ from model.charset import Charset
 from training.synth import TextSampler, can_render, load_fonts
 
 
-def render_set(font_files: list[Path], kind: str, count: int, out: Path, seed: int = 7) -> int:
-    """Write ``count`` rendered samples of ``kind`` (names | lines | words); returns how many."""
+def render_samples(font_files: list[Path], kind: str, count: int, seed: int = 7) -> list[tuple[np.ndarray, str]]:
+    """``count`` (gray image, text) samples of ``kind`` (names | lines | words), the fonts in turn; deterministic."""
     from training.synth import render
 
     charset = Charset()
     fonts = load_fonts(font_files, charset, min_coverage=0.5)
     if not fonts:
-        raise SystemExit("no usable fonts")
+        raise ValueError("no usable fonts")
     sampler = TextSampler(charset, seed=seed)
     rng = random.Random(seed)
-    out.mkdir(parents=True, exist_ok=True)
-    labels: list[str] = []
+    samples: list[tuple[np.ndarray, str]] = []
     make = {"names": sampler.name, "lines": sampler.line, "words": sampler.word}[kind]
-    while len(labels) < count:
+    while len(samples) < count:
         text = make()
-        font = fonts[len(labels) % len(fonts)]
+        font = fonts[len(samples) % len(fonts)]
         if not can_render(text, font):
             continue
         img = render(text, font, rng)
-        noise = np.random.default_rng(len(labels)).normal(0, 4, img.shape)
-        img = np.clip(img.astype(np.float32) * 0.85 + 30 + noise, 0, 255).astype(np.uint8)
-        name = f"{kind}-{len(labels):04d}.png"
+        noise = np.random.default_rng(len(samples)).normal(0, 4, img.shape)
+        samples.append((np.clip(img.astype(np.float32) * 0.85 + 30 + noise, 0, 255).astype(np.uint8), text))
+    return samples
+
+
+def render_set(font_files: list[Path], kind: str, count: int, out: Path, seed: int = 7) -> int:
+    """Write ``count`` rendered samples of ``kind`` (names | lines | words); returns how many."""
+    out.mkdir(parents=True, exist_ok=True)
+    labels: list[str] = []
+    for i, (img, text) in enumerate(render_samples(font_files, kind, count, seed)):
+        name = f"{kind}-{i:04d}.png"
         cv2.imwrite(str(out / name), img)
         labels.append(f"{name}\t{text}")
     (out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
@@ -57,5 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     files: list[Path] = []
     for f in args.fonts:
         files += sorted(x for x in f.rglob("*") if x.suffix.lower() in (".ttf", ".otf")) if f.is_dir() else [f]
-    print(render_set(files, args.kind, args.count, args.out), "samples in", args.out)
+    try:
+        print(render_set(files, args.kind, args.count, args.out), "samples in", args.out)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     return 0

@@ -3,6 +3,9 @@
 - ``iam``: IAM lines of the held-back allowed groups (d05 g04 m03 n03 p01), writers not seen in training.
 - ``names``: the 500 held-back Kaggle name crops ``TRAIN_10001.jpg`` .. ``TRAIN_10500.jpg`` (``UNREADABLE``,
   ``EMPTY`` and blank labels dropped); scored case-insensitively, the printed field labels are not in the labels.
+
+``font_samples`` gives a third set, lines rendered in @fontsource families held out of training
+(``training.fonts.VALIDATION_FAMILIES``): ``python -m training evaluate --set fonts``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numpy as np
 
 from model.imageio import ImageError, load_image
 from model.recognizer import Recognizer
-from training.datasets import Sample, kaggle_number, read_iam_gt, read_kaggle_csv, split_by_groups
+from training.datasets import Sample, kaggle_number, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,26 @@ def name_samples(csv_file: Path = NAMES_CSV, images: Path = NAMES_IMAGES) -> lis
     """The 500 held-back Kaggle names (only ``TRAIN_10001`` .. ``TRAIN_10500``; never VALIDATION_/TEST_)."""
     samples = read_kaggle_csv(csv_file.expanduser(), images.expanduser())
     return [s for s in samples if s.path.name.startswith("TRAIN_") and kaggle_number(s) in NAMES_HELD_BACK]
+
+
+def font_samples(count: int = 200) -> list[Sample]:
+    """Lines in the held-out validation fonts, rendered once into ``~/.cache/htr-desktop/eval``."""
+    import cv2
+
+    from training.data_sources import held_out_font_lines
+
+    folder = DATA.parent / "eval" / f"held-out-fonts-{count}"
+    if not (folder / "labels.tsv").exists():
+        lines = held_out_font_lines(count)
+        if not lines:
+            raise SystemExit("the held-out validation fonts could not be fetched (npm)")
+        folder.mkdir(parents=True, exist_ok=True)
+        labels = []
+        for i, line in enumerate(lines):
+            cv2.imwrite(str(folder / f"line-{i:04d}.png"), line.image)
+            labels.append(f"line-{i:04d}.png\t{line.text}")
+        (folder / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    return read_folder(folder)
 
 
 def readable(samples: list[Sample]) -> list[tuple[Sample, np.ndarray]]:
