@@ -14,7 +14,7 @@ class NetworkSpec:
     lstm_units: int = 128
     lstm_layers: int = 2
     dropout: float = 0.25
-    width_downsample: int = 4  # input columns per output frame: 4, or 2 for twice the frames (dense writing)
+    width_downsample: int = 4  # input columns per output frame: 4, or 2 (each conv column read twice by the BiLSTMs)
 
     def __post_init__(self) -> None:
         if self.width_downsample not in (2, 4):
@@ -36,12 +36,8 @@ class NetworkSpec:
         )
 
 
-# Pooling after each conv stage: (height, width). Width is downsampled 4x in total, or 2x (second pool kept in width).
+# Pooling after each conv stage: (height, width). The conv stack downsamples width 4x in total.
 _POOLS = ((2, 2), (2, 2), None, (2, 1), None, (2, 1))
-
-
-def _pools(spec: NetworkSpec) -> tuple[tuple[int, int] | None, ...]:
-    return _POOLS if spec.width_downsample == 4 else (_POOLS[0], (2, 1), *_POOLS[2:])
 
 
 def build_crnn(height: int, num_classes: int, spec: NetworkSpec, batch_size: int | None = None,
@@ -63,8 +59,7 @@ def build_crnn(height: int, num_classes: int, spec: NetworkSpec, batch_size: int
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
         x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.ReLU(name=f"relu{i}")(x)
-        pools = _pools(spec)
-        pool = pools[i] if i < len(pools) else None
+        pool = _POOLS[i] if i < len(_POOLS) else None
         if pool:
             x = layers.MaxPooling2D(pool, name=f"pool{i}")(x)
     feat_h = height // 16
@@ -73,6 +68,8 @@ def build_crnn(height: int, num_classes: int, spec: NetworkSpec, batch_size: int
     x = layers.Reshape((-1, feat_h * spec.conv_filters[-1]), name="flatten_height")(x)
     drop = spec.dropout if training_dropout else 0.0
     x = layers.Dropout(drop, name="drop_features")(x)
+    if spec.width_downsample == 2:  # twice the frames for CTC (dense writing): each feature column comes twice
+        x = layers.UpSampling1D(2, name="repeat_frames")(x)
     for j in range(spec.lstm_layers):
         x = layers.Bidirectional(layers.LSTM(spec.lstm_units, return_sequences=True), name=f"bilstm{j}")(x)
         x = layers.Dropout(drop, name=f"drop_lstm{j}")(x)

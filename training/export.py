@@ -35,7 +35,7 @@ def network_spec_of(model: Any) -> NetworkSpec:
     convs = [layer.filters for layer in model.layers if layer.name.startswith("conv")]
     lstms = [layer for layer in model.layers if layer.name.startswith("bilstm")]
     drops = [layer.rate for layer in model.layers if layer.name.startswith("drop_")]
-    downsample = int(np.prod([layer.pool_size[1] for layer in model.layers if layer.name.startswith("pool")]))
+    downsample = 2 if any(layer.name == "repeat_frames" for layer in model.layers) else 4
     return NetworkSpec(conv_filters=tuple(convs), lstm_units=lstms[0].forward_layer.units,
                        lstm_layers=len(lstms), dropout=drops[0] if drops else 0.0, width_downsample=downsample)
 

@@ -34,3 +34,17 @@ def test_output_frames_and_recovered_spec(downsample):
     out = net.predict(np.zeros((1, 32, 96, 1), "float32"), verbose=0)
     assert out.shape == (1, 96 // downsample, 10)
     assert network_spec_of(net) == spec
+
+
+@pytest.mark.slow  # imports TensorFlow
+def test_twice_the_frames_converts_to_litert_and_decodes_like_the_4x_network():
+    pytest.importorskip("keras")
+    from training.export import parity, to_tflite
+    from training.warm_start import copy_fitting_weights
+
+    narrow = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6))
+    twice = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, width_downsample=2))
+    assert copy_fitting_weights(twice, narrow) == []  # every weight fits: a trained 4x network is a warm start
+    assert parity(twice, to_tflite(twice, 32, 10, batch=1), 32, batch=1) < 0.1
+    x = (np.random.default_rng(1).random((1, 32, 200, 1)) > 0.8).astype("float32")
+    assert twice.predict(x, verbose=0).shape == (1, 100, 10)
