@@ -86,7 +86,9 @@ def widen_recurrent(target: Any, source: Any) -> list[str]:
                 in_rows = None
                 continue
             for half in (0, 3):  # forward cell, then backward cell: kernel, recurrent kernel, bias
-                _widen_cell(*mine[half:half + 3], old=tuple(theirs[half:half + 3]), in_rows=in_rows)
+                kernel, recurrent, bias = mine[half:half + 3]
+                _widen_cell(kernel, recurrent, bias, old=(theirs[half], theirs[half + 1], theirs[half + 2]),
+                            in_rows=in_rows)
             for var, value in zip(layer.weights, mine, strict=True):
                 var.assign(value)
                 widened.append(var.path)
