@@ -214,6 +214,11 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         per_replica = strategy.run(replica_step, args=(x, y))
         return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None)
 
+    def clock() -> None:
+        """Bring the run's wall and CPU time up to now."""
+        state.seconds = base_seconds + time.monotonic() - started
+        state.cpu_seconds = base_cpu + time.process_time() - cpu_started
+
     def save_checkpoint() -> None:
         name = f"ckpt-{state.step}.keras"
         tmp = out / f"tmp-{name}"
@@ -221,8 +226,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         os.replace(tmp, out / name)
         previous = state.checkpoint
         state.checkpoint = name
-        state.seconds = base_seconds + time.monotonic() - started
-        state.cpu_seconds = base_cpu + time.process_time() - cpu_started
+        clock()
         state.learning_rate = float(np.asarray(optimizer.learning_rate))
         state.write(state_path)
         if previous and previous != name:
@@ -256,8 +260,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             if state.step % cfg.steps_per_epoch == 0:
                 progbar = None
                 mean_loss, state.loss_sum = state.loss_sum / cfg.steps_per_epoch, 0.0
-                state.seconds = base_seconds + time.monotonic() - started
-                state.cpu_seconds = base_cpu + time.process_time() - cpu_started
+                clock()
                 if _end_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, mean_loss):
                     state.finished = True
                     save_checkpoint()
@@ -290,7 +293,10 @@ def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, va
     model.save(out / "last.keras")
     history = out / "history.csv"
     new_file = not history.exists()
-    columns = list(row) if new_file else next(csv.reader(history.open()), list(row))
+    columns = list(row)
+    if not new_file:
+        with history.open(newline="") as fh:
+            columns = next(csv.reader(fh), columns)
     with history.open("a", newline="") as fh:  # a run begun before a column existed keeps its header
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         if new_file:
