@@ -1,4 +1,4 @@
-"""``python -m training``: fonts | train | evaluate | export | render-eval | tune-decoder | build-lm."""
+"""``python -m training <command>``: train, export, evaluate, fonts, decoder, language-model and data sub-commands."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build-lm", help="build the character language model from English text on npm", add_help=False)
     sub.add_parser("plot", help="plot a run's loss and validation CER to a PNG", add_help=False)
     sub.add_parser("render-eval", help="render an evaluation set from evaluation-only fonts", add_help=False)
+    sub.add_parser("import-xml-lines", help="cut handwritten lines out of ALTO/PAGE-XML ground truth",
+                   add_help=False)
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.command == "fonts":
@@ -76,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.render_eval import main as render_main
 
         return render_main(rest)
+    if args.command == "import-xml-lines":
+        from training.import_xml_lines import main as import_main
+
+        return import_main(rest)
     if args.command == "export":
         from training.export import main as export_main
 

@@ -1,0 +1,150 @@
+"""ALTO/PAGE-XML line importer on tiny synthetic pages: types, filters, crops, hold-out by document, output."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from training.datasets import read_folder
+from training.import_xml_lines import XmlLine, crop_line, held_out, import_lines, read_xml, why_skipped
+
+ALTO = """<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
+  <Description><sourceImageInformation><fileName>{image}</fileName></sourceImageInformation></Description>
+  <Tags>
+    <OtherTag ID="LT1" LABEL="DefaultLine:Handwritten"/>
+    <OtherTag ID="LT2" LABEL="DefaultLine:Typewritten"/>
+  </Tags>
+  <Layout><Page WIDTH="400" HEIGHT="200"><PrintSpace><TextBlock ID="b">
+    <TextLine ID="l1" TAGREFS="LT1" HPOS="20" VPOS="20" WIDTH="300" HEIGHT="40">
+      <Shape><Polygon POINTS="20 20 320 20 320 60 20 60"/></Shape>
+      <String CONTENT="Dear Sir,"/><SP/><String CONTENT="thank you"/>
+    </TextLine>
+    <TextLine ID="l2" TAGREFS="LT2" HPOS="20" VPOS="80" WIDTH="300" HEIGHT="40">
+      <String CONTENT="TYPED HEADING"/>
+    </TextLine>
+    <TextLine ID="l3" TAGREFS="LT1" HPOS="20" VPOS="130" WIDTH="200" HEIGHT="40">
+      <String CONTENT="a ^word \u27e6struck\u27e7"/>
+    </TextLine>
+  </TextBlock></PrintSpace></Page></Layout>
+</alto>
+"""
+
+PAGE = """<?xml version="1.0" encoding="UTF-8"?>
+<PcGts xmlns="http://schema.primaresearch.org/PAGE/gts/pagecontent/2013-07-15">
+  <Page imageFilename="{image}" imageWidth="400" imageHeight="200">
+    <TextRegion id="r1"><Coords points="0,0 400,0 400,200 0,200"/>
+      <TextLine id="r1l1"><Coords points="30,100 330,100 330,150 30,150"/>
+        <Baseline points="30,140 330,140"/>
+        <Word id="w1"><Coords points="30,100 60,100 60,150 30,150"/>
+          <TextEquiv><Unicode>word</Unicode></TextEquiv></Word>
+        <TextEquiv><Unicode>yours \u2019truly\u2019</Unicode></TextEquiv>
+      </TextLine>
+      <TextLine id="r1l2" custom="structure {{type:signature;}}"><Coords points="30,160 200,160 200,190 30,190"/>
+        <TextEquiv><Unicode>J. Smith</Unicode></TextEquiv>
+      </TextLine>
+      <TextLine id="r1l3"><Coords points="30,10 330,10 330,40 30,40"/>
+        <TextEquiv><Unicode>price \u00a3 5</Unicode></TextEquiv>
+      </TextLine>
+    </TextRegion>
+  </Page>
+</PcGts>
+"""
+
+
+def _page(path, boxes):
+    """A white page with a dark bar in each box (x0, y0, x1, y1) and a gray smudge elsewhere."""
+    page = np.full((200, 400), 240, np.uint8)
+    page[0:5, :] = 60
+    for x0, y0, x1, y1 in boxes:
+        page[y0 + 10: y1 - 10, x0 + 10: x1 - 10] = 20
+    cv2.imwrite(str(path), page)
+
+
+def _dataset(root):
+    """Three documents (folders): two ALTO letters and one PAGE letter."""
+    for name in ("letter1", "letter2"):
+        (root / name).mkdir(parents=True)
+        _page(root / name / "p1.jpg", [(20, 20, 320, 60)])
+        (root / name / "p1.xml").write_text(ALTO.format(image="p1.jpg"), encoding="utf-8")
+    (root / "letter3").mkdir()
+    _page(root / "letter3" / "scan.png", [(30, 100, 330, 150)])
+    (root / "letter3" / "scan.xml").write_text(PAGE.format(image="scans/scan.png"), encoding="utf-8")
+
+
+def test_alto_and_page_lines_with_types(tmp_path):
+    _dataset(tmp_path)
+    alto = read_xml(tmp_path / "letter1" / "p1.xml")
+    assert [(x.text, x.kind) for x in alto] == [("Dear Sir, thank you", "DefaultLine:Handwritten"),
+                                               ("TYPED HEADING", "DefaultLine:Typewritten"),
+                                               ("a ^word \u27e6struck\u27e7", "DefaultLine:Handwritten")]
+    assert alto[0].image == tmp_path / "letter1" / "p1.jpg"
+    assert alto[0].points == ((20, 20), (320, 20), (320, 60), (20, 60))
+    assert alto[1].points == ((20, 80), (320, 80), (320, 120), (20, 120))  # no polygon: the line's box
+    page = read_xml(tmp_path / "letter3" / "scan.xml")
+    assert [(x.text, x.kind) for x in page] == [("yours \u2019truly\u2019", ""), ("J. Smith", "signature"),
+                                               ("price \u00a3 5", "")]
+    assert page[0].image == tmp_path / "letter3" / "scan.png"  # the folder part of imageFilename is dropped
+
+
+def test_skip_reasons():
+    square = ((0, 0), (10, 0), (10, 10))
+    tmp = Path("x.jpg")
+    assert why_skipped(XmlLine(tmp, square, "fine text", "")) == ""
+    assert why_skipped(XmlLine(tmp, square, "fine", "DefaultLine:Print")) == "not handwritten"
+    assert why_skipped(XmlLine(tmp, square, "fine", "DefaultLine:Print"), all_types=True) == ""
+    assert why_skipped(XmlLine(tmp, square, "in^serted", "")) == "editorial marks"
+    assert why_skipped(XmlLine(tmp, square, "  ", "")) == "empty"
+    assert why_skipped(XmlLine(tmp, square, "\u00a3 5", "")) == "characters outside the charset"
+    assert why_skipped(XmlLine(tmp, square, "caf\u00e9 \u201cok\u201d", "")) == ""  # folded by normalize_text
+    assert why_skipped(XmlLine(tmp, ((0, 0), (5, 5)), "text", "")) == "no outline"
+
+
+def test_crop_keeps_the_polygon_and_blanks_the_rest():
+    page = np.full((100, 200), 230, np.uint8)
+    page[40:60, 20:180] = 10  # the line
+    page[0:30, 20:180] = 50  # the line above, inside the bounding box of a slanted polygon
+    crop = crop_line(page, ((20, 40), (180, 40), (180, 60), (20, 60), (20, 41)), pad=4)
+    assert crop is not None and crop.shape == (29, 169)
+    assert crop.min() == 10 and (crop > 100).mean() > 0.2
+    slanted = crop_line(page, ((20, 30), (180, 10), (180, 60), (20, 60)), pad=0)
+    assert slanted is not None and (slanted[0, :20] == 230).all()  # the line above, blanked
+    assert crop_line(page, ((5, 5), (8, 5), (8, 8)), pad=0) is None
+
+
+def test_held_out_is_fixed_and_by_group():
+    groups = {f"doc{i}": 10 for i in range(10)}
+    first = held_out(groups, 0.2)
+    assert first == held_out(dict(reversed(groups.items())), 0.2)
+    assert len(first) == 2 and held_out(groups, 0.0) == set()
+
+
+def test_import_writes_train_and_val_folders(tmp_path):
+    _dataset(tmp_path / "src")
+    out = tmp_path / "out"
+    result = import_lines(tmp_path / "src", out, val_fraction=0.3)
+    assert result["usable"] == 3 and result["skipped: not handwritten"] == 3
+    assert result["skipped: editorial marks"] == 2 and result["skipped: characters outside the charset"] == 1
+    assert result["train_lines"] + result["val_lines"] == 3
+    assert result["val_documents"] == 1 and result["train_documents"] == 2
+    assert json.loads((out / "import.json").read_text()) == result
+    train, val = read_folder(out / "train"), read_folder(out / "val")
+    assert len(val) == 1 and len(train) == 2
+    assert {s.group for s in val}.isdisjoint(s.group for s in train)
+    assert sorted(s.text for s in train + val) == ["Dear Sir, thank you", "Dear Sir, thank you", "yours 'truly'"]
+    for s in train + val:
+        image = cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE)
+        assert image is not None and image.min() < 40 and image.shape[0] < 80  # the bar (JPEG: about 20)
+    again = import_lines(tmp_path / "src", out, val_fraction=0.3)  # re-running replaces its own output
+    assert again == result and len(read_folder(out / "train")) == 2
+
+
+def test_import_refuses_a_foreign_folder(tmp_path):
+    _dataset(tmp_path / "src")
+    (tmp_path / "out" / "train").mkdir(parents=True)
+    (tmp_path / "out" / "train" / "mine.txt").write_text("keep me")
+    with pytest.raises(ValueError, match="not written by this importer"):
+        import_lines(tmp_path / "src", tmp_path / "out")
+    assert (tmp_path / "out" / "train" / "mine.txt").read_text() == "keep me"

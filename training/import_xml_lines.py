@@ -1,0 +1,225 @@
+"""Cut handwritten line images out of ALTO or PAGE-XML ground truth (e.g. HTR-United datasets) into plain folders.
+
+The output is what ``training.datasets.read_folder`` reads: ``<out>/train`` and ``<out>/val`` with one PNG a line
+and a ``labels.tsv``. Whole documents (the XML files' folders, one hand each in the usual layouts) are held back
+for validation, so no hand of ``val`` is in ``train``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import shutil
+import xml.etree.ElementTree as ET
+import zlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model.charset import DEFAULT_CHARSET, normalize_text
+
+log = logging.getLogger(__name__)
+
+PAD = 6  # px of page kept around a line's polygon
+EDITORIAL = ("^", "\u27e6", "\u27e7", "[", "]", "\u2e22", "\u2e23")  # insertions, struck-out/illegible, gaps
+HANDWRITTEN_TYPES = ("", "defaultline:handwritten", "handwritten", "defaultline")
+
+
+@dataclass(frozen=True)
+class XmlLine:
+    """One transcribed text line of a page: its outline, its text and its line type ('' if untyped)."""
+
+    image: Path
+    points: tuple[tuple[int, int], ...]
+    text: str
+    kind: str
+
+
+def _local(tag: str) -> str:
+    """Tag name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(node: ET.Element, name: str) -> list[ET.Element]:
+    """Direct children called ``name`` (any namespace)."""
+    return [c for c in node if _local(c.tag) == name]
+
+
+def _points(text: str) -> tuple[tuple[int, int], ...]:
+    """``"x,y x,y"`` (PAGE) or ``"x y x y"`` (ALTO) -> point pairs."""
+    nums = [int(round(float(v))) for v in re.split(r"[\s,]+", text.strip()) if v]
+    return tuple(zip(nums[0::2], nums[1::2], strict=False))
+
+
+def _box(x: str | None, y: str | None, w: str | None, h: str | None) -> tuple[tuple[int, int], ...]:
+    """An ALTO HPOS/VPOS/WIDTH/HEIGHT box as its four corners (empty if incomplete)."""
+    if None in (x, y, w, h):
+        return ()
+    x0, y0, x1, y1 = float(x or 0), float(y or 0), float(x or 0) + float(w or 0), float(y or 0) + float(h or 0)
+    return tuple((int(round(a)), int(round(b))) for a, b in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+
+
+def read_alto(path: Path) -> list[XmlLine]:
+    """The text lines of an ALTO file; line types from ``TAGREFS`` to ``OtherTag`` labels (eScriptorium)."""
+    root = ET.parse(path).getroot()
+    labels = {t.get("ID"): t.get("LABEL", "") for t in root.iter() if _local(t.tag) == "OtherTag"}
+    names = [e.text or "" for e in root.iter() if _local(e.tag) == "fileName"]
+    image = path.with_name(names[0].strip()) if names and names[0].strip() else path.with_suffix(".jpg")
+    lines = []
+    for tl in (e for e in root.iter() if _local(e.tag) == "TextLine"):
+        polygons = [p.get("POINTS", "") for p in tl.iter() if _local(p.tag) == "Polygon"]
+        points = _points(polygons[0]) if polygons else _box(tl.get("HPOS"), tl.get("VPOS"), tl.get("WIDTH"),
+                                                             tl.get("HEIGHT"))
+        text = " ".join(c.get("CONTENT", "") for c in tl if _local(c.tag) == "String")
+        kind = " ".join(labels.get(ref, "") for ref in (tl.get("TAGREFS") or "").split()).strip()
+        lines.append(XmlLine(image, points, text, kind))
+    return lines
+
+
+def read_page(path: Path) -> list[XmlLine]:
+    """The text lines of a PAGE-XML file; line types from ``custom="structure {type:...;}"``."""
+    root = ET.parse(path).getroot()
+    pages = [e for e in root.iter() if _local(e.tag) == "Page"]
+    name = pages[0].get("imageFilename", "") if pages else ""
+    image = path.with_name(Path(name).name) if name else path.with_suffix(".jpg")
+    lines = []
+    for tl in (e for e in root.iter() if _local(e.tag) == "TextLine"):
+        coords = _children(tl, "Coords")
+        points = _points(coords[0].get("points", "")) if coords else ()
+        unicode = [u.text or "" for eq in _children(tl, "TextEquiv") for u in _children(eq, "Unicode")]
+        kind = re.search(r"structure\s*\{[^}]*type:([^;}]+)", tl.get("custom", ""))
+        lines.append(XmlLine(image, points, unicode[0] if unicode else "", kind.group(1).strip() if kind else ""))
+    return lines
+
+
+def read_xml(path: Path) -> list[XmlLine]:
+    """ALTO or PAGE lines, told apart by the root element; other XML gives no lines."""
+    root = _local(ET.parse(path).getroot().tag)
+    return read_alto(path) if root == "alto" else read_page(path) if root == "PcGts" else []
+
+
+def why_skipped(line: XmlLine, charset: str = DEFAULT_CHARSET, all_types: bool = False) -> str:
+    """'' if the line is usable, else the reason: type, empty, editorial marks, unknown characters, no outline."""
+    if not all_types and line.kind.lower() not in HANDWRITTEN_TYPES:
+        return "not handwritten"
+    if len(line.points) < 3:
+        return "no outline"
+    if any(mark in line.text for mark in EDITORIAL):
+        return "editorial marks"
+    text = normalize_text(line.text)
+    if not text:
+        return "empty"
+    if any(ch not in charset for ch in text):
+        return "characters outside the charset"
+    return ""
+
+
+def crop_line(page: np.ndarray, points: tuple[tuple[int, int], ...], pad: int = PAD) -> np.ndarray | None:
+    """The line's bounding box (plus ``pad``) from a gray page, paper-coloured outside the padded polygon."""
+    poly = np.array(points, np.int32)
+    x0, y0 = (max(int(v) - pad, 0) for v in poly.min(axis=0))
+    x1, y1 = (min(int(v) + pad + 1, limit) for v, limit in zip(poly.max(axis=0), (page.shape[1], page.shape[0]),
+                                                                 strict=True))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    crop = page[y0:y1, x0:x1].copy()
+    mask = np.zeros(crop.shape, np.uint8)
+    cv2.fillPoly(mask, [poly - (x0, y0)], 255)
+    keep = cv2.dilate(mask, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8))
+    crop[keep == 0] = int(np.percentile(crop, 90))
+    return crop
+
+
+def held_out(groups: dict[str, int], fraction: float) -> set[str]:
+    """Groups for validation: in a fixed pseudo-random order until ``fraction`` of the lines is reached."""
+    total = sum(groups.values())
+    chosen: set[str] = set()
+    count = 0
+    for name in sorted(groups, key=lambda g: (zlib.crc32(g.encode()), g)):
+        if count >= fraction * total:
+            break
+        chosen.add(name)
+        count += groups[name]
+    return chosen
+
+
+def _slug(text: str) -> str:
+    """A file-name part without '-' (``Sample.group`` is the name up to the first '-')."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_") or "doc"
+
+
+def _reset(folder: Path) -> None:
+    """Empty an output folder written by this importer; refuse any other non-empty folder."""
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / "labels.tsv").exists():
+            raise ValueError(f"{folder} is not empty and was not written by this importer")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: bool = False) -> dict[str, int]:
+    """Write ``out/train`` and ``out/val`` (PNG + labels.tsv) from every ALTO/PAGE file below ``source``."""
+    usable: dict[str, list[XmlLine]] = defaultdict(list)
+    counts: Counter[str] = Counter()
+    for xml in sorted(source.rglob("*.xml")):
+        try:
+            lines = read_xml(xml)
+        except ET.ParseError as exc:
+            log.warning("skipping %s: %s", xml, exc)
+            counts["unreadable xml"] += 1
+            continue
+        group = _slug(str(xml.parent.relative_to(source)))
+        for line in lines:
+            reason = why_skipped(line, all_types=all_types)
+            counts[f"skipped: {reason}" if reason else "usable"] += 1
+            if not reason:
+                usable[group].append(line)
+    val_groups = held_out({g: len(v) for g, v in usable.items()}, val_fraction)
+    labels: dict[str, list[str]] = {"train": [], "val": []}
+    for part in labels:
+        _reset(out / part)
+    pages: dict[Path, np.ndarray | None] = {}
+    for group, lines in sorted(usable.items()):
+        part = "val" if group in val_groups else "train"
+        for i, line in enumerate(lines):
+            if line.image not in pages:
+                pages.clear()  # one page in memory at a time (lines come page by page)
+                pages[line.image] = cv2.imread(str(line.image), cv2.IMREAD_GRAYSCALE)
+            page = pages[line.image]
+            crop = None if page is None else crop_line(page, line.points)
+            if crop is None:
+                counts["skipped: no image or empty crop"] += 1
+                counts["usable"] -= 1
+                continue
+            name = f"{group}-{_slug(line.image.stem)}-{i:04d}.png"
+            cv2.imwrite(str(out / part / name), crop)
+            labels[part].append(f"{name}\t{normalize_text(line.text)}")
+    for part, rows in labels.items():
+        (out / part / "labels.tsv").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+    result = {**dict(sorted(counts.items())), "train_lines": len(labels["train"]), "val_lines": len(labels["val"]),
+              "train_documents": len(usable) - len(val_groups), "val_documents": len(val_groups)}
+    (out / "import.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry."""
+    p = argparse.ArgumentParser(prog="python -m training import-xml-lines", description=__doc__)
+    p.add_argument("source", type=Path, help="folder with ALTO/PAGE .xml files next to their page images")
+    p.add_argument("--out", type=Path, required=True, help="output folder (gets train/ and val/)")
+    p.add_argument("--val-fraction", type=float, default=0.1, help="share of lines held back, by document")
+    p.add_argument("--all-types", action="store_true", help="also typed/printed/signature/interlinear lines")
+    args = p.parse_args(argv)
+    if not args.source.is_dir():
+        raise SystemExit(f"{args.source} is not a folder")
+    try:
+        result = import_lines(args.source, args.out, args.val_fraction, args.all_types)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    print(json.dumps(result, indent=1))
+    return 0
