@@ -1,8 +1,7 @@
 """Cut handwritten line images out of ALTO or PAGE-XML ground truth (e.g. HTR-United datasets) into plain folders.
 
 The output is what ``training.datasets.read_folder`` reads: ``<out>/train`` and ``<out>/val`` with one PNG a line
-and a ``labels.tsv``. Whole documents (the XML files' folders, one hand each in the usual layouts) are held back
-for validation, so no hand of ``val`` is in ``train``.
+and a ``labels.tsv``. Whole documents (the XML files' folders) are held back for validation, never single lines.
 """
 
 from __future__ import annotations
