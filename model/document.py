@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.preprocess import normalize_illumination
+from model.preprocess import components, normalize_illumination
 
 #: The working copy's longest side; larger images are reduced (bounded memory and time).
 MAX_SIDE = 2200
@@ -205,15 +205,27 @@ def rotate(image: np.ndarray, angle: float, border: float = 0.0) -> tuple[np.nda
     return out, np.vstack([m, [0.0, 0.0, 1.0]])
 
 
+FEW_SPECKS = 64  # up to this many specks are erased one by one
+
+
 def remove_specks(binary: np.ndarray, min_area: int) -> np.ndarray:
     """Drop connected components smaller than ``min_area`` pixels (noise, JPEG artefacts)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, labels, stats = components(binary)
     if n <= 1:
         return binary
     keep = np.zeros(n, np.uint8)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
-    if keep[1:].all() and binary.dtype == np.uint8 and int(binary.max()) == 1:
-        return binary  # nothing to drop: the same 0/1 mask
+    if binary.dtype == np.uint8 and int(binary.max()) == 1:
+        drop = np.flatnonzero(keep[1:] == 0) + 1
+        if len(drop) == 0:
+            return binary  # nothing to drop: the same 0/1 mask
+        if len(drop) <= FEW_SPECKS:  # erase them inside their boxes: cheaper than relabelling every pixel
+            out = binary.copy()
+            for i in drop.tolist():
+                x, y, w, h = stats[i, :4].tolist()
+                part = out[y: y + h, x: x + w]
+                part[labels[y: y + h, x: x + w] == i] = 0
+            return out
     return keep[labels]
 
 
@@ -224,11 +236,20 @@ def binary_dilate(binary: np.ndarray) -> np.ndarray:
 
 def stroke_width(binary: np.ndarray) -> float:
     """Typical stroke thickness in pixels: twice the ink area over its edge length."""
-    area = int(binary.sum())
+    count = _count if binary.dtype == np.uint8 and binary.ndim == 2 and int(binary.max(initial=0)) <= 1 else _sum
+    area = count(binary)
     if area == 0:
         return 0.0
-    edges = area - int(cv2.erode(binary, np.ones((3, 3), np.uint8)).sum())
+    edges = area - count(cv2.erode(binary, np.ones((3, 3), np.uint8)))
     return 2.0 * area / max(edges, 1)
+
+
+def _count(mask: np.ndarray) -> int:
+    return cv2.countNonZero(mask)  # the sum of a 0/1 mask, 8x faster than numpy's
+
+
+def _sum(mask: np.ndarray) -> int:
+    return int(mask.sum())
 
 
 def _cross_survivors(binary: np.ndarray, size: int) -> np.ndarray | None:
@@ -256,12 +277,13 @@ def _survives_cross(binary: np.ndarray, size: int) -> bool:
 MAX_CANDIDATES = 20_000  # beyond this many cross survivors, OpenCV's erosion is the faster test
 
 
-def _survives_ellipse(binary: np.ndarray, size: int, candidates: np.ndarray) -> bool:
-    """Whether OpenCV's erosion by a size x size ellipse leaves any ink, tested at the cross survivors only
-    (no other pixel can survive it); the border counts as ink, as in cv2.erode."""
+def _eroded_by_ellipse(binary: np.ndarray, size: int, candidates: np.ndarray) -> np.ndarray | None:
+    """OpenCV's erosion of a 0/1 mask by a size x size ellipse (the border counts as ink, as in cv2.erode), computed
+    at the cross survivors only (no other pixel can survive it); None when nothing survives."""
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     if cv2.countNonZero(candidates) > MAX_CANDIDATES:
-        return bool(cv2.erode(binary, kernel).any())
+        eroded = cv2.erode(binary, kernel)
+        return eroded if eroded.any() else None
     xs, ys = cv2.findNonZero(candidates).reshape(-1, 2).T
     dy, dx = np.nonzero(kernel)
     y = ys[:, None] + (dy - size // 2)[None, :]  # (candidates, kernel pixels)
@@ -269,24 +291,47 @@ def _survives_ellipse(binary: np.ndarray, size: int, candidates: np.ndarray) -> 
     h, w = binary.shape
     inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
     ink = binary[np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)] > 0
-    return bool((ink | ~inside).all(axis=1).any())
+    survive = (ink | ~inside).all(axis=1)
+    if not survive.any():
+        return None
+    eroded = np.zeros_like(binary)
+    eroded[ys[survive], xs[survive]] = 1
+    return eroded
+
+
+def _survives_ellipse(binary: np.ndarray, size: int, candidates: np.ndarray) -> bool:
+    """Whether OpenCV's erosion by a size x size ellipse leaves any ink, tested at the cross survivors only."""
+    return _eroded_by_ellipse(binary, size, candidates) is not None
+
+
+def _dilated_by_ellipse(eroded: np.ndarray, size: int) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """``cv2.dilate(eroded, ellipse)`` (i.e. with the erosion: the opening), computed only in the window it can
+    reach: that window of it and the window's slices."""
+    ys, xs = np.nonzero(eroded.any(axis=1))[0], np.nonzero(eroded.any(axis=0))[0]
+    r = size // 2
+    h, w = eroded.shape
+    window = (slice(max(0, ys[0] - r), min(h, ys[-1] + r + 1)), slice(max(0, xs[0] - r), min(w, xs[-1] + r + 1)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.dilate(np.ascontiguousarray(eroded[window]), kernel), window
 
 
 def remove_dark_areas(binary: np.ndarray) -> np.ndarray:
-    """Drop components that are mostly far thicker than pen strokes (a desk around the sheet, a gutter, a finger)."""
+    """Drop components that are mostly far thicker than pen strokes (a desk around the sheet, a gutter, a finger).
+
+    ``binary`` is a 0/1 uint8 mask.
+    """
     sw = stroke_width(binary)
     if sw <= 0:
         return binary
     size = max(7, int(3.5 * sw)) | 1
     candidates = _cross_survivors(binary, size)
-    if candidates is None or not _survives_ellipse(binary, size, candidates):
+    eroded = None if candidates is None else _eroded_by_ellipse(binary, size, candidates)
+    if eroded is None:
         return binary  # no pixel whose size x size ellipse is all ink: nothing thick
-    thick = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    if not thick.any():
-        return binary
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    thick, window = _dilated_by_ellipse(eroded, size)  # the opening by the ellipse (zero outside the window)
+    n, labels, stats = components(binary)
     total = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
-    solid = np.bincount(labels.ravel(), weights=thick.ravel().astype(np.float64), minlength=n)
+    solid = np.bincount(labels[window][thick > 0], minlength=n).astype(np.float64)
     drop = (solid > 0.4 * np.maximum(total, 1)) & (total > 4 * size * size)
     # long straight strokes: the sheet's edges, folds, rules at an angle (area ~ length x stroke width)
     h, w = binary.shape
@@ -313,14 +358,19 @@ def _has_run(mask: np.ndarray, length: int) -> bool:
     return bool(run.any())
 
 
-def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: float = 0.15) -> np.ndarray:
+RULE_FAINT = 0.15  # ink level at which ruled lines are looked for
+
+
+def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: float = RULE_FAINT,
+                  source: np.ndarray | None = None) -> np.ndarray:
     """Erase ruled lines and margin lines: long thin horizontal or vertical straight runs.
 
     Runs are looked for in the ink map at a low level (``faint``) when given, so light rules that the
-    binarisation broke into dashes are still found whole.
+    binarisation broke into dashes are still found whole; ``source`` gives that 0/1 mask ready-made.
     """
     h, w = binary.shape
-    source = (ink > faint).astype(np.uint8) if ink is not None else binary
+    if source is None:
+        source = (ink > faint).astype(np.uint8) if ink is not None else binary
     out = binary.copy()
     bridge = max(9, min(h, w) // 100)
     for length, kernel, gap in ((w // 4, (max(w // 4, 1), 1), (bridge, 1)), (h // 4, (1, max(h // 4, 1)), (1, bridge))):
@@ -339,10 +389,15 @@ def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: floa
 
 def _ink_and_binary(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ink map (ink = 1) and binary mask (dark areas removed) of a reduced, upright gray image."""
+    ink, binary = _unmasked_ink_and_binary(small)
+    return ink * binary_dilate(binary), binary
+
+
+def _unmasked_ink_and_binary(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """As ``_ink_and_binary``, the ink map not yet limited to the grown binary mask."""
     small = cv2.medianBlur(small, 3) if min(small.shape) >= 3 else small
     ink = normalize_illumination(small)
-    binary = remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
-    return ink * binary_dilate(binary), binary
+    return ink, remove_dark_areas((ink > INK_THRESHOLD).astype(np.uint8))
 
 
 def line_mask(gray: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, np.ndarray]:
@@ -352,8 +407,10 @@ def line_mask(gray: np.ndarray, max_side: int = MAX_SIDE) -> tuple[np.ndarray, n
     gray that only page segmentation needs.
     """
     small, s = reduce(gray, max_side)
-    ink, binary = _ink_and_binary(small)
-    return remove_specks(remove_ruling(binary, ink), 6), np.linalg.inv(_scale_matrix(s))
+    ink, binary = _unmasked_ink_and_binary(small)
+    # (ink * grown mask > faint) without the float product: ink is in [0, 1], the grown mask 0 or 1
+    source = cv2.bitwise_and((ink > RULE_FAINT).view(np.uint8), binary_dilate(binary))
+    return remove_specks(remove_ruling(binary, source=source), 6), np.linalg.inv(_scale_matrix(s))
 
 
 def prepare_page(gray: np.ndarray, max_side: int = MAX_SIDE, deskew: bool = True,

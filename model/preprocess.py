@@ -6,6 +6,8 @@ Output convention: float32 (height, width), ink = 1.0, paper = 0.0, so zero padd
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
@@ -43,14 +45,34 @@ def stretch_contrast(ink: np.ndarray) -> np.ndarray:
 def _stretch(ink: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     """stretch_contrast into ``out`` (may be ``ink`` itself; None: a new array)."""
     sample = ink[:: max(1, ink.shape[0] // 64), :: max(1, ink.shape[1] // 256)]
-    floor = float(np.median(sample)) + 0.04
-    peak = float(np.percentile(sample, 99.5))
+    median, peak = median_and_percentile(sample, 99.5)
+    floor = median + 0.04
     peak = max(peak, floor + 0.2)
     if out is None or ink.dtype != np.float32:
         return np.clip((ink - floor) / (peak - floor), 0.0, 1.0).astype(np.float32)
     np.subtract(ink, floor, out=out)
     np.divide(out, peak - floor, out=out)
     return np.clip(out, 0.0, 1.0, out=out)
+
+
+def median_and_percentile(values: np.ndarray, q: float) -> tuple[float, float]:
+    """``float(np.median(values)), float(np.percentile(values, q))`` of a float32 array without NaNs, bit for bit,
+    from one partition (numpy's two calls took 0.4 ms for a line and its median imports ``numpy.ma``)."""
+    flat = np.ravel(values)
+    n = flat.size
+    if n == 0 or flat.dtype != np.float32:
+        return float(np.median(flat)), float(np.percentile(flat, q))
+    frac = q / 100
+    virtual = n * frac + (1.0 + frac * (1.0 - 1.0 - 1.0)) - 1.0  # numpy's "linear" method (alpha = beta = 1)
+    lo = math.floor(virtual)
+    gamma = virtual - lo
+    lo, hi = (n - 1, n - 1) if virtual >= n - 1 else (0, 0) if virtual < 0 else (lo, lo + 1)
+    middle = [n // 2 - 1, n // 2] if n % 2 == 0 else [n // 2]
+    part = np.partition(flat, sorted({*middle, lo, hi}))
+    median = float(part[middle[0]] + part[middle[-1]]) / 2 if n % 2 == 0 else float(part[middle[0]])
+    a, b = part[lo], part[hi]  # numpy's _lerp, in the array's precision
+    value = b - (b - a) * np.float32(1 - gamma) if gamma >= 0.5 else a + (b - a) * np.float32(gamma)
+    return median, float(value)
 
 
 def remove_rules(ink: np.ndarray, threshold: float = 0.4) -> np.ndarray:
@@ -71,12 +93,22 @@ def remove_rules(ink: np.ndarray, threshold: float = 0.4) -> np.ndarray:
     return out if (out > threshold).any() else ink  # a crop that is only a stroke (a dash) stays
 
 
+def components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """8-connected components of a uint8 mask: count (background included), labels, stats.
+
+    The same components and statistics as ``cv2.connectedComponentsWithStats``; its block-based algorithm
+    (BBDT) computes them in 0.55 ms instead of 0.95 for a 128 x 1966 line (only the label numbers may differ).
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_32S, cv2.CCL_BBDT)
+    return n, labels, stats
+
+
 def ink_box(ink: np.ndarray, threshold: float = 0.4) -> tuple[int, int, int, int] | None:
     """Bounding box (x, y, w, h) of the ink, ignoring isolated specks; None when there is none."""
     mask = (ink > threshold).astype(np.uint8)
-    if mask.sum() == 0:
+    if not mask.any():
         return None
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, _, stats = components(mask)
     areas = stats[1:, cv2.CC_STAT_AREA]
     keep = areas >= max(2, int(0.002 * areas.max()) + 1) if n > 2 else areas > 0
     if not keep.any():

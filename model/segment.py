@@ -233,6 +233,24 @@ def x_height(mask: np.ndarray) -> float:
     return float(max(1, int(np.count_nonzero(profile >= 0.5 * profile.max()))))
 
 
+def gaussian_blur_f32(image: np.ndarray, sigma_x: float, sigma_y: float) -> np.ndarray:
+    """``cv2.GaussianBlur(image.astype(np.float32), (0, 0), sigma_x, sigma_y)`` without the float copy.
+
+    The same kernels as OpenCV builds for a float image (+-4 sigma), applied by ``sepFilter2D`` straight from
+    the 8-bit image: the same result, a third less time. (OpenCV's 8-bit row filter for a 5-tap kernel adds
+    in another order: there the image is converted first, to stay bit-identical.)
+    """
+    h, w = image.shape[:2]
+
+    def kernel(sigma: float, length: int) -> np.ndarray:
+        size = 1 if length == 1 else int(np.rint(sigma * 8 + 1)) | 1  # as OpenCV's createGaussianKernels
+        return cv2.getGaussianKernel(size, sigma, cv2.CV_32F)
+
+    kx, ky = kernel(sigma_x, w), kernel(sigma_y, h)
+    source = image.astype(np.float32) if len(kx) <= 5 else image
+    return cv2.sepFilter2D(source, cv2.CV_32F, kx, ky)
+
+
 def split_words(mask: np.ndarray, spread: float = WORD_SPREAD, level: float = WORD_LEVEL
                 ) -> list[tuple[int, int, int, int]]:
     """Word boxes (x, y, w, h) in a line mask: blobs of the ink smoothed along the line (scale-space words).
@@ -244,9 +262,8 @@ def split_words(mask: np.ndarray, spread: float = WORD_SPREAD, level: float = WO
     if not cols.any():
         return []
     xh = x_height(mask)
-    blur = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=max(0.5, spread * xh),
-                            sigmaY=max(0.5, 0.5 * xh))
-    on = np.asarray(blur > level * float(np.max(blur))).any(axis=0)
+    peaks = gaussian_blur_f32(mask, max(0.5, spread * xh), max(0.5, 0.5 * xh)).max(axis=0)  # per column
+    on = peaks > level * peaks.max()
     edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
     words = []
     for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):

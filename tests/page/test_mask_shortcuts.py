@@ -16,7 +16,9 @@ from model.document import (
     remove_dark_areas,
     remove_ruling,
     remove_specks,
+    stroke_width,
 )
+from model.segment import gaussian_blur_f32
 
 
 def _line_crops(page) -> list[np.ndarray]:
@@ -91,3 +93,66 @@ def test_shortcuts_keep_rules_and_dark_areas():
     assert remove_specks(specks, 6) is specks  # nothing to drop: the same mask
     specks[5, 5] = 1
     assert not remove_specks(specks, 6)[5, 5]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 40), (40, 1), (7, 300), (128, 1966), (60, 90)])
+def test_gaussian_blur_from_the_mask_is_opencvs(shape):
+    rng = np.random.default_rng(shape[0] * 1000 + shape[1])
+    mask = (rng.random(shape) < 0.2).astype(np.uint8)
+    for sx, sy in ((0.5, 0.5), (4.4, 5.5), (12.0, 15.0), (25.6, 32.0)):
+        expected = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigmaX=sx, sigmaY=sy)
+        assert np.array_equal(gaussian_blur_f32(mask, sx, sy), expected)
+
+
+def _remove_dark_areas_plain(binary: np.ndarray) -> np.ndarray:
+    """remove_dark_areas as first written: the full opening and OpenCV's component statistics."""
+    sw = stroke_width(binary)
+    if sw <= 0:
+        return binary
+    size = max(7, int(3.5 * sw)) | 1
+    thick = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    if not thick.any():
+        return binary
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    total = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    solid = np.bincount(labels.ravel(), weights=thick.ravel().astype(np.float64), minlength=n)
+    drop = (solid > 0.4 * np.maximum(total, 1)) & (total > 4 * size * size)
+    h, w = binary.shape
+    bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    drop |= (np.maximum(bw / w, bh / h) > 0.3) & (total < 3.0 * max(sw, 1.0) * np.hypot(bw, bh))
+    drop[0] = False
+    if not drop.any():
+        return binary
+    out = binary.copy()
+    out[drop[labels]] = 0
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_remove_dark_areas_is_the_plain_definition(seed):
+    rng = np.random.default_rng(300 + seed)
+    h, w = int(rng.integers(20, 200)), int(rng.integers(40, 600))
+    binary = np.zeros((h, w), np.uint8)
+    for _ in range(int(rng.integers(1, 30))):  # strokes
+        x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.line(binary, (x, y), (x + int(rng.integers(-40, 40)), y + int(rng.integers(-30, 30))), 1,
+                 int(rng.integers(1, 5)))
+    for _ in range(int(rng.integers(0, 3))):  # dark blobs, some touching the border, some on strokes
+        x, y = int(rng.integers(-20, w)), int(rng.integers(-20, h))
+        cv2.rectangle(binary, (x, y), (x + int(rng.integers(5, 80)), y + int(rng.integers(5, 60))), 1, -1)
+    if seed % 5 == 0:
+        binary[int(h * 0.7), :] = 1  # a long straight line
+    assert np.array_equal(remove_dark_areas(binary), _remove_dark_areas_plain(binary))
+
+
+@pytest.mark.parametrize("specks", [0, 3, 40, 500])
+def test_remove_specks_is_relabelling(specks):
+    rng = np.random.default_rng(specks)
+    binary = np.zeros((120, 900), np.uint8)
+    cv2.putText(binary, "some words here", (10, 80), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 2.0, 1, 3)
+    ys, xs = rng.integers(0, 120, specks), rng.integers(0, 900, specks)
+    binary[ys, xs] = 1
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    keep = np.zeros(n, np.uint8)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 6
+    assert np.array_equal(remove_specks(binary, 6), keep[labels])
