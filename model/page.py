@@ -285,11 +285,18 @@ def read_page(gray: np.ndarray, recognizer: Any) -> PageResult:
 
 
 def crop_line(prediction: Any, crop: np.ndarray, offset: tuple[int, int] = (0, 0)) -> LineResult:
-    """The LineResult of a crop read as one line; its words get boxes from the crop's ink (offset onto the page)."""
+    """The LineResult of a crop read as one line (offset onto the page). Its words keep the boxes where the
+    network read them; a prediction without them gets boxes from the crop's ink segmented into words."""
     h, w = crop.shape[:2]
     ox, oy = offset
-    words = [] if not prediction.words else segment_words(crop, (0, 0, w, h))
-    return line_result(LineBox((ox, oy, w, h), tuple((x + ox, y + oy, bw, bh) for x, y, bw, bh in words)),
+    aligned = [getattr(word, "box", None) for word in prediction.words]
+    if aligned and all(box is not None for box in aligned):
+        words = tuple(WordResult(word.text, (x + ox, y + oy, bw, bh), float(word.confidence),
+                                 tuple(getattr(word, "alternatives", ())))
+                      for word, (x, y, bw, bh) in zip(prediction.words, aligned))
+        return LineResult((ox, oy, w, h), prediction.text, float(prediction.confidence), words)
+    boxes = [] if not prediction.words else segment_words(crop, (0, 0, w, h))
+    return line_result(LineBox((ox, oy, w, h), tuple((x + ox, y + oy, bw, bh) for x, y, bw, bh in boxes)),
                        prediction)
 
 

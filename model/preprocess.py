@@ -7,6 +7,7 @@ Output convention: float32 (height, width), ink = 1.0, paper = 0.0, so zero padd
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -15,6 +16,7 @@ from model.imageio import ImageError, to_gray
 from model.input_spec import InputSpec
 
 MAX_LINE_PIXELS = 8_000_000  # a word/line image is reduced to this before preprocessing
+INK_LEVEL = 0.4  # ink-map level above which a pixel is ink
 
 
 def normalize_illumination(gray: np.ndarray) -> np.ndarray:
@@ -121,15 +123,24 @@ def ink_box(ink: np.ndarray, threshold: float = 0.4) -> tuple[int, int, int, int
     return x0, y0, x1 - x0, y1 - y0
 
 
-def crop_to_ink(ink: np.ndarray, margin: float = 0.08) -> np.ndarray:
-    """Crop the ink map to its ink plus a margin relative to the ink height."""
+def _crop_box(ink: np.ndarray, margin: float = 0.08) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the ink's box plus a margin relative to the ink height, within the map; None if no ink."""
     box = ink_box(ink)
     if box is None:
-        return ink[:0, :0]
+        return None
     x, y, w, h = box
     m = max(1, int(round(margin * h)))
     H, W = ink.shape
-    return ink[max(0, y - m): min(H, y + h + m), max(0, x - m): min(W, x + w + m)]
+    return max(0, x - m), max(0, y - m), min(W, x + w + m), min(H, y + h + m)
+
+
+def crop_to_ink(ink: np.ndarray, margin: float = 0.08) -> np.ndarray:
+    """Crop the ink map to its ink plus a margin relative to the ink height."""
+    box = _crop_box(ink, margin)
+    if box is None:
+        return ink[:0, :0]
+    x0, y0, x1, y1 = box
+    return ink[y0:y1, x0:x1]
 
 
 def resize_to_height(ink: np.ndarray, spec: InputSpec) -> np.ndarray:
@@ -149,14 +160,38 @@ def prepare_ink(ink: np.ndarray, spec: InputSpec) -> np.ndarray:
     return resize_to_height(cropped, spec).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class PreparedLine:
+    """A crop's network input and where it came from, to place the recognized words back on the crop."""
+
+    tensor: np.ndarray  # float32 (height, width): the network input
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1: the part of the (reduced) crop the tensor shows
+    scale: tuple[float, float]  # crop pixels per reduced pixel, x and y (1 unless reduced to MAX_LINE_PIXELS)
+    ink: np.ndarray  # bool (y1 - y0, x1 - x0): that part's ink
+
+
 def prepare_line(image: np.ndarray, spec: InputSpec) -> np.ndarray:
     """Any image array of one word or line -> float32 (height, width) network input."""
+    return prepare_line_parts(image, spec).tensor
+
+
+def prepare_line_parts(image: np.ndarray, spec: InputSpec) -> PreparedLine:
+    """``prepare_line``'s tensor with the box, scale and ink it was made from."""
     if image is None or getattr(image, "size", 0) == 0:
         raise ImageError("the image is empty")
     gray = to_gray(np.asarray(image))
     if min(gray.shape) < 2:
         raise ImageError(f"the image is too small ({gray.shape[1]}x{gray.shape[0]} pixels)")
-    return prepare_ink(remove_rules(normalize_illumination(reduce_huge(gray))), spec)
+    small = reduce_huge(gray)
+    scale = gray.shape[1] / small.shape[1], gray.shape[0] / small.shape[0]
+    ink = remove_rules(normalize_illumination(small))
+    box = _crop_box(ink)
+    if box is None:
+        return PreparedLine(np.zeros((spec.height, spec.min_width), dtype=np.float32), (0, 0, 0, 0), scale,
+                            np.zeros((0, 0), bool))
+    x0, y0, x1, y1 = box
+    cropped = ink[y0:y1, x0:x1]
+    return PreparedLine(resize_to_height(cropped, spec).astype(np.float32), box, scale, cropped > INK_LEVEL)
 
 
 def reduce_huge(gray: np.ndarray, max_pixels: int = MAX_LINE_PIXELS) -> np.ndarray:

@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from model.alignment import aligned_word_boxes
 from model.beam import BeamDecoder, quiet_stderr
 from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
 from model.decode import Decoded, greedy_decode, softmax
 from model.decoder_config import DECODERS, DecoderConfig
 from model.imageio import ImageError
 from model.lexicon import Lexicon, alternatives
-from model.preprocess import has_ink, pad_batch, prepare_line
+from model.preprocess import has_ink, pad_batch, prepare_line, prepare_line_parts
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,13 @@ def bucket_width(width: int) -> int:
 
 @dataclass(frozen=True)
 class Word:
-    """One recognized word, its confidence (0..1) and other readings the decoder considered, most likely first."""
+    """One recognized word, its confidence (0..1), other readings the decoder considered (most likely first) and
+    its box (x, y, w, h) on the image where the network read it (None when not known)."""
 
     text: str
     confidence: float
     alternatives: tuple[str, ...] = ()
+    box: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,26 +190,32 @@ class Recognizer:
     def recognize(self, images: Sequence[np.ndarray], max_batch: int | None = None) -> list[Prediction]:
         """Recognize word/line crops (any numpy image); batched by similar width.
 
-        Raises ImageError for an empty or unusable image; blank crops give empty text.
+        Raises ImageError for an empty or unusable image; blank crops give empty text. Each word gets the box
+        where the network read it (``model.alignment``).
         """
+        parts = [prepare_line_parts(img, self.info.input_spec) for img in images]
         results = []
-        for out in self.outputs(images, max_batch):
+        for part, (out, columns_per_frame) in zip(parts, self._run([p.tensor for p in parts], max_batch)):
             if out is None:
                 results.append(Prediction("", 0.0))
                 continue
             d = self.decode(out)
-            words = tuple(Word(w.text, w.confidence, w.alternatives) for w in d.words)
+            boxes = aligned_word_boxes([(w.start, w.end) for w in d.words], part, columns_per_frame)
+            words = tuple(Word(w.text, w.confidence, w.alternatives, box) for w, box in zip(d.words, boxes))
             results.append(Prediction(d.text, d.confidence, words))
         return results
 
     def outputs(self, images: Sequence[np.ndarray], max_batch: int | None = None) -> list[np.ndarray | None]:
         """The network's logits (frames, classes) for each crop, None for a blank one; batched by similar width."""
+        return [out for out, _ in self._run([self.prepare(img) for img in images], max_batch)]
+
+    def _run(self, tensors: list[np.ndarray], max_batch: int | None) -> list[tuple[np.ndarray | None, int]]:
+        """Logits of each prepared tensor (None if blank) and the input columns per output frame."""
         spec = self.info.input_spec
         if max_batch is not None and (isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1):
             raise ValueError(f"max_batch must be a whole number of at least 1 (got {max_batch!r})")
         max_batch = max_batch or max(self._models)
-        tensors = [self.prepare(img) for img in images]
-        results: list[np.ndarray | None] = [None] * len(tensors)
+        results: list[tuple[np.ndarray | None, int]] = [(None, 4)] * len(tensors)
         order = sorted(range(len(tensors)), key=lambda i: tensors[i].shape[1])
         for start in range(0, len(order), max_batch):
             idx = order[start: start + max_batch]
@@ -218,7 +227,7 @@ class Recognizer:
             for j, i in enumerate(idx):
                 if has_ink(tensors[i]):
                     valid = -(-tensors[i].shape[1] // downsample)
-                    results[i] = logits[j, : max(1, valid + 2)]
+                    results[i] = (logits[j, : max(1, valid + 2)], downsample)
         return results
 
 

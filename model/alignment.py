@@ -1,0 +1,61 @@
+"""Word boxes from the network's alignment: each recognized word is where the network read it.
+
+The CTC output frames of a word (first to last) map to columns of the network input and so to the crop.
+Two neighbouring words are cut at the emptiest columns between the last frame of one and the first frame of
+the next (the middle of the widest such run); each word's box is the ink between its cuts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from model.preprocess import PreparedLine
+
+Box = tuple[int, int, int, int]
+
+
+def _cut(counts: np.ndarray, a: float, b: float) -> float:
+    """Where to cut between pixel columns ``a`` and ``b``: the middle of the widest run of the emptiest columns."""
+    lo, hi = max(0, int(math.ceil(a))), min(len(counts), int(math.floor(b)))
+    if hi <= lo:
+        return (a + b) / 2
+    low = counts[lo:hi] == counts[lo:hi].min()
+    edges = np.diff(np.concatenate([[0], low.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    k = int(np.argmax(ends - starts))
+    return lo + (starts[k] + ends[k]) / 2
+
+
+def aligned_word_boxes(spans: Sequence[tuple[int, int]], prepared: PreparedLine, columns_per_frame: int
+                       ) -> list[Box]:
+    """One box (x, y, w, h, crop pixels) per word, from its (first, last) output frames; [] without ink."""
+    x0, y0, x1, y1 = prepared.box
+    if not spans or x1 <= x0 or y1 <= y0:
+        return []
+    per_column = (x1 - x0) / prepared.tensor.shape[1]  # pixels (of the reduced crop) per input column
+    counts = prepared.ink.sum(axis=0)
+    cuts = [0.0]
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        gap_from = columns_per_frame * (end + 1) * per_column
+        gap_to = columns_per_frame * start * per_column
+        cuts.append(min(float(x1 - x0), max(cuts[-1], _cut(counts, gap_from, gap_to))))
+    cuts.append(float(x1 - x0))
+    sx, sy = prepared.scale
+    boxes = []
+    for a, b in zip(cuts, cuts[1:]):
+        ca = min(x1 - x0 - 1, int(math.floor(a)))
+        cb = max(ca + 1, int(math.ceil(b)))
+        ink_cols = np.flatnonzero(counts[ca:cb])
+        if len(ink_cols):
+            left, right = ca + int(ink_cols[0]), ca + int(ink_cols[-1]) + 1
+            rows = np.flatnonzero(prepared.ink[:, left:right].any(axis=1))
+            top, bottom = int(rows[0]), int(rows[-1]) + 1
+        else:  # no ink between the cuts: the strip itself
+            left, right, top, bottom = ca, cb, 0, y1 - y0
+        bx0, by0 = math.floor((x0 + left) * sx), math.floor((y0 + top) * sy)
+        bx1, by1 = math.ceil((x0 + right) * sx), math.ceil((y0 + bottom) * sy)
+        boxes.append((bx0, by0, max(1, bx1 - bx0), max(1, by1 - by0)))
+    return boxes
