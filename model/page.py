@@ -289,8 +289,8 @@ def crop_line(prediction: Any, crop: np.ndarray, offset: tuple[int, int] = (0, 0
     network read them; a prediction without them gets boxes from the crop's ink segmented into words."""
     h, w = crop.shape[:2]
     ox, oy = offset
-    aligned = [getattr(word, "box", None) for word in prediction.words]
-    if aligned and all(box is not None for box in aligned):
+    aligned: list[Box] = [b for b in (getattr(word, "box", None) for word in prediction.words) if b is not None]
+    if aligned and len(aligned) == len(prediction.words):
         words = tuple(WordResult(word.text, (x + ox, y + oy, bw, bh), float(word.confidence),
                                  tuple(getattr(word, "alternatives", ())))
                       for word, (x, y, bw, bh) in zip(prediction.words, aligned))
