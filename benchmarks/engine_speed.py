@@ -111,16 +111,17 @@ def in_process(make: Callable[[], Callable[[Path], str]], paths: list[Path]) -> 
     return start, time.perf_counter() - t, texts
 
 
-STAGES = ("read + decode image", "preprocess", "network", "CTC decode", "recognize() total",
-          "word boxes (`--layout line`)")
+STAGES = ("read + decode image", "preprocess", "network", "CTC decode", "word boxes (alignment)",
+          "recognize() total", "line result (`crop_line`)")
 
 
 def stage_profile(paths: list[Path], repeats: int) -> dict[str, float]:
-    """Median ms per line of each stage of ``Recognizer.recognize`` (one thread), plus the whole call and the
-    word boxes the CLI adds for ``--layout line``; "(cpu)" keys: the same in this process's CPU time."""
+    """Median ms per line of each stage of ``Recognizer.recognize`` (one thread), the whole call, and the line
+    result the CLI builds for ``--layout line``; "(cpu)" keys: the same in this process's CPU time."""
+    from model.alignment import aligned_word_boxes
     from model.imageio import load_image
     from model.page import crop_line
-    from model.preprocess import pad_batch
+    from model.preprocess import pad_batch, prepare_line_parts
     from model.recognizer import Recognizer, bucket_width
 
     rec = Recognizer.load(threads=1)
@@ -134,11 +135,15 @@ def stage_profile(paths: list[Path], repeats: int) -> dict[str, float]:
             marks = [(time.perf_counter(), time.process_time())]
             image = load_image(p)
             marks.append((time.perf_counter(), time.process_time()))
-            x = rec.prepare(image)
+            parts = prepare_line_parts(image, spec)
             marks.append((time.perf_counter(), time.process_time()))
-            logits = rec.logits(pad_batch([x], spec, width=bucket_width(x.shape[1])))
+            width = bucket_width(parts.tensor.shape[1])
+            logits = rec.logits(pad_batch([parts.tensor], spec, width=width))
             marks.append((time.perf_counter(), time.process_time()))
-            rec.decode(logits[0, : -(-x.shape[1] // 4) + 2])
+            per_frame = max(1, round(width / logits.shape[1]))
+            decoded = rec.decode(logits[0, : -(-parts.tensor.shape[1] // per_frame) + 2])
+            marks.append((time.perf_counter(), time.process_time()))
+            aligned_word_boxes([(w.start, w.end) for w in decoded.words], parts, per_frame)
             marks.append((time.perf_counter(), time.process_time()))
             (pred,) = rec.recognize([image])
             marks.append((time.perf_counter(), time.process_time()))
