@@ -176,7 +176,8 @@ def run(writers: list[str], minutes: float, exe: str | None, options: dict | Non
                "load": load, "test_cer_before": before, "test_cer_after": after,
                "relative_reduction": (before - after) / before if before else 0.0, "seconds": seconds,
                "cpu_seconds": cpu, "held_cer_before": last["cer_before"], "held_cer_after": last["cer_after"],
-               "installed": last["installed"], "epochs": last["epochs"], "refit_epochs": last.get("refit_epochs", 0)}
+               "installed": last["installed"], "epochs": last["epochs"], "refit_epochs": last.get("refit_epochs", 0),
+               "decoder": last.get("decoder", ""), "personal_words": last.get("personal_words")}
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows

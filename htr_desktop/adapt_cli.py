@@ -14,8 +14,9 @@ log = logging.getLogger(__name__)
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="htr-desktop adapt",
-        description="Fine-tune the model to one person's handwriting. A fifth of the lines (at least 5) is held "
-                    "aside; the personal model is written to --out only if it reads them better.")
+        description="Fine-tune the model to one person's handwriting. In each of three rounds a third of the "
+                    "lines is held aside while the others train; the personal model (then trained on every line) is "
+                    "written to --out only if the rounds read the lines they held aside better.")
     p.add_argument("--lines", required=True, type=Path, help="folder of line images with .txt sidecars (one writer)")
     p.add_argument("--out", required=True, type=Path, help="folder to write the personal model bundle to")
     p.add_argument("--model", help="the model to start from (default: the bundled model)")

@@ -267,13 +267,13 @@ class Personal(QObject):
         elif outcome.installed:
             self._use(outcome.out)
             self.window.show_message(
-                f"Your personal model is in use: on {outcome.held_lines} of your lines kept aside, the error rate "
-                f"went from {100 * outcome.cer_before:.1f} % to {100 * outcome.cer_after:.1f} %. "
+                f"Your personal model is in use: on your {outcome.held_lines} lines, each kept aside in turn, the "
+                f"error rate went from {100 * outcome.cer_before:.1f} % to {100 * outcome.cer_after:.1f} %. "
                 "Settings or Adapt ▸ Use the bundled model go back.", "info")
         else:
             self.window.show_message(
-                f"The model in use did not change: the adapted one was not better on your lines kept aside "
-                f"({100 * outcome.cer_before:.1f} % before, {100 * outcome.cer_after:.1f} % after).", "warning")
+                f"The model in use did not change: the adapted one was not better on your lines, each kept aside "
+                f"in turn ({100 * outcome.cer_before:.1f} % before, {100 * outcome.cer_after:.1f} % after).", "warning")
         self.refresh()
         self.adapt_done.emit(outcome)
 

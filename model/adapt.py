@@ -7,7 +7,9 @@ samples, and written back into a copy of the bundle's ``.tflite`` files.
 
 from __future__ import annotations
 
+import gzip
 import logging
+import math
 import random
 import re
 import shutil
@@ -21,12 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from model.beam import BeamDecoder
 from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info, write_info
 from model.ctc import ctc_loss_grad
 from model.decode import greedy_decode, softmax
 from model.decoder_config import DecoderConfig
 from model.head import Head
 from model.jitter import jitter
+from model.lexicon import Lexicon
 from model.recognizer import Recognizer, bucket_width
 from model.tflite_weights import TfliteWeights
 
@@ -34,6 +38,12 @@ log = logging.getLogger(__name__)
 
 MIN_HELD = 5
 MIN_TRAIN = 5
+CV_SHARE = 0.65  # of the time budget for the cross-validation rounds; the rest trains the model installed
+FINISH_SECONDS = 20.0  # kept back for writing the bundle and checking it
+PERSONAL_LOG_FREQS = (-9.0, -5.0)  # the user's words at least as frequent as the 1000th (20th) listed word
+STRETCHES = (0.8, 1.25, 1.5, 1.75)  # widths times these are tried on the user's lines before adapting
+STRETCH_GAIN = 0.9  # a stretch is taken only if the lines read with at most this share of the errors
+EDGE = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$")  # punctuation around a word, as the word list strips it
 Progress = Callable[[float, str], None]
 
 
@@ -67,7 +77,8 @@ class AdaptOptions:
     seed: int = 0
     jittered: int = 4  # mildly distorted copies of each line (model/jitter.py); an epoch uses one per line
     select: str = "cer"  # early stopping on the held-aside lines: "cer" (greedy CER, then loss) or "loss" (then CER)
-    refit: bool = True  # after choosing the epoch count on the held-aside lines, train again on every line
+    folds: int = 3  # cross-validation rounds; each holds a third of the lines aside
+    stretch: bool = True  # try wider or narrower inputs (STRETCHES) on the user's lines first
 
 
 @dataclass
@@ -83,7 +94,9 @@ class AdaptResult:
     installed: bool
     reason: str = ""
     out: str | None = None
-    refit_epochs: int = 0  # epochs of the final training on every line (0: the checked model is the one installed)
+    refit_epochs: int = 0  # epochs of the final training on every line
+    decoder: str = ""  # the decoder settings chosen on the lines kept aside
+    personal_words: float | None = None  # the user's words added to the word list at this log frequency (None: not)
     history: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -91,7 +104,7 @@ class AdaptResult:
         return {"cer_before": round(self.cer_before, 4), "cer_after": round(self.cer_after, 4),
                 "train_lines": self.train_lines, "held_lines": self.held_lines, "epochs": self.epochs,
                 "seconds": round(self.seconds, 1), "installed": self.installed, "reason": self.reason,
-                "refit_epochs": self.refit_epochs,
+                "refit_epochs": self.refit_epochs, "decoder": self.decoder, "personal_words": self.personal_words,
                 "model": self.out}
 
 
@@ -113,16 +126,6 @@ def cer(truths: Sequence[str], preds: Sequence[str]) -> float:
     norm = [" ".join(t.split()) for t in truths]
     edits = sum(edit_distance(t, " ".join(p.split())) for t, p in zip(norm, preds))
     return edits / max(1, sum(len(t) for t in norm))
-
-
-def split_samples(n: int, seed: int = 0) -> tuple[list[int], list[int]]:
-    """Indices (train, held aside): a fifth, at least MIN_HELD, is held aside."""
-    if n < MIN_HELD + MIN_TRAIN:
-        raise AdaptError(f"adapting needs at least {MIN_HELD + MIN_TRAIN} corrected lines; there are {n}")
-    order = list(range(n))
-    random.Random(seed).shuffle(order)
-    held = max(MIN_HELD, round(n / 5))
-    return sorted(order[held:]), sorted(order[:held])
 
 
 class FeatureReader:
@@ -166,6 +169,7 @@ class _Encoded:
     labels: list[int]
     text: str
     variants: list[np.ndarray] = field(default_factory=list)  # features of jittered copies
+    frames: int = 0  # frames the Recognizer decodes (the line's own width, not the padding)
 
     def pick(self, rng: random.Random) -> np.ndarray:
         """The original or one of its jittered copies, at random."""
@@ -196,11 +200,15 @@ def _tflite_bytes(folder: Any, info: ModelInfo) -> bytes:
     return (folder / name).read_bytes()
 
 
-def _features(reader: FeatureReader, rec: Recognizer, image: np.ndarray, layer: int) -> np.ndarray:
+def _features(reader: FeatureReader, rec: Recognizer, image: np.ndarray, layer: int) -> tuple[np.ndarray, int]:
+    """Features at the input of ``layer`` (padded to the width bucket) and the frames the Recognizer keeps."""
     tensor = rec.prepare(image)
-    batch = np.zeros((1, tensor.shape[0], bucket_width(tensor.shape[1]), 1), dtype=np.float32)
+    width = bucket_width(tensor.shape[1])
+    batch = np.zeros((1, tensor.shape[0], width, 1), dtype=np.float32)
     batch[0, :, : tensor.shape[1], 0] = tensor
-    return reader.read(batch, layer)
+    features = reader.read(batch, layer)
+    downsample = max(1, round(width / len(features)))
+    return features, min(len(features), max(1, -(-tensor.shape[1] // downsample) + 2))
 
 
 def _encode(reader: FeatureReader, rec: Recognizer, samples: Sequence[LabelledImage], layer: int,
@@ -212,8 +220,9 @@ def _encode(reader: FeatureReader, rec: Recognizer, samples: Sequence[LabelledIm
         if cancelled():
             raise Cancelled()
         text = rec.info.charset.filter(s.text)
-        variants = [_features(reader, rec, jitter(s.image, rng), layer) for _ in range(jittered)]
-        out.append(_Encoded(_features(reader, rec, s.image, layer), rec.info.charset.encode(text), text, variants))
+        variants = [_features(reader, rec, jitter(s.image, rng), layer)[0] for _ in range(jittered)]
+        features, frames = _features(reader, rec, s.image, layer)
+        out.append(_Encoded(features, rec.info.charset.encode(text), text, variants, frames))
     return out
 
 
@@ -329,114 +338,253 @@ def _recognize_texts(rec: Recognizer, samples: Sequence[LabelledImage]) -> list[
 def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None = None,
           opts: AdaptOptions | None = None, progress: Progress | None = None,
           cancelled: Callable[[], bool] | None = None) -> AdaptResult:
-    """Adapt the model at ``model`` (default: bundled) to ``samples``; install at ``out`` only if better."""
+    """Adapt the model at ``model`` (default: bundled) to ``samples``; install at ``out`` only if better.
+
+    Cross-validation: the lines are split into ``opts.folds`` parts; each part is held aside in turn while a copy of
+    the head trains on the others, all copies epoch by epoch. The pooled held-aside figures choose the epoch count,
+    the decoder weights and the personal word list, and decide whether to install; the installed model is then
+    trained on every line for that many epochs.
+    """
     opts = opts or AdaptOptions()
     progress = progress or (lambda f, m: None)
     cancelled = cancelled or (lambda: False)
     start = time.monotonic()
     base: Any = bundled_model_dir() if model is None else Path(model)
-    info = read_info(base)
     rec = Recognizer.load(None if model is None else model)
-    tw = TfliteWeights(_tflite_bytes(base, info))
+    tw = TfliteWeights(_tflite_bytes(base, rec.info))
     layers = tw.lstm_layers
     k = min(opts.lstm_layers, layers)
-    train_idx, held_idx = split_samples(len(samples), opts.seed)
+    folds = make_folds(len(samples), opts.folds, opts.seed)
     progress(0.0, f"reading {len(samples)} samples")
+    truths = [rec.info.charset.filter(s.text) for s in samples]
+    before = cer(truths, _recognize_texts(rec, samples))
+    if opts.stretch:
+        rec = choose_stretch(rec, base, samples, truths, before)
+    info = rec.info
     reader = FeatureReader(_tflite_bytes(base, info))
     data = _encode(reader, rec, samples, layers - k, cancelled, opts.jittered, opts.seed)
     keys = [key for key in tw.refs if key.startswith("logits/") or
             any(key.startswith(f"bilstm{j}/") for j in range(layers - k, layers))]
     original = {key: tw.get(key) for key in keys}
-    head = Head({key: v.copy() for key, v in original.items()}, layers - k, k)
     first = f"bilstm{layers - k}/forward/kernel" if k else "logits/kernel"
-    if any(d.features.shape[1] != head.weights[first].shape[0] for d in data):
+    if any(d.features.shape[1] != original[first].shape[0] for d in data):
         raise AdaptError("this model's layers are stored in a form that cannot be adapted")
-    train = [data[i] for i in train_idx if data[i].labels]
-    held = [data[i] for i in held_idx]
-    progress(0.1, f"adapting on {len(train)} lines, {len(held)} held aside")
-    span = (0.1, 0.6) if opts.refit else (0.1, 0.95)
-    weights, history = train_head(head, train, held, rec, opts, progress, cancelled, span=span)
+    usable = sum(1 for d in data if d.labels)
+    progress(0.1, f"adapting on {usable} lines, each fifth kept aside in turn ({len(folds)} rounds)")
+    budget = opts.minutes * 60
+    cv_minutes = max(0.0, CV_SHARE * budget - (time.monotonic() - start)) / 60
+    fold_weights, history = cross_validate(original, layers - k, k, data, folds, rec,
+                                           replace(opts, minutes=cv_minutes), progress, cancelled)
     if cancelled():
         raise Cancelled()
-    held_samples = [samples[i] for i in held_idx]
-    truths = [d.text for d in held]
-    before = cer(truths, _recognize_texts(rec, held_samples))
+    best_epoch = int(min(history, key=lambda h: _rank(h["held_cer"], h["held_loss"], opts))["epoch"])
+    after, decoder, vocabulary = _choose_decoding(rec, base, info, original, layers - k, k, fold_weights, data, folds)
+    result = AdaptResult(before, after, usable, len(samples), best_epoch, time.monotonic() - start, False,
+                         history=history, personal_words=vocabulary,
+                         decoder=decoder.name if decoder == info.decoder else
+                         f"{decoder.name} (language model and word list at half weight)")
+    if after >= before:
+        result.reason = "not better on the lines kept aside; the current model stays"
+        return result
+    figures: dict[str, Any] = {"train_lines": usable, "held_lines": len(samples), "folds": len(folds),
+                               "held_cer_before": round(before, 4), "held_cer_after": round(after, 4),
+                               "epochs": best_epoch, "refit_lines": usable, "personal_words": vocabulary}
+    figures["decoder"] = result.decoder
+    weights = original
+    if best_epoch:
+        fresh = Head({key: v.copy() for key, v in original.items()}, layers - k, k)
+        left = budget - (time.monotonic() - start) - FINISH_SECONDS
+        weights, refit_history = train_head(fresh, [d for d in data if d.labels], [], None,
+                                            replace(opts, minutes=max(0.0, left) / 60), progress, cancelled,
+                                            epochs=best_epoch, span=(0.7, 0.95))
+        result.refit_epochs = figures["refit_epochs"] = len(refit_history) - 1
+        if cancelled():
+            raise Cancelled()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".adapt-", dir=out.parent))
     try:
-        figures: dict[str, Any] = {"train_lines": len(train), "held_lines": len(held),
-                                   "held_cer_before": round(before, 4)}
         write_bundle(base, info, weights, tmp, figures)
         try:
-            after, decoder = _choose_decoder(tmp, held_samples, truths)
+            personal = read_info(tmp)
+            personal.decoder = decoder
+            if vocabulary is not None and decoder.words:
+                write_personal_words(base / decoder.words, tmp / decoder.words, truths, vocabulary)
+            write_info(tmp, personal)
+            seen = cer(truths, _recognize_texts(Recognizer.load(tmp), samples))
         except ModelError as exc:
-            return AdaptResult(before, before, len(train), len(held), len(history) - 1, time.monotonic() - start,
-                               False, f"the adapted model does not load ({exc})", history=history)
-        result = AdaptResult(before, after, len(train), len(held), len(history) - 1, time.monotonic() - start,
-                             False, history=history)
-        if after >= before:
-            result.reason = "not better on the held-aside lines; the current model stays"
+            result.reason = f"the adapted model does not load ({exc})"
             return result
-        figures["held_cer_after"] = round(after, 4)
-        figures["decoder"] = decoder.name if decoder == info.decoder else \
-            f"{decoder.name} (language model and word list at half weight)"
-        personal = _with_figures(read_info(tmp), figures)
-        personal.decoder = decoder
-        write_info(tmp, personal)
-        if opts.refit:
-            fresh = Head({key: v.copy() for key, v in original.items()}, layers - k, k)
-            tmp = _refit(tmp, base, info, fresh, [d for d in data if d.labels], history,
-                         (held_samples, truths, after), opts, start, progress, cancelled)
-            result.refit_epochs = int(read_info(tmp).figures["personal"].get("refit_epochs", 0))
+        if seen > after:
+            result.reason = (f"the adapted model reads its own lines worse ({100 * seen:.1f} %) than the models "
+                             f"that had not seen them ({100 * after:.1f} %); the current model stays")
+            return result
         _install(tmp, out)
         result.installed, result.out = True, str(out)
         result.seconds = time.monotonic() - start
-        progress(1.0, f"held-aside CER {before:.3f} -> {after:.3f}")
+        progress(1.0, f"CER on the lines kept aside {before:.3f} -> {after:.3f}")
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _refit(checked: Path, base: Any, info: ModelInfo, head: Head, every: list[_Encoded],
-           history: list[dict[str, float]], held: tuple[list[LabelledImage], list[str], float], opts: AdaptOptions,
-           start: float, progress: Progress, cancelled: Callable[[], bool]) -> Path:
-    """Train ``head`` (the original weights) again on every line, held-aside ones too, for the epoch count that did
-    best on them, as a bundle next to ``checked``.
+def choose_stretch(rec: Recognizer, base: Any, samples: Sequence[LabelledImage], truths: list[str],
+                   before: float) -> Recognizer:
+    """The recognizer with the input stretch (``STRETCHES``, or none) that reads the user's lines best, if it reads
+    them with at most ``STRETCH_GAIN`` of the errors of the unstretched input."""
+    best, best_cer = rec, before
+    for scale in STRETCHES:
+        spec = replace(rec.info.input_spec, x_scale=round(rec.info.input_spec.x_scale * scale, 4))
+        other = Recognizer(base, replace(rec.info, input_spec=spec))
+        score = cer(truths, _recognize_texts(other, samples))
+        log.info("stretch %.2f: CER %.4f (%.4f unstretched)", scale, score, before)
+        if score <= STRETCH_GAIN * best_cer and score < best_cer:
+            best, best_cer = other, score
+    return best
 
-    Returns the folder to install: the refitted bundle, or ``checked`` (trained without the held-aside lines and
-    checked on them) if the time left is too short, or if the refitted bundle does not load or reads the held-aside
-    lines, now part of its training, worse than ``checked`` read them unseen. The held-aside figures in
-    ``model.json`` stay those of ``checked``: only they were measured on unseen lines.
-    """
-    best_epoch = int(min(history, key=lambda h: _rank(h["held_cer"], h["held_loss"], opts))["epoch"])
-    per_epoch = history[-1]["seconds"] / max(1, len(history) - 1) * len(every) / max(1, len(every) - len(held[0]))
-    left = opts.minutes * 60 - (time.monotonic() - start)
-    if best_epoch == 0 or per_epoch * best_epoch > 0.9 * left:
-        log.info("no refit: best epoch %d, %.0f s left", best_epoch, left)
-        return checked
-    weights, _ = train_head(head, every, [], None, replace(opts, minutes=left / 60), progress, cancelled,
-                            epochs=best_epoch, span=(0.6, 0.95))
-    checked_info = read_info(checked)
-    figures = {**checked_info.figures["personal"], "refit_epochs": best_epoch, "refit_lines": len(every)}
-    tmp = Path(tempfile.mkdtemp(prefix=".adapt-", dir=checked.parent))
-    images, truths, checked_cer = held
-    try:
-        write_bundle(base, info, weights, tmp, figures)
-        personal = read_info(tmp)
-        personal.decoder = checked_info.decoder
-        write_info(tmp, personal)
-        seen_cer = cer(truths, _recognize_texts(Recognizer.load(tmp), images))
-    except ModelError as exc:
-        log.warning("the refitted model does not load (%s); the checked one is used", exc)
-        shutil.rmtree(tmp, ignore_errors=True)
-        return checked
-    if seen_cer > checked_cer:
-        log.warning("the refitted model reads its held-aside lines worse (%.3f > %.3f); the checked one is used",
-                    seen_cer, checked_cer)
-        shutil.rmtree(tmp, ignore_errors=True)
-        return checked
-    shutil.rmtree(checked, ignore_errors=True)
-    return tmp
+
+def make_folds(n: int, folds: int, seed: int = 0) -> list[list[int]]:
+    """Indices of the lines held aside in each cross-validation round (every line exactly once)."""
+    if n < MIN_HELD + MIN_TRAIN:
+        raise AdaptError(f"adapting needs at least {MIN_HELD + MIN_TRAIN} corrected lines; there are {n}")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    folds = max(2, min(folds, n // 2))
+    return [sorted(order[f::folds]) for f in range(folds)]
+
+
+def cross_validate(original: Weights, first_layer: int, layers: int, data: list[_Encoded], folds: list[list[int]],
+                   rec: Recognizer, opts: AdaptOptions, progress: Progress,
+                   cancelled: Callable[[], bool]) -> tuple[list[Weights], list[dict[str, float]]]:
+    """Train one copy of the head per fold, epoch by epoch; returns each copy's weights at the epoch whose pooled
+    held-aside figures (greedy CER, loss per character) were best, and the pooled history."""
+    start = time.monotonic()
+    heads = [Head({k: v.copy() for k, v in original.items()}, first_layer, layers) for _ in folds]
+    trains = [[d for i, d in enumerate(data) if i not in set(held) and d.labels] for held in folds]
+    helds = [[data[i] for i in held] for held in folds]
+    adams = [_Adam({k: h.weights[k] for k in h.weights if k not in h.frozen}, opts.learning_rate) for h in heads]
+    rngs = [random.Random(opts.seed + f) for f in range(len(folds))]
+
+    def pooled() -> tuple[float, float]:
+        edits = chars = lines = 0
+        loss = 0.0
+        for head, held in zip(heads, helds):
+            e, c, total = _held_stats(head, held, rec)
+            edits, chars, loss, lines = edits + e, chars + c, loss + total, lines + len(held)
+        return edits / max(1, chars), loss / max(1, lines)
+
+    best_cer, best_loss = pooled()
+    best = [{k: v.copy() for k, v in h.weights.items()} for h in heads]
+    history = [{"epoch": 0, "held_cer": best_cer, "held_loss": best_loss, "seconds": 0.0}]
+    stale = 0
+    budget = opts.minutes * 60
+    for epoch in range(1, opts.max_epochs + 1):
+        for head, train, adam, rng in zip(heads, trains, adams, rngs):
+            _epoch(head, train, adam, original, opts, rng, cancelled)
+        held_cer, held_loss = pooled()
+        elapsed = time.monotonic() - start
+        history.append({"epoch": epoch, "held_cer": held_cer, "held_loss": held_loss, "seconds": elapsed})
+        if _rank(held_cer, held_loss, opts) < _rank(best_cer, best_loss, opts):
+            best_cer, best_loss, stale = held_cer, held_loss, 0
+            best = [{k: v.copy() for k, v in h.weights.items()} for h in heads]
+        else:
+            stale += 1
+        done = max(epoch / opts.max_epochs, elapsed / max(1e-9, budget))
+        progress(min(0.7, 0.1 + 0.6 * done),
+                 f"round {epoch}: {100 * held_cer:.1f} % character errors on the lines kept aside "
+                 f"(best {100 * best_cer:.1f} %, {100 * history[0]['held_cer']:.1f} % before)")
+        if stale >= opts.patience or elapsed + elapsed / epoch > budget:
+            break
+    return best, history
+
+
+def _held_stats(head: Head, held: list[_Encoded], rec: Recognizer) -> tuple[int, int, float]:
+    """(edits, characters, summed loss per character) of the greedy reading of ``held``."""
+    if not held:
+        return 0, 0, 0.0
+    logits_all, _ = head.forward_batch([d.features for d in held])
+    edits = chars = 0
+    loss = 0.0
+    for d, logits in zip(held, logits_all):
+        truth = " ".join(d.text.split())
+        edits += edit_distance(truth, " ".join(greedy_decode(softmax(logits), rec.info.charset).text.split()))
+        chars += len(truth)
+        loss += ctc_loss_grad(logits, d.labels)[0] / max(1, len(d.labels))
+    return edits, chars, loss
+
+
+def personal_words(texts: Sequence[str]) -> set[str]:
+    """The words of the user's corrected lines as the word list spells them (lower case, no edge punctuation)."""
+    words = set()
+    for text in texts:
+        for token in text.split():
+            core = EDGE.sub("", token)
+            if any(c.isalpha() for c in core):
+                words.add(core.lower())
+    return words
+
+
+def with_personal_words(lexicon: Lexicon, words: set[str], log_freq: float) -> Lexicon:
+    """``lexicon`` with ``words`` at least as frequent as ``log_freq`` (natural log of a relative frequency)."""
+    extra = {w: max(log_freq, lexicon.log_freq.get(w, log_freq)) for w in words}
+    return Lexicon({**lexicon.log_freq, **extra}, weight=lexicon.weight, unknown=lexicon.unknown)
+
+
+def write_personal_words(source: Any, target: Path, texts: Sequence[str], log_freq: float) -> None:
+    """Copy the gzipped ``word<TAB>frequency`` list at ``source`` to ``target`` with the user's words added."""
+    lexicon = with_personal_words(Lexicon.load(source), personal_words(texts), log_freq)
+    with gzip.open(target, "wt", encoding="utf-8") as fh:
+        for word in sorted(set(lexicon.log_freq)):
+            fh.write(f"{word}\t{math.exp(lexicon.log_freq[word]):.6g}\n")
+
+
+def _fold_logits(original: Weights, first_layer: int, layers: int, weights: list[Weights], data: list[_Encoded],
+                 folds: list[list[int]]) -> list[np.ndarray]:
+    """Each line's logits from the copy of the head that did not train on it (cut to the line's frames)."""
+    out: list[np.ndarray] = [np.zeros(0)] * len(data)
+    for fold_weights, held in zip(weights, folds):
+        head = Head(fold_weights, first_layer, layers)
+        logits_all, _ = head.forward_batch([data[i].features for i in held])
+        for i, logits in zip(held, logits_all):
+            out[i] = logits[: data[i].frames]
+    return out
+
+
+def _choose_decoding(rec: Recognizer, base: Any, info: ModelInfo, original: Weights, first_layer: int, layers: int,
+                     weights: list[Weights], data: list[_Encoded],
+                     folds: list[list[int]]) -> tuple[float, DecoderConfig, float | None]:
+    """The pooled held-aside CER of the fold models with the best decoder settings: ``decoder_candidates``, each
+    with or without the words of the round's other lines added to the word list (at either of two frequencies)."""
+    logits = _fold_logits(original, first_layer, layers, weights, data, folds)
+    truths = [d.text for d in data]
+    best: tuple[float, DecoderConfig, float | None] | None = None
+    for candidate in decoder_candidates(info.decoder):
+        if not candidate.uses_beam:
+            preds = [greedy_decode(softmax(x), info.charset).text if len(x) else "" for x in logits]
+            score = cer(truths, preds)
+            if best is None or score < best[0]:
+                best = (score, candidate, None)
+            continue
+        beam = BeamDecoder(info.charset, candidate, base)
+        plain = beam.lexicon
+        levels: list[float | None] = [None]
+        if candidate.uses_words and plain is not None:
+            levels += list(PERSONAL_LOG_FREQS)
+        for level in levels:
+            preds = [""] * len(data)
+            for held in folds:
+                if level is not None and plain is not None:
+                    others = [truths[i] for i in range(len(data)) if i not in set(held)]
+                    beam.set_lexicon(with_personal_words(plain, personal_words(others), level))
+                for i in held:
+                    preds[i] = beam.decode(logits[i]).text if len(logits[i]) else ""
+            score = cer(truths, preds)
+            log.info("decoder %s lm %.2f words %.2f personal words %s: CER %.4f", candidate.name,
+                     candidate.lm_weight, candidate.words_weight, level, score)
+            if best is None or score < best[0]:
+                best = (score, candidate, level)
+            beam.set_lexicon(plain)
+    assert best is not None
+    return best
 
 
 def decoder_candidates(base: DecoderConfig) -> list[DecoderConfig]:
@@ -447,25 +595,6 @@ def decoder_candidates(base: DecoderConfig) -> list[DecoderConfig]:
     if base.uses_lm or base.uses_words:
         out.append(replace(base, lm_weight=base.lm_weight / 2, words_weight=base.words_weight / 2))
     return out
-
-
-def _choose_decoder(folder: Path, held: Sequence[LabelledImage], truths: list[str]) -> tuple[float, DecoderConfig]:
-    """The held-aside CER of the adapted bundle with the best of ``decoder_candidates`` (ties: the earlier)."""
-    info = read_info(folder)
-    best: tuple[float, DecoderConfig] | None = None
-    for candidate in decoder_candidates(info.decoder):
-        info.decoder = candidate
-        write_info(folder, info)
-        score = cer(truths, _recognize_texts(Recognizer.load(folder), held))
-        if best is None or score < best[0]:
-            best = (score, candidate)
-    assert best is not None
-    return best
-
-
-def _with_figures(info: ModelInfo, figures: dict[str, Any]) -> ModelInfo:
-    info.figures = {**info.figures, "personal": figures}
-    return info
 
 
 def _install(tmp: Path, out: Path) -> None:

@@ -112,6 +112,11 @@ class BeamDecoder:
             self.lexicon = Lexicon.load(folder / config.words, weight=config.words_weight,
                                         unknown=config.words_unknown)
 
+    def set_lexicon(self, lexicon: Lexicon | None) -> None:
+        """Rescore with another word list from now on (personal adaptation tries the user's words)."""
+        self.lexicon = lexicon
+        self._word_scores.clear()
+
     def search(self, logits: np.ndarray) -> Search:
         """The final beam as n-best hypotheses (distinct texts), word-list rescored if configured; and the greedy
         reading's words."""

@@ -144,9 +144,9 @@ def crop_to_ink(ink: np.ndarray, margin: float = 0.08) -> np.ndarray:
 
 
 def resize_to_height(ink: np.ndarray, spec: InputSpec) -> np.ndarray:
-    """Aspect-preserving resize to the model height, clamped to the spec's width range."""
+    """Aspect-preserving resize to the model height (widths times ``spec.x_scale``), clamped to the width range."""
     h, w = ink.shape
-    width = int(round(w * spec.height / h))
+    width = int(round(w * spec.height / h * spec.x_scale))
     width = int(np.clip(width, spec.min_width, spec.max_width))
     interp = cv2.INTER_AREA if h > spec.height else cv2.INTER_LINEAR
     return cv2.resize(ink, (width, spec.height), interpolation=interp)

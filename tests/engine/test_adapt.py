@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from model import adapt as adapt_module
-from model.adapt import AdaptError, AdaptOptions, FeatureReader, LabelledImage, adapt, cer, split_samples
+from model.adapt import AdaptError, AdaptOptions, FeatureReader, LabelledImage, adapt, cer, make_folds
 from model.ctc import ctc_loss_grad
 from model.head import Head
 from model.lines import read_lines_folder
@@ -22,6 +22,8 @@ from tests.conftest import render_text
 
 TINY = Path(__file__).resolve().parent.parent / "data" / "tiny_model"
 ROOT = Path(__file__).resolve().parent.parent.parent
+# The tiny model learns "ton" in a few rounds; a time budget that a loaded machine cannot cut short.
+QUICK = {"minutes": 5.0, "max_epochs": 15, "patience": 4, "learning_rate": 0.03, "jittered": 0}
 
 
 def _samples(text: str = "ton", n: int = 15) -> list[LabelledImage]:
@@ -105,12 +107,21 @@ def test_changed_weights_are_written_into_the_tflite_file(tmp_path):
     assert Recognizer.load(bundle).recognize([render_text("hello")])[0].text == ""
 
 
-def test_held_aside_is_a_fifth_and_at_least_five():
-    train, held = split_samples(15)
-    assert len(held) == 5 and len(train) == 10 and not set(train) & set(held)
-    assert len(split_samples(40)[1]) == 8
+def test_every_line_is_held_aside_in_exactly_one_round():
+    folds = make_folds(15, 3)
+    assert [len(f) for f in folds] == [5, 5, 5] and sorted(sum(folds, [])) == list(range(15))
+    assert sorted(sum(make_folds(40, 3), [])) == list(range(40))
+    assert len(make_folds(10, 7)) == 5  # each round keeps at least two lines aside
     with pytest.raises(AdaptError, match="at least 10"):
-        split_samples(9)
+        make_folds(9, 3)
+
+
+def _ruined(original, first_layer, layers, data, folds, *args, **kwargs):
+    """A stand-in for ``cross_validate`` whose models read nothing (only blanks)."""
+    weights = {k: v.copy() for k, v in original.items()}
+    weights["logits/bias"][0] += 100.0
+    return [weights for _ in folds], [{"epoch": 0, "held_cer": 0.5, "held_loss": 1.0},
+                                      {"epoch": 1, "held_cer": 0.4, "held_loss": 1.0}]
 
 
 def test_cer():
@@ -120,9 +131,9 @@ def test_cer():
 
 def test_adapt_installs_a_better_model_that_recognizes(tmp_path):
     out = tmp_path / "personal"
-    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(minutes=0.5, max_epochs=60, learning_rate=0.03))
+    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(**QUICK))
     assert result.installed and result.cer_after < result.cer_before
-    assert result.held_lines == 5 and result.train_lines == 10
+    assert result.held_lines == 15 and result.train_lines == 15  # each line kept aside in one round
     rec = Recognizer.load(out)
     assert rec.info.extra["adapted_from"] == "0.0-tiny"
     assert "+personal." in rec.version
@@ -135,15 +146,10 @@ def test_a_worse_model_is_never_installed(tmp_path, monkeypatch):
     out.mkdir()
     (out / "keep.txt").write_text("the model in use")
 
-    def ruin(head, *args, **kwargs):
-        weights = {k: v.copy() for k, v in head.weights.items()}
-        weights["logits/bias"][0] += 100.0  # only blanks: reads nothing
-        return weights, [{"epoch": 0, "held_cer": 1.0, "held_loss": 1.0}]
-
     samples = _samples()
     trained = tmp_path / "trained"  # a model that reads these lines: ruining it can only be worse
-    assert adapt(samples, trained, model=TINY, opts=AdaptOptions(max_epochs=60, learning_rate=0.03)).installed
-    monkeypatch.setattr(adapt_module, "train_head", ruin)
+    assert adapt(samples, trained, model=TINY, opts=AdaptOptions(**QUICK)).installed
+    monkeypatch.setattr(adapt_module, "cross_validate", _ruined)
     result = adapt(samples, out, model=trained)
     assert not result.installed and "not better" in result.reason
     assert result.cer_after >= result.cer_before
@@ -157,7 +163,7 @@ def test_an_adapted_model_that_fails_to_load_is_not_installed(tmp_path, monkeypa
         (out / "model.json").write_text("{ not json")
 
     monkeypatch.setattr(adapt_module, "write_bundle", broken)
-    result = adapt(_samples(), tmp_path / "personal", model=TINY, opts=AdaptOptions(max_epochs=2))
+    result = adapt(_samples(), tmp_path / "personal", model=TINY, opts=AdaptOptions(**QUICK))
     assert not result.installed and "does not load" in result.reason
     assert not (tmp_path / "personal").exists()
 
@@ -203,7 +209,7 @@ def test_cli_adapts_without_importing_tensorflow(tmp_path):
     last = json.loads(proc.stdout.strip().splitlines()[-1])
     assert "%]" in proc.stderr  # progress goes to stderr
     assert set(last) >= {"cer_before", "cer_after", "installed", "held_lines"}
-    assert last["held_lines"] == 5
+    assert last["held_lines"] == 15
     if last["installed"]:
         assert proc.returncode == 0 and Recognizer.load(out).recognize([render_text("ton")])
     else:
@@ -232,7 +238,7 @@ def test_decoder_candidates_relax_the_language_model_only_when_there_is_one():
 
 def test_the_chosen_decoder_is_written_into_the_personal_bundle(tmp_path):
     out = tmp_path / "personal"
-    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(max_epochs=60, learning_rate=0.03))
+    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(**QUICK))
     assert result.installed
     info = Recognizer.load(out).info
     assert info.decoder.name == "greedy" and info.figures["personal"]["decoder"] == "greedy"
@@ -305,37 +311,82 @@ def test_jitter_keeps_the_line_readable_and_differs():
     assert all(rec.prepare(c).shape[0] == rec.prepare(image).shape[0] for c in copies)
 
 
-def test_refit_trains_on_every_line_and_keeps_the_held_aside_figures(tmp_path):
+def test_the_installed_model_trains_on_every_line_for_the_chosen_epochs(tmp_path, monkeypatch):
+    calls = []
+    real = adapt_module.train_head
+
+    def counted(head, train, *args, **kwargs):
+        calls.append((len(train), kwargs.get("epochs")))
+        return real(head, train, *args, **kwargs)
+
+    monkeypatch.setattr(adapt_module, "train_head", counted)
     out = tmp_path / "personal"
-    opts = AdaptOptions(minutes=10, max_epochs=30, learning_rate=0.03, jittered=1, refit=True)
+    opts = AdaptOptions(**{**QUICK, "jittered": 1})
     result = adapt(_samples(), out, model=TINY, opts=opts)
-    assert result.installed and result.refit_epochs > 0
+    assert result.installed and result.epochs > 0
+    assert calls == [(15, result.epochs)] and result.refit_epochs == result.epochs
     personal = Recognizer.load(out).info.figures["personal"]
-    assert personal["refit_epochs"] == result.refit_epochs and personal["refit_lines"] == 15
+    assert personal["refit_epochs"] == result.epochs and personal["refit_lines"] == 15 and personal["folds"] == 3
     assert personal["held_cer_after"] == pytest.approx(result.cer_after, abs=1e-4)
     assert [p.name for p in tmp_path.iterdir()] == ["personal"]
 
 
-def test_a_refit_that_reads_worse_is_dropped_for_the_checked_model(tmp_path, monkeypatch):
-    calls = []
+def test_a_final_model_that_reads_its_own_lines_worse_is_not_installed(tmp_path, monkeypatch):
     real = adapt_module.train_head
 
-    def second_ruined(head, *args, **kwargs):
+    def ruined(head, *args, **kwargs):
         weights, history = real(head, *args, **kwargs)
-        calls.append(kwargs.get("epochs"))
-        if kwargs.get("epochs"):  # the refit: only blanks
-            weights["logits/bias"][0] += 100.0
+        weights["logits/bias"][0] += 100.0  # the final training went wrong: only blanks
         return weights, history
 
-    monkeypatch.setattr(adapt_module, "train_head", second_ruined)
+    monkeypatch.setattr(adapt_module, "train_head", ruined)
     out = tmp_path / "personal"
-    opts = AdaptOptions(minutes=10, max_epochs=30, learning_rate=0.03, refit=True)
-    result = adapt(_samples(), out, model=TINY, opts=opts)
-    assert len(calls) == 2 and calls[1]
-    assert result.installed and result.refit_epochs == 0
-    assert "refit_epochs" not in Recognizer.load(out).info.figures["personal"]
-    assert Recognizer.load(out).recognize([render_text("ton")])[0].text  # the ruined refit reads nothing
-    assert [p.name for p in tmp_path.iterdir()] == ["personal"]
+    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(**QUICK))
+    assert result.cer_after < result.cer_before  # the cross-validated models were better ...
+    assert not result.installed and "worse" in result.reason  # ... but the one to install is not
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_personal_words_join_the_word_list(tmp_path):
+    import gzip
+
+    from model.adapt import personal_words, with_personal_words, write_personal_words
+    from model.lexicon import Lexicon
+
+    assert personal_words(["Dear Mr. Hobbs,", "it's 12 o'clock -- fine."]) == {"dear", "mr", "hobbs", "it's",
+                                                                              "o'clock", "fine"}
+    source = tmp_path / "words.tsv.gz"
+    with gzip.open(source, "wt", encoding="utf-8") as fh:
+        fh.write("the\t0.05\ndear\t0.0001\n")
+    lexicon = with_personal_words(Lexicon.load(source, weight=1.0, unknown=-18.0), {"hobbs", "the"}, -9.0)
+    assert lexicon.score("Hobbs,") == pytest.approx(-9.0) and lexicon.score("the") == pytest.approx(np.log(0.05))
+    write_personal_words(source, tmp_path / "out.tsv.gz", ["Dear Hobbs"], -5.0)
+    written = Lexicon.load(tmp_path / "out.tsv.gz", weight=1.0)
+    assert written.score("hobbs") == pytest.approx(-5.0, abs=1e-4) and written.score("dear") == pytest.approx(-5.0,
+                                                                                                            abs=1e-4)
+    assert written.score("the") == pytest.approx(np.log(0.05), abs=1e-4)
+
+
+def test_personal_words_are_written_into_the_personal_bundle_when_they_help(tmp_path):
+    bundle = tmp_path / "base"
+    shutil.copytree(TINY, bundle)
+    info = json.loads((bundle / "model.json").read_text())
+    import gzip
+
+    with gzip.open(bundle / "words.tsv.gz", "wt", encoding="utf-8") as fh:
+        fh.write("ten\t0.01\ntan\t0.01\n")
+    info["decoder"] = {"name": "beam+lm+words", "words": "words.tsv.gz", "words_weight": 1.0, "beam_width": 8}
+    (bundle / "model.json").write_text(json.dumps(info))
+    out = tmp_path / "personal"
+    result = adapt(_samples(), out, model=bundle, opts=AdaptOptions(**QUICK))
+    assert result.installed
+    from model.lexicon import Lexicon
+
+    words = Lexicon.load(out / "words.tsv.gz")
+    if result.personal_words is not None:  # chosen by the rounds: "ton" is in the personal word list
+        assert words.log_freq["ton"] == pytest.approx(result.personal_words, abs=1e-4)
+    else:
+        assert "ton" not in words.log_freq
 
 
 def test_early_stopping_ranks_by_cer_or_by_loss():
@@ -345,3 +396,37 @@ def test_early_stopping_ranks_by_cer_or_by_loss():
     better_cer, better_loss = (0.02, 0.30), (0.03, 0.20)  # (greedy CER, loss per character) on the held-aside lines
     assert _rank(*better_cer, cer_first) < _rank(*better_loss, cer_first)
     assert _rank(*better_loss, loss_first) < _rank(*better_cer, loss_first)
+
+
+def test_a_stretch_is_chosen_only_if_it_reads_the_lines_clearly_better(monkeypatch):
+    from model.adapt import choose_stretch
+
+    rec = Recognizer.load(TINY)
+    samples = _samples(n=3)
+    truths = ["ton"] * 3
+
+    def reads(scale_that_reads):
+        def fake(recognizer, images):
+            return ["ton" if recognizer.info.input_spec.x_scale == scale_that_reads else "tn" for _ in images]
+        return fake
+
+    monkeypatch.setattr(adapt_module, "_recognize_texts", reads(1.5))
+    assert choose_stretch(rec, TINY, samples, truths, before=1 / 3).info.input_spec.x_scale == 1.5
+    monkeypatch.setattr(adapt_module, "_recognize_texts", reads(1.0))  # every stretch reads worse: none is taken
+    assert choose_stretch(rec, TINY, samples, truths, before=0.0) is rec
+
+
+def test_the_chosen_stretch_is_recorded_in_the_personal_bundle_and_applied(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    def stretched(rec, base, *args):
+        return Recognizer(base, replace(rec.info, input_spec=replace(rec.info.input_spec, x_scale=1.25)))
+
+    monkeypatch.setattr(adapt_module, "choose_stretch", stretched)
+    out = tmp_path / "personal"
+    result = adapt(_samples(), out, model=TINY, opts=AdaptOptions(**QUICK))
+    assert result.installed
+    assert json.loads((out / "model.json").read_text())["input"]["x_scale"] == 1.25
+    image = render_text("ton")
+    personal, base = Recognizer.load(out), Recognizer.load(TINY)
+    assert abs(personal.prepare(image).shape[1] - 1.25 * base.prepare(image).shape[1]) <= 2

@@ -84,7 +84,8 @@ def test_changed_fused_weights_are_written_per_gate(tmp_path):
 def test_adapt_installs_a_better_fused_model(tmp_path):
     out = tmp_path / "personal"
     samples = [LabelledImage(render_text("ton"), "ton") for _ in range(15)]
-    result = adapt(samples, out, model=FUSED, opts=AdaptOptions(minutes=0.5, max_epochs=60, learning_rate=0.03))
+    result = adapt(samples, out, model=FUSED, opts=AdaptOptions(minutes=5, max_epochs=15, patience=4,
+                                                                learning_rate=0.03, jittered=0))
     assert result.installed and result.cer_after < result.cer_before
     assert op_counts((out / "crnn_b1.tflite").read_bytes()).get("UNIDIRECTIONAL_SEQUENCE_LSTM") == 4
     assert Recognizer.load(out).recognize([render_text("ton")])[0].text != ""

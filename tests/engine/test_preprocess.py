@@ -93,3 +93,15 @@ def test_huge_line_images_are_reduced_before_preprocessing():
     assert abs(small.shape[1] / small.shape[0] - 3.0) < 0.01
     line = np.full((40, 120), 250, np.uint8)
     assert reduce_huge(line) is line
+
+
+def test_a_personal_stretch_widens_the_input_and_is_stored_only_when_used(line_image):
+    from dataclasses import replace
+
+    wide = replace(SPEC, x_scale=1.5)
+    a, b = prepare_line(line_image, SPEC), prepare_line(line_image, wide)
+    assert abs(b.shape[1] - 1.5 * a.shape[1]) <= 2 and b.shape[0] == a.shape[0]
+    assert "x_scale" not in SPEC.to_json() and InputSpec.from_json(SPEC.to_json()) == SPEC
+    assert InputSpec.from_json(wide.to_json()) == wide
+    with pytest.raises(ValueError, match="x_scale"):
+        InputSpec.from_json({**SPEC.to_json(), "x_scale": 40})

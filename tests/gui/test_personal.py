@@ -20,7 +20,8 @@ TINY = Path(__file__).resolve().parent.parent / "data" / "tiny_model"
 def quick_models(monkeypatch, window):
     """Model reloads use the test's fake recognizer; adapting starts from the tiny test bundle, quickly."""
     monkeypatch.setattr(app_module, "model_loader", lambda settings: (lambda: window.fake))
-    window.personal.adapt_options = {"minutes": 1.0, "max_epochs": 60, "learning_rate": 0.03}
+    window.personal.adapt_options = {"minutes": 5.0, "max_epochs": 15, "patience": 4, "learning_rate": 0.03,
+                                     "jittered": 0}
     window.settings.set("model/path", str(TINY))
     return window
 
@@ -119,12 +120,12 @@ def test_adapt_runs_in_the_background_installs_and_goes_back(qtbot, quick_models
 def test_a_worse_model_is_not_installed_from_the_window(qtbot, quick_models, monkeypatch):
     window = quick_models
 
-    def ruin(head, *args, **kwargs):
-        weights = {k: v.copy() for k, v in head.weights.items()}
-        weights["logits/bias"][0] += 100.0
-        return weights, []
+    def ruin(original, first_layer, layers, data, folds, *args, **kwargs):
+        weights = {k: v.copy() for k, v in original.items()}
+        weights["logits/bias"][0] += 100.0  # the models of every round read nothing
+        return [weights for _ in folds], [{"epoch": 0, "held_cer": 1.0, "held_loss": 1.0}]
 
-    monkeypatch.setattr(adapt_module, "train_head", ruin)
+    monkeypatch.setattr(adapt_module, "cross_validate", ruin)
     _fill(window.personal.corrections, 15)
     with qtbot.waitSignal(window.personal.adapt_done, timeout=120000) as done:
         window.personal.start_adapt()
