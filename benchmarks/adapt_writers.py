@@ -177,7 +177,8 @@ def run(writers: list[str], minutes: float, exe: str | None, options: dict | Non
                "relative_reduction": (before - after) / before if before else 0.0, "seconds": seconds,
                "cpu_seconds": cpu, "held_cer_before": last["cer_before"], "held_cer_after": last["cer_after"],
                "installed": last["installed"], "epochs": last["epochs"], "refit_epochs": last.get("refit_epochs", 0),
-               "decoder": last.get("decoder", ""), "personal_words": last.get("personal_words")}
+               "decoder": last.get("decoder", ""), "personal_words": last.get("personal_words"),
+               "stretch": last.get("stretch", 1.0)}
         print(json.dumps(row), flush=True)
         rows.append(row)
     return rows
@@ -187,6 +188,14 @@ def _cpu(row: dict) -> str:
     return f"{row['cpu_seconds']:.0f}" if "cpu_seconds" in row else ""
 
 
+def _chosen(row: dict) -> str:
+    """What the cross-validation rounds chose: stretch, decoder weights, the user's words in the word list."""
+    parts = [f"×{row.get('stretch', 1.0):g}", "LM half" if "half" in row.get("decoder", "") else "LM full"]
+    if row.get("personal_words") is not None:
+        parts.append(f"own words at {row['personal_words']:g}")
+    return ", ".join(parts) + f", {row['epochs']} epochs"
+
+
 def report(results: dict) -> None:
     """Write docs/adaptation.md (per writer) and the summary section of docs/benchmarks.md."""
     rows, minutes, exe, options = results["rows"], results["minutes"], results["exe"], results.get("options")
@@ -194,12 +203,12 @@ def report(results: dict) -> None:
                                              else "python -m htr_desktop")
     mean = sum(r["relative_reduction"] for r in rows) / len(rows)
     table = ["| writer | test lines | CER before | CER after | relative reduction | held-aside CER before → after "
-             "| installed | time (s) | CPU time (s) | load (1 min) |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "| installed | chosen | time (s) | CPU time (s) | load (1 min) |", "|---" * 11 + "|"]
     for r in rows:
         table.append(f"| {r['writer']} | {r['test_lines']} | {100 * r['test_cer_before']:.1f} % | "
                      f"{100 * r['test_cer_after']:.1f} % | {100 * r['relative_reduction']:.0f} % | "
                      f"{100 * r['held_cer_before']:.1f} → {100 * r['held_cer_after']:.1f} % | "
-                     f"{'yes' if r['installed'] else 'no'} | {r['seconds']:.0f} | "
+                     f"{'yes' if r['installed'] else 'no'} | {_chosen(r)} | {r['seconds']:.0f} | "
                      f"{_cpu(r)} | {r['load']:.1f} |")
     iam = [r for r in rows if r["writer"].startswith("iam-")]
     pooled = ""
@@ -221,8 +230,10 @@ def report(results: dict) -> None:
                f"writers; adapt took {times[len(times) // 2]:.0f} s median, {times[-1]:.0f} s at most{cpu_note} "
                f"(`--minutes {minutes:g}`, {how}, {machine()}; "
                f"{results['load_note']})." + pooled + bar)
-    note = ("`held-aside`: the fifth of the 15 lines that `adapt` keeps aside to decide whether to install; the test "
-            "lines are never seen by `adapt`. Times include loading, reading the lines and the before/after check; CPU "
+    note = ("`held-aside`: the 15 lines `adapt` gets, each read by the cross-validation round that kept it aside (for "
+            "\"before\", by the bundled model); `adapt` decides on these whether to install; the test "
+            "lines are never seen by `adapt`. `chosen`: the input stretch, decoder weights, personal words and epoch "
+            "count the rounds chose. Times include loading, reading the lines and the before/after check; CPU "
             "time: user + system of the `adapt` process (both cores count); "
             "`load`: the 1-minute load average when that writer's `adapt` ended. A writer read without an error "
             "before adapting counts as 0 % (nothing to reduce).\n\n"

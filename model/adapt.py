@@ -97,6 +97,7 @@ class AdaptResult:
     refit_epochs: int = 0  # epochs of the final training on every line
     decoder: str = ""  # the decoder settings chosen on the lines kept aside
     personal_words: float | None = None  # the user's words added to the word list at this log frequency (None: not)
+    stretch: float = 1.0  # input widths times this (chosen on the user's lines)
     history: list[dict[str, float]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -105,6 +106,7 @@ class AdaptResult:
                 "train_lines": self.train_lines, "held_lines": self.held_lines, "epochs": self.epochs,
                 "seconds": round(self.seconds, 1), "installed": self.installed, "reason": self.reason,
                 "refit_epochs": self.refit_epochs, "decoder": self.decoder, "personal_words": self.personal_words,
+                "stretch": self.stretch,
                 "model": self.out}
 
 
@@ -282,7 +284,7 @@ def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Rec
     history = [{"epoch": 0, "held_cer": best_cer, "held_loss": best_loss, "seconds": 0.0}]
     rng = random.Random(opts.seed)
     stale = 0
-    budget = opts.minutes * 60
+    budget = max(1e-6, opts.minutes * 60)
     total = epochs or opts.max_epochs
     for epoch in range(1, total + 1):
         _epoch(head, train, adam, anchor, opts, rng, cancelled)
@@ -371,7 +373,7 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
         raise AdaptError("this model's layers are stored in a form that cannot be adapted")
     usable = sum(1 for d in data if d.labels)
     progress(0.1, f"adapting on {usable} lines, each fifth kept aside in turn ({len(folds)} rounds)")
-    budget = opts.minutes * 60
+    budget = max(1e-6, opts.minutes * 60)
     cv_minutes = max(0.0, CV_SHARE * budget - (time.monotonic() - start)) / 60
     fold_weights, history = cross_validate(original, layers - k, k, data, folds, rec,
                                            replace(opts, minutes=cv_minutes), progress, cancelled)
@@ -380,7 +382,7 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     best_epoch = int(min(history, key=lambda h: _rank(h["held_cer"], h["held_loss"], opts))["epoch"])
     after, decoder, vocabulary = _choose_decoding(rec, base, info, original, layers - k, k, fold_weights, data, folds)
     result = AdaptResult(before, after, usable, len(samples), best_epoch, time.monotonic() - start, False,
-                         history=history, personal_words=vocabulary,
+                         history=history, personal_words=vocabulary, stretch=info.input_spec.x_scale,
                          decoder=decoder.name if decoder == info.decoder else
                          f"{decoder.name} (language model and word list at half weight)")
     if after >= before:
@@ -476,7 +478,7 @@ def cross_validate(original: Weights, first_layer: int, layers: int, data: list[
     best = [{k: v.copy() for k, v in h.weights.items()} for h in heads]
     history = [{"epoch": 0, "held_cer": best_cer, "held_loss": best_loss, "seconds": 0.0}]
     stale = 0
-    budget = opts.minutes * 60
+    budget = max(1e-6, opts.minutes * 60)
     for epoch in range(1, opts.max_epochs + 1):
         for head, train, adam, rng in zip(heads, trains, adams, rngs):
             _epoch(head, train, adam, original, opts, rng, cancelled)

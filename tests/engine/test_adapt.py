@@ -430,3 +430,11 @@ def test_the_chosen_stretch_is_recorded_in_the_personal_bundle_and_applied(tmp_p
     image = render_text("ton")
     personal, base = Recognizer.load(out), Recognizer.load(TINY)
     assert abs(personal.prepare(image).shape[1] - 1.25 * base.prepare(image).shape[1]) <= 2
+
+
+def test_no_time_left_for_the_final_training_still_gives_an_answer(tmp_path, monkeypatch):
+    monkeypatch.setattr(adapt_module, "FINISH_SECONDS", 1e6)  # the rounds used up the whole budget
+    result = adapt(_samples(), tmp_path / "personal", model=TINY, opts=AdaptOptions(**QUICK))
+    assert result.cer_after < result.cer_before and result.epochs > 1
+    assert result.refit_epochs == 1  # one epoch on every line, then the budget stops it
+    assert result.installed == (tmp_path / "personal").is_dir()
