@@ -30,7 +30,7 @@ from model.decode import greedy_decode, softmax
 from model.decoder_config import DecoderConfig
 from model.head import Head
 from model.jitter import jitter
-from model.lexicon import Lexicon
+from model.lexicon import Lexicon, LogFrequencies
 from model.recognizer import Recognizer, bucket_width
 from model.tflite_weights import TfliteWeights
 
@@ -527,15 +527,16 @@ def personal_words(texts: Sequence[str]) -> set[str]:
 
 def with_personal_words(lexicon: Lexicon, words: set[str], log_freq: float) -> Lexicon:
     """``lexicon`` with ``words`` at least as frequent as ``log_freq`` (natural log of a relative frequency)."""
-    extra = {w: max(log_freq, lexicon.log_freq.get(w, log_freq)) for w in words}
-    return Lexicon({**lexicon.log_freq, **extra}, weight=lexicon.weight, unknown=lexicon.unknown)
+    merged = LogFrequencies(lexicon.log_freq)  # logarithms still taken on first use
+    merged.update({w: max(log_freq, lexicon.log_freq.get(w, log_freq)) for w in words})
+    return Lexicon(merged, weight=lexicon.weight, unknown=lexicon.unknown)
 
 
 def write_personal_words(source: Any, target: Path, texts: Sequence[str], log_freq: float) -> None:
     """Copy the gzipped ``word<TAB>frequency`` list at ``source`` to ``target`` with the user's words added."""
     lexicon = with_personal_words(Lexicon.load(source), personal_words(texts), log_freq)
     with gzip.open(target, "wt", encoding="utf-8") as fh:
-        for word in sorted(set(lexicon.log_freq)):
+        for word in sorted(lexicon.log_freq):
             fh.write(f"{word}\t{math.exp(lexicon.log_freq[word]):.6g}\n")
 
 
