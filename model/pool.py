@@ -3,6 +3,11 @@
 LiteRT releases the GIL while the network runs, but preprocessing and the CTC decoder hold it, so
 threads scale poorly (measured 0.9x on 2 cores); processes scale (1.95x). With one core (or
 ``workers=1``) everything runs in the calling process and no process is started.
+
+Workers are started fresh ("spawn": each imports everything and loads its model, ~0.25 s CPU), or, with
+``fork=True`` on Linux in a process without other Python threads (the CLI), this process loads the model once,
+forks ``workers - 1`` workers that start at once with it (sharing its memory), and works as the last worker:
+while it waits for the next result in order, it takes the last items no worker has started.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib.abc import Traversable
 from pathlib import Path
@@ -64,6 +71,18 @@ def _init_worker(path: str | None, decoder: str | None, threads: int | None) -> 
         _load_error = str(exc)
 
 
+def _init_forked(recognizer: Any) -> None:
+    """A forked worker uses the recognizer its parent loaded (inherited, not copied); Ctrl+C is the parent's."""
+    global _recognizer
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _recognizer = recognizer
+
+
+def can_fork() -> bool:
+    """Whether workers may be forked from this process: Linux, and no other Python thread running."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
 def _call(fn: Callable[[Any, T], R], item: T) -> R:
     if _recognizer is None:
         raise ModelError(_load_error or "the model is not loaded")
@@ -86,12 +105,14 @@ class RecognizerPool:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, decoder: str | None = None,
-                 threads: int | None = None, workers: int | None = None) -> None:
+                 threads: int | None = None, workers: int | None = None, fork: bool = False) -> None:
+        """``fork``: load the model here and fork the workers from this process when ``can_fork()``."""
         from model.recognizer import Recognizer
 
         self.workers = max(1, workers or default_workers())
         self._executor: ProcessPoolExecutor | None = None
         self.local: Recognizer | None = None
+        self._own: Recognizer | None = None  # fork: this process's recognizer, also the forked workers'
         self._lexicon: Lexicon | None = None
         if self.workers == 1:
             self.local = Recognizer.load(path, decoder=decoder, threads=threads)
@@ -109,6 +130,14 @@ class RecognizerPool:
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
 
+        if fork and can_fork():  # the workers are forked at the first submitted work (start()), before any thread
+            import cv2
+
+            cv2.setNumThreads(1)  # one core per worker: OpenCV's own threads would only compete
+            self._own = Recognizer.load(path, decoder=decoder, threads=threads)
+            self._executor = ProcessPoolExecutor(self.workers - 1, mp_context=get_context("fork"),
+                                                 initializer=_init_forked, initargs=(self._own,))
+            return
         # "spawn": fresh interpreters, safe with the GUI's threads and in a PyInstaller bundle (freeze_support).
         self._executor = ProcessPoolExecutor(
             self.workers, mp_context=get_context("spawn"), initializer=_init_worker,
@@ -135,6 +164,9 @@ class RecognizerPool:
         if self._executor is None:
             yield from (fn(self.local, item) for item in items)
             return
+        if self._own is not None:
+            yield from self._shared(fn, list(items))
+            return
         futures = [self._executor.submit(_call, fn, item) for item in items]
         try:
             for future in futures:
@@ -142,6 +174,63 @@ class RecognizerPool:
         finally:
             for future in futures:
                 future.cancel()
+
+    def _shared(self, fn: Callable[[Any, T], R], items: list[T]) -> Iterator[R]:
+        """``map`` with forked workers: they take items from the front (the next one each time one finishes),
+        this process takes the last ones while it waits for the next result. Nothing is cancelled or run twice."""
+        from concurrent.futures import Future
+
+        executor = self._executor
+        lock = threading.Lock()
+        futures: list[Future[R] | None] = [None] * len(items)
+        ends = [0, len(items)]  # the workers' next item; the first item this process took
+
+        def feed(_: object = None) -> None:  # also run in the pool's thread when a worker's item is done
+            while True:
+                with lock:
+                    if ends[0] >= ends[1] or executor is None:
+                        return
+                    i = ends[0]
+                    ends[0] += 1
+                    try:
+                        future: Future[R] = executor.submit(_call, fn, items[i])
+                    except Exception as exc:  # noqa: BLE001 - a broken pool: the item reports it when its turn comes
+                        future = Future()
+                        future.set_exception(exc)
+                    futures[i] = future
+                if not future.done():
+                    future.add_done_callback(feed)
+                    return
+
+        for _ in range(2 * (self.workers - 1)):  # one running and one waiting in each worker
+            feed()
+        own: dict[int, tuple[bool, Any]] = {}  # items this process read: (ok, result or exception)
+        try:
+            for i in range(len(items)):
+                while i not in own:
+                    with lock:
+                        future = futures[i]
+                        if (future is not None and future.done()) or ends[1] <= ends[0]:
+                            break
+                        ends[1] -= 1
+                        j = ends[1]
+                    try:
+                        own[j] = (True, fn(self._own, items[j]))
+                    except Exception as exc:  # noqa: BLE001 - raised in order, as a worker's would be
+                        own[j] = (False, exc)
+                if i in own:
+                    ok, value = own.pop(i)
+                    if not ok:
+                        raise value
+                    yield value
+                else:
+                    yield _result(futures[i])  # type: ignore[arg-type]
+        finally:
+            with lock:
+                ends[1] = ends[0]  # nothing more for the workers
+            for f in futures:
+                if f is not None:
+                    f.cancel()
 
     def recognize(self, images: Sequence[np.ndarray]) -> list[Any]:
         """Recognize word/line crops, spread over the workers; same results as ``Recognizer.recognize``."""
@@ -174,6 +263,7 @@ class RecognizerPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+            self._own = None
 
     def __enter__(self) -> RecognizerPool:
         return self
@@ -191,4 +281,4 @@ def _result(future: Future[R]) -> R:
         raise RuntimeError("a recognition worker process stopped unexpectedly (out of memory?)") from None
 
 
-__all__ = ["RecognizerPool", "available_cores", "default_workers"]
+__all__ = ["RecognizerPool", "available_cores", "can_fork", "default_workers"]

@@ -130,3 +130,62 @@ def test_alternatives_come_from_the_n_best_then_the_word_list(pool):
     assert local.alternatives(word) == pool.alternatives(word)
     options = pool.alternatives(word, limit=4)
     assert options[0] == "horse" and "house" in options and "hause" not in options and len(options) == 4
+
+
+FORKED = """
+import json, os, sys, time
+from model.pool import RecognizerPool
+from model.recognizer import Recognizer
+from tests.conftest import render_text
+
+def read(recognizer, word):
+    time.sleep(0.05)  # long enough for the worker to take the first items
+    if word == "bad":
+        raise ValueError("bad item")
+    return os.getpid(), recognizer.recognize([render_text(word)])[0].text
+
+words = json.loads(sys.argv[1])
+out = {"texts": [p.text for p in Recognizer.load(decoder="greedy").recognize([render_text(w) for w in words])]}
+with RecognizerPool(decoder="greedy", workers=2, fork=True) as pool:
+    out["own"] = pool._own is not None and pool.local is None
+    pool.start()
+    got = list(pool.map(read, words))
+    out["pool"] = [t for _, t in got]
+    out["pids"] = sorted({p for p, _ in got} - {os.getpid()}) + [os.getpid() in {p for p, _ in got}]
+    out["recognize"] = [p.text for p in pool.recognize([render_text(w) for w in words])]
+    for bad in (0, len(words) - 1):  # the first item goes to the worker, the last to this process
+        seen = []
+        try:
+            for _, text in pool.map(read, words[:bad] + ["bad"] + words[bad + 1:]):
+                seen.append(text)
+        except ValueError as exc:
+            out.setdefault("errors", []).append([len(seen), str(exc)])
+print(json.dumps(out))
+"""
+
+
+def test_forked_workers_and_this_process_share_the_work_in_order():
+    """fork=True: the CLI's pool loads the model once, forks a worker and reads the last items itself."""
+    out = subprocess.run([sys.executable, "-c", FORKED, json.dumps(WORDS)], capture_output=True, text=True,
+                         timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout)
+    assert result["own"]
+    assert result["pool"] == result["recognize"] == result["texts"]
+    assert len(result["pids"]) == 2 and result["pids"][-1] is True  # one worker process, and this one
+    assert result["errors"] == [[0, "bad item"], [len(WORDS) - 1, "bad item"]]
+
+
+def test_no_fork_while_other_threads_run():
+    import threading
+
+    from model.pool import can_fork
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+    finally:
+        stop.set()
+        thread.join()
