@@ -63,9 +63,12 @@ def main() -> int:
                 mb, secs, code = peak_mb([*exe, "recognize", "--layout", layout, "--json", str(path)])
                 rows.append(f"| {name} | `{layout}` | {mb:.0f} | {secs:.1f} | {'ok' if code == 0 else code} |")
     note = load_note()
+    from model.bundle import bundled_model_dir, read_info
+
     body = f"""## Memory: peak of one image (`python -m benchmarks.memory{' --exe ' + args.exe if args.exe else ''}`)
 
-{machine()}; a fresh `htr-desktop recognize --json` process per row; peak resident memory from GNU `time -f %M`. {note}.
+{machine()}; model {read_info(bundled_model_dir()).version}; a fresh `htr-desktop recognize --json` process per row;
+peak resident memory from GNU `time -f %M`. {note}.
 Target: at most 500 MB for any single image.
 
 | image | layout | peak MB | seconds | exit |
