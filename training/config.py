@@ -22,6 +22,7 @@ class TrainConfig:
     lstm_layers: int = 2
     width_downsample: int = 4  # 4, or 2 for twice the output frames per line
     dropout: float = 0.25
+    ema_momentum: float = 0.0  # > 0: validate, keep and ship a moving average of the weights (e.g. 0.999)
     batch_size: int = 16
     learning_rate: float = 1e-3
     min_learning_rate: float = 5e-5

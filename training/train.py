@@ -4,17 +4,20 @@ State lives in ``<run_dir>/<name>/``: ``ckpt-<step>.keras`` (weights + optimizer
 ``checkpoint_every`` steps and at each epoch end), ``state.json`` (step, learning rate, best score,
 patience counters; written after its checkpoint, so it always names a complete one), ``best.keras``,
 ``last.keras``, ``history.csv``. Batches are a pure function of (seed, step), so ``--resume`` continues
-exactly where an interrupted run stopped.
+exactly where an interrupted run stopped. With ``ema_momentum`` set, validation, ``best.keras`` and ``last.keras``
+use the moving average of the weights (the optimizer keeps it, so it resumes too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
 import math
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -191,7 +194,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             if cfg.lr_schedule == "cosine":
                 learning_rate = keras.optimizers.schedules.CosineDecay(
                     cfg.learning_rate, total, alpha=cfg.min_learning_rate / cfg.learning_rate)
-            optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0)
+            optimizer = keras.optimizers.Adam(learning_rate, clipnorm=5.0, use_ema=cfg.ema_momentum > 0,
+                                              ema_momentum=cfg.ema_momentum or 0.99)
             model.compile(optimizer=optimizer, loss=ctc_loss, jit_compile=False)
             optimizer.build(model.trainable_variables)
         if cfg.lr_schedule == "plateau":
@@ -281,6 +285,28 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
 def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationSet],
                spec: InputSpec, charset: Charset, out: Path, loss: float) -> bool:
     """Validate, keep best/last, log history, adjust the learning rate; True when training should stop."""
+    with averaged_weights(model, optimizer):
+        return _judge_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, loss)
+
+
+@contextlib.contextmanager
+def averaged_weights(model: Any, optimizer: Any) -> Iterator[None]:
+    """With an EMA optimizer, the model holds the moving average of its weights inside the block."""
+    if not optimizer.use_ema:
+        yield
+        return
+    raw = [np.asarray(v) for v in model.trainable_variables]
+    optimizer.finalize_variable_values(model.trainable_variables)
+    try:
+        yield
+    finally:
+        for var, value in zip(model.trainable_variables, raw):
+            var.assign(value)
+
+
+def _judge_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationSet],
+                 spec: InputSpec, charset: Charset, out: Path, loss: float) -> bool:
+    """Validate the model as it is, keep best/last, log history, adjust the learning rate."""
     epoch = state.step // cfg.steps_per_epoch
     figures = validate(model, val_sets, spec, charset)
     current = figures.get("val_score", loss)

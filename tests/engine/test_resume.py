@@ -50,3 +50,41 @@ def test_stop_and_resume_equals_uninterrupted(tmp_path):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
     history = json.loads((parts.checkpoint_dir / "state.json").read_text())["history"]
     assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_the_weight_average_is_validated_kept_and_resumed(tmp_path):
+    """With ema_momentum, last.keras holds the optimizer's average, which survives a resume."""
+    import keras
+    import tensorflow as tf
+
+    from training.fonts import fetch_fonts
+    from training.train import RunState, ctc_loss, train
+
+    if not fetch_fonts(("caveat", "kalam")):
+        pytest.skip("npm could not fetch @fontsource fonts")
+    tf.config.experimental.enable_op_determinism()
+    whole = _config(tmp_path, "whole")
+    whole.ema_momentum = 0.5
+    train(whole)
+    parts = _config(tmp_path, "parts")
+    parts.ema_momentum = 0.5
+    train(parts, stop_after=3)
+    train(parts)
+    state = RunState.read(whole.checkpoint_dir / "state.json")
+    ckpt = keras.models.load_model(whole.checkpoint_dir / state.checkpoint, custom_objects={"ctc_loss": ctc_loss})
+    averages = [np.asarray(v) for v in ckpt.optimizer.variables if "average" in v.path]
+    raw = [np.asarray(v) for v in ckpt.trainable_variables]
+    assert len(averages) == len(raw) > 0
+    last = keras.models.load_model(whole.checkpoint_dir / "last.keras", compile=False)
+    kept = [np.asarray(v) for v in last.trainable_variables]
+    for avg, k in zip(averages, kept):
+        np.testing.assert_allclose(k, avg, rtol=1e-6, atol=1e-7)
+    assert any(not np.allclose(k, r) for k, r in zip(kept, raw)), "last.keras holds the raw weights"
+    for x, y in zip(kept, _weights_trainable(parts.checkpoint_dir / "last.keras")):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+
+def _weights_trainable(path):
+    import keras
+
+    return [np.asarray(v) for v in keras.models.load_model(path, compile=False).trainable_variables]
