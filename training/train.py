@@ -34,7 +34,7 @@ from training.config import TrainConfig
 from training.data_sources import ValidationSet, load_data
 from training.metrics import score
 from training.pipeline import BatchMaker
-from training.warm_start import copy_fitting_weights, widen_recurrent
+from training.warm_start import copy_fitting_weights, widen_conv, widen_recurrent
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +189,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
                 if cfg.init_from:
                     donor = keras.models.load_model(cfg.path(cfg.init_from), compile=False)
                     copy_fitting_weights(model, donor)
+                    widen_conv(model, donor)
                     widen_recurrent(model, donor)
             learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
             if cfg.lr_schedule == "cosine":

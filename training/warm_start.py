@@ -101,3 +101,49 @@ def widen_recurrent(target: Any, source: Any) -> list[str]:
             widened += [w.path for w in layer.weights]
     log.info("warm start: widened %s", ", ".join(widened) or "nothing")
     return widened
+
+
+def widen_conv(target: Any, source: Any) -> list[str]:
+    """Start a CRNN with wider conv stages from a trained narrower one so that it computes the same function.
+
+    Old filters keep their places; new filters keep their fresh weights, and whatever reads them (the next
+    stage's kernel rows, the first BiLSTM's input rows) starts at zero. Batch norm of new channels starts as
+    identity statistics. BiLSTM widths must match (``widen_recurrent`` handles those). Returns what was widened.
+    """
+    widened: list[str] = []
+    new_in: int | None = None  # channels the current stage reads, in the wider network
+    old_in: int | None = None
+    for layer in target.layers:
+        if not layer.weights or layer.name not in {d.name for d in source.layers}:
+            continue
+        donor = source.get_layer(layer.name)
+        mine, theirs = [w.numpy() for w in layer.weights], [w.numpy() for w in donor.weights]
+        if layer.name.startswith("conv"):
+            kernel, old = mine[0], theirs[0]
+            i_old, o_old = old.shape[2], old.shape[3]
+            kernel[:, :, :, :o_old] = 0.0
+            kernel[:, :, :i_old, :o_old] = old
+            layer.weights[0].assign(kernel)
+            new_in, old_in = kernel.shape[3], o_old
+        elif layer.name.startswith("bn"):
+            if mine[0].shape == theirs[0].shape:
+                continue
+            for var, new, old in zip(layer.weights, mine, theirs, strict=True):
+                new[: old.shape[0]] = old
+                var.assign(new)
+        elif layer.name == "bilstm0" and new_in is not None and old_in is not None and new_in != old_in:
+            rows_old = theirs[0].shape[0]
+            feat_h = rows_old // old_in
+            rows = np.concatenate([h * new_in + np.arange(old_in) for h in range(feat_h)])
+            for k in (0, 3):  # forward and backward input kernels
+                kernel = np.zeros_like(mine[k])
+                kernel[rows] = theirs[k]
+                layer.weights[k].assign(kernel)
+            widened += [layer.weights[0].path, layer.weights[3].path]
+            continue
+        else:
+            continue
+        if mine[0].shape != theirs[0].shape:
+            widened += [w.path for w in layer.weights]
+    log.info("warm start: widened %s", ", ".join(widened) or "nothing")
+    return widened

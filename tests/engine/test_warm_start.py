@@ -48,3 +48,24 @@ def test_wider_bilstms_start_as_the_same_function():
     # the new units are live: their incoming weights are not all zero, so training can grow them
     fwd_kernel = wide.get_layer("bilstm0").weights[0].numpy()
     assert np.abs(fwd_kernel[:, 6:9]).sum() > 0
+
+
+@pytest.mark.slow  # imports TensorFlow
+def test_wider_conv_stages_start_as_the_same_function():
+    pytest.importorskip("keras")
+    from training.warm_start import widen_conv
+
+    narrow = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, lstm_layers=2))
+    wide = build_crnn(32, 10, NetworkSpec(conv_filters=(6, 12, 12, 12, 12, 12), lstm_units=6, lstm_layers=2))
+    rng = np.random.default_rng(5)
+    for w in narrow.weights:  # recognisable values; batch-norm variances must stay positive
+        value = rng.normal(scale=0.5, size=tuple(w.shape))
+        w.assign((np.abs(value) + 0.5 if "variance" in w.path else value).astype("float32"))
+    copy_fitting_weights(wide, narrow)
+    widened = widen_conv(wide, narrow)
+    assert sum(p.startswith("conv") for p in widened) == 6 and sum(p.startswith("bilstm0") for p in widened) == 2
+    image = rng.random((2, 32, 40, 1)).astype("float32")
+    before, after = narrow.predict(image, verbose=0), wide.predict(image, verbose=0)
+    assert np.abs(before).max() > 0.1
+    np.testing.assert_allclose(after, before, atol=1e-4)
+    assert np.abs(wide.get_layer("conv2").weights[0].numpy()[..., 8:]).sum() > 0  # the new filters are live
