@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from model.charset import Charset
 
+RENDER_VERSION = 2  # bumped whenever rendering changes, so cached rendered sets are made again
 X_HEIGHT = 16  # px; glyph height is normalised across fonts to this x-height
 _PUNCT_END = ".,;:!?"
 
@@ -161,23 +162,33 @@ def load_fonts(paths: list[Path], charset: Charset, min_coverage: float = 0.9) -
 
 
 def render(text: str, font: Font, rng: random.Random) -> np.ndarray:
-    """Render text word by word (jittered spacing, baseline and size) -> gray uint8, ink dark."""
+    """Render text word by word (jittered spacing, baseline and size) -> gray uint8, ink dark.
+
+    The canvas is sized from every word's drawn box, so a drifting baseline or a tall swash is never cut off
+    (the label must describe all of the image's ink, and only it).
+    """
     words = text.split(" ")
     f = font.font
     space = max(4, int(f.getlength(" ") * rng.uniform(0.7, 1.6)))
     ascent, descent = f.getmetrics()
-    height = int((ascent + descent) * 1.6)
     widths = [int(f.getlength(w)) + 2 for w in words]
-    width = sum(widths) + space * (len(words) + 1) + 2 * X_HEIGHT
-    img = Image.new("L", (max(width, 8), max(height, 8)), 255)
-    draw = ImageDraw.Draw(img)
-    x = X_HEIGHT + rng.randint(0, 6)
-    base = int(height * 0.2) + ascent
+    boxes = [f.getbbox(w, anchor="ls") for w in words]  # (left, top, right, bottom) around the pen position
     drift = rng.uniform(-0.03, 0.03)
-    for w, ww in zip(words, widths):
-        y = base + int(drift * x) + rng.randint(-2, 2)
-        draw.text((x, y), w, font=f, fill=0, anchor="ls")
+    x = X_HEIGHT + rng.randint(0, 6)
+    pens: list[tuple[int, int]] = []  # (x, baseline offset) of each word
+    for ww in widths:
+        pens.append((x, int(drift * x) + rng.randint(-2, 2)))
         x += ww + space + rng.randint(-max(1, space // 4), max(1, space // 3))
+    top = min(min(y + b[1] for (_, y), b in zip(pens, boxes)), min(y for _, y in pens) - ascent)
+    bottom = max(max(y + b[3] for (_, y), b in zip(pens, boxes)), max(y for _, y in pens) + descent)
+    left = min(px + b[0] for (px, _), b in zip(pens, boxes))
+    right = max(max(px + b[2] for (px, _), b in zip(pens, boxes)), x - space)
+    pad = int((ascent + descent) * 0.3)
+    shift = max(0, 2 - left)  # a swash left of the first pen position
+    img = Image.new("L", (max(right + shift + X_HEIGHT, 8), max(bottom - top + 2 * pad, 8)), 255)
+    draw = ImageDraw.Draw(img)
+    for w, (px, y) in zip(words, pens):
+        draw.text((px + shift, pad - top + y), w, font=f, fill=0, anchor="ls")
     return np.asarray(img)
 
 

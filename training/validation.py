@@ -19,6 +19,7 @@ import numpy as np
 from model.imageio import ImageError, load_image
 from model.recognizer import Recognizer
 from training.datasets import Sample, kaggle_number, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
+from training.synth import RENDER_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def font_samples(count: int = 200) -> list[Sample]:
 
     from training.data_sources import held_out_font_lines
 
-    folder = DATA.parent / "eval" / f"held-out-fonts-{count}"
+    folder = DATA.parent / "eval" / f"held-out-fonts-{count}-r{RENDER_VERSION}"
     if not (folder / "labels.tsv").exists():
         lines = held_out_font_lines(count)
         if not lines:

@@ -49,3 +49,16 @@ def test_augment_keeps_text_readable_shape(fonts):
         assert out.dtype == np.uint8 and out.ndim == 2
         x = prepare_line(out, spec)
         assert x.shape[0] == spec.height and x.max() > 0.5
+
+
+def test_rendered_lines_keep_all_their_ink_inside(fonts):
+    """A drifting baseline or a swash must not run off the canvas (the label would name unseen ink)."""
+    sampler, rng = TextSampler(CS, seed=5), random.Random(2)
+    for i in range(300):
+        font = fonts[i % len(fonts)]
+        text = sampler.line()
+        if not can_render(text, font):
+            continue
+        img = render(text, font, rng)
+        ink = img < 200
+        assert not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any()), text
