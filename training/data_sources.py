@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class ValidationSet:
-    """Prepared validation tensors with their texts."""
+class ValidationTensors:
+    """A validation set as the training loop scores it: prepared tensors with their texts (decoder tuning has
+    ``training.validation.ValidationSet``, the network outputs)."""
 
     name: str
     items: list[tuple[np.ndarray, str]]
@@ -90,7 +91,7 @@ def held_out_font_lines(count: int) -> list[RealImage]:
         return []
 
 
-def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list[Source], list[ValidationSet],
+def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list[Source], list[ValidationTensors],
                                                                               list[Font]]:
     """Real training sources, validation sets and fonts; writes the counts to ``<run>/data.json``."""
     lines, lines_val = iam_line_samples(cfg)
@@ -103,13 +104,13 @@ def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list
                cfg.word_weight), Source("names", load_real(names, charset, n), cfg.name_weight)]
     val_sets = []
     if lines_val:
-        val_sets.append(ValidationSet("iam", prepare_validation(load_real(lines_val, charset, n), spec)))
+        val_sets.append(ValidationTensors("iam", prepare_validation(load_real(lines_val, charset, n), spec)))
     if names_val:
-        val_sets.append(ValidationSet("names", prepare_validation(load_real(names_val, charset, n), spec),
+        val_sets.append(ValidationTensors("names", prepare_validation(load_real(names_val, charset, n), spec),
                                       ignore_case=True))
     held_out = held_out_font_lines(cfg.val_font_lines) if cfg.val_font_lines else []
     if held_out:
-        val_sets.append(ValidationSet("fonts", prepare_validation(held_out, spec)))
+        val_sets.append(ValidationTensors("fonts", prepare_validation(held_out, spec)))
     fonts = load_fonts(font_paths(cfg.fonts_dir or str(font_dir())), charset)
     counts = {"iam_lines": len(lines), "iam_rebuilt_lines": len(rebuilt), "iam_words": len(words),
               "names": len(names), "extra": len(extra), "fonts": len(fonts),

@@ -31,7 +31,7 @@ from model.decode import greedy_decode, softmax
 from model.network import NetworkSpec, build_crnn
 from model.preprocess import InputSpec, pad_batch
 from training.config import TrainConfig
-from training.data_sources import ValidationSet, load_data
+from training.data_sources import ValidationTensors, load_data
 from training.metrics import score
 from training.pipeline import BatchMaker
 from training.warm_start import copy_fitting_weights, widen_conv, widen_recurrent
@@ -60,7 +60,7 @@ def predict_texts(model: Any, tensors: list[np.ndarray], spec: InputSpec, charse
     return texts
 
 
-def validate(model: Any, sets: list[ValidationSet], spec: InputSpec, charset: Charset) -> dict[str, float]:
+def validate(model: Any, sets: list[ValidationTensors], spec: InputSpec, charset: Charset) -> dict[str, float]:
     """Greedy CER per validation set (case-insensitive where the set says so) and their mean."""
     out: dict[str, float] = {}
     for vs in sets:
@@ -283,7 +283,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     return best if best.exists() else out / "last.keras"
 
 
-def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationSet],
+def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationTensors],
                spec: InputSpec, charset: Charset, out: Path, loss: float) -> bool:
     """Validate, keep best/last, log history, adjust the learning rate; True when training should stop."""
     with averaged_weights(model, optimizer):
@@ -305,7 +305,7 @@ def averaged_weights(model: Any, optimizer: Any) -> Iterator[None]:
             var.assign(value)
 
 
-def _judge_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationSet],
+def _judge_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationTensors],
                  spec: InputSpec, charset: Charset, out: Path, loss: float) -> bool:
     """Validate the model as it is, keep best/last, log history, adjust the learning rate."""
     epoch = state.step // cfg.steps_per_epoch
