@@ -172,7 +172,7 @@ def render(text: str, font: Font, rng: random.Random) -> np.ndarray:
     space = max(4, int(f.getlength(" ") * rng.uniform(0.7, 1.6)))
     ascent, descent = f.getmetrics()
     widths = [int(f.getlength(w)) + 2 for w in words]
-    boxes = [f.getbbox(w, anchor="ls") for w in words]  # (left, top, right, bottom) around the pen position
+    boxes = [tuple(int(v) for v in f.getbbox(w, anchor="ls")) for w in words]  # (l, t, r, b) around the pen
     drift = rng.uniform(-0.03, 0.03)
     x = X_HEIGHT + rng.randint(0, 6)
     pens: list[tuple[int, int]] = []  # (x, baseline offset) of each word
