@@ -35,7 +35,7 @@ def _figures(source, style, seeds):
 
 
 def test_font_pages(font_source):
-    figures = _figures(font_source, PageStyle(), range(6))
+    figures = _figures(font_source, PageStyle(), range(12))  # a dozen pages: one split line is not 5 %
     assert figures["line_recall"] >= 0.95 and figures["line_precision"] >= 0.95
     assert figures["reading_order_ok"] == 1.0
 
