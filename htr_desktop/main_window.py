@@ -278,6 +278,8 @@ class MainWindow(QMainWindow):
         self.suggester.info = info
 
     def _model_failed(self, message: str) -> None:
+        if self.personal.fall_back(message):
+            return
         self.show_message(f"The model cannot be loaded: {message}. Images can still be opened and edited; "
                           "choose a model folder in Settings.", "error")
 

@@ -74,6 +74,18 @@ def describe_model(path: str, info: Any) -> str:
     return f"{'bundled' if not path else 'chosen'} model {info.version}"
 
 
+def describe_choices(result: Any) -> str:
+    """What adapting chose for this hand besides the weights (a sentence, or "" when it kept every default)."""
+    chosen = []
+    if abs(result.stretch - 1.0) > 1e-6:
+        chosen.append(f"lines read {result.stretch:g} times as wide")
+    if "half weight" in result.decoder:
+        chosen.append("the language model and word list at half weight")
+    if result.personal_words is not None:
+        chosen.append("your words added to the word list")
+    return f"Chosen for your hand: {'; '.join(chosen)}. " if chosen else ""
+
+
 class Personal(QObject):
     """The Adapt menu and its flow; owns the corrections store handle and the running job."""
 
@@ -269,11 +281,13 @@ class Personal(QObject):
             self.window.show_message(
                 f"Your personal model is in use: on your {outcome.held_lines} lines, each kept aside in turn, the "
                 f"error rate went from {100 * outcome.cer_before:.1f} % to {100 * outcome.cer_after:.1f} %. "
-                "Settings or Adapt ▸ Use the bundled model go back.", "info")
+                f"{describe_choices(outcome)}Settings or Adapt ▸ Use the bundled model go back.", "info",
+                seconds=0)  # the outcome of minutes of work stays until the user closes it
         else:
             self.window.show_message(
                 f"The model in use did not change: the adapted one was not better on your lines, each kept aside "
-                f"in turn ({100 * outcome.cer_before:.1f} % before, {100 * outcome.cer_after:.1f} % after).", "warning")
+                f"in turn ({100 * outcome.cer_before:.1f} % before, {100 * outcome.cer_after:.1f} % after).", "warning",
+                seconds=0)
         self.refresh()
         self.adapt_done.emit(outcome)
 
@@ -283,6 +297,19 @@ class Personal(QObject):
         self.window.settings.set("model/path", path)
         self.window.model_label.setText("Loading model…")
         self.window.service.set_loader(model_loader(self.window.settings))
+
+    def fall_back(self, message: str) -> bool:
+        """A personal model that no longer loads gives way to the bundled one; False: the model is not personal."""
+        path = self.window.settings.model_path
+        if not path or not Path(path).resolve().is_relative_to(models_folder(self.window).resolve()):
+            return False
+        log.warning("personal model %s cannot be loaded: %s", path, message)
+        self._use("")
+        self.refresh()
+        self.window.show_message(f"Your personal model cannot be loaded ({message}); the bundled model is in use "
+                                 "again. Your samples are kept: Adapt ▸ Adapt to my handwriting makes a new one.",
+                                 "warning")
+        return True
 
     def use_bundled(self) -> None:
         """Go back to the bundled model."""

@@ -292,7 +292,8 @@ def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Rec
         done = max(epoch / total, elapsed / budget)
         if epochs:
             history.append({"epoch": epoch, "seconds": elapsed})
-            progress(min(span[1], span[0] + (span[1] - span[0]) * done), f"round {epoch} of {epochs} on all lines")
+            progress(min(span[1], span[0] + (span[1] - span[0]) * done),
+                     f"final training on all lines: pass {epoch} of {epochs}")
             best = head.weights
             if elapsed > budget:
                 break
@@ -305,7 +306,7 @@ def train_head(head: Head, train: list[_Encoded], held: list[_Encoded], rec: Rec
         else:
             stale += 1
         progress(min(span[1], span[0] + (span[1] - span[0]) * done),
-                 f"round {epoch}: {100 * held_cer:.1f} % character errors on the lines kept aside "
+                 f"pass {epoch}: {100 * held_cer:.1f} % character errors on the lines kept aside "
                  f"(best {100 * best_cer:.1f} %, {100 * history[0]['held_cer']:.1f} % before)")
         if stale >= opts.patience or elapsed > budget:
             break
@@ -361,8 +362,11 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     truths = [rec.info.charset.filter(s.text) for s in samples]
     before = cer(truths, _recognize_texts(rec, samples))
     if opts.stretch:
+        progress(0.02, "trying your lines wider and narrower")
         rec = choose_stretch(rec, base, samples, truths, before)
     info = rec.info
+    progress(0.05, "preparing the lines and mildly distorted copies of them" if opts.jittered else
+             "preparing the lines")
     reader = FeatureReader(_tflite_bytes(base, info))
     data = _encode(reader, rec, samples, layers - k, cancelled, opts.jittered, opts.seed)
     keys = [key for key in tw.refs if key.startswith("logits/") or
@@ -372,7 +376,8 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     if any(d.features.shape[1] != original[first].shape[0] for d in data):
         raise AdaptError("this model's layers are stored in a form that cannot be adapted")
     usable = sum(1 for d in data if d.labels)
-    progress(0.1, f"adapting on {usable} lines, each fifth kept aside in turn ({len(folds)} rounds)")
+    progress(0.1, f"adapting on {usable} lines in {len(folds)} rounds, each keeping a different "
+                  f"{_share(len(folds))} of them aside")
     budget = max(1e-6, opts.minutes * 60)
     cv_minutes = max(0.0, CV_SHARE * budget - (time.monotonic() - start)) / 60
     fold_weights, history = cross_validate(original, layers - k, k, data, folds, rec,
@@ -380,6 +385,7 @@ def adapt(samples: Sequence[LabelledImage], out: Path, model: str | Path | None 
     if cancelled():
         raise Cancelled()
     best_epoch = int(min(history, key=lambda h: _rank(h["held_cer"], h["held_loss"], opts))["epoch"])
+    progress(0.7, "choosing the decoder settings on the lines kept aside")
     after, decoder, vocabulary = _choose_decoding(rec, base, info, original, layers - k, k, fold_weights, data, folds)
     result = AdaptResult(before, after, usable, len(samples), best_epoch, time.monotonic() - start, False,
                          history=history, personal_words=vocabulary, stretch=info.input_spec.x_scale,
@@ -444,6 +450,11 @@ def choose_stretch(rec: Recognizer, base: Any, samples: Sequence[LabelledImage],
     return best
 
 
+def _share(folds: int) -> str:
+    """'third', 'fifth'... : the part of the lines each cross-validation round keeps aside."""
+    return {1: "all", 2: "half", 3: "third", 4: "quarter", 5: "fifth"}.get(folds, f"1/{folds}")
+
+
 def make_folds(n: int, folds: int, seed: int = 0) -> list[list[int]]:
     """Indices of the lines held aside in each cross-validation round (every line exactly once)."""
     if n < MIN_HELD + MIN_TRAIN:
@@ -492,7 +503,7 @@ def cross_validate(original: Weights, first_layer: int, layers: int, data: list[
             stale += 1
         done = max(epoch / opts.max_epochs, elapsed / max(1e-9, budget))
         progress(min(0.7, 0.1 + 0.6 * done),
-                 f"round {epoch}: {100 * held_cer:.1f} % character errors on the lines kept aside "
+                 f"pass {epoch}: {100 * held_cer:.1f} % character errors on the lines kept aside "
                  f"(best {100 * best_cer:.1f} %, {100 * history[0]['held_cer']:.1f} % before)")
         if stale >= opts.patience or elapsed + elapsed / epoch > budget:
             break

@@ -113,6 +113,11 @@ def test_adapt_runs_in_the_background_installs_and_goes_back(qtbot, quick_models
     assert path.parent.name == "models" and (path / "model.json").is_file()
     assert "personal model is in use" in window.messages.label.text()
     assert window.personal.dialog is None
+    from htr_desktop.personal import describe_model
+    from model.bundle import read_info
+
+    assert describe_model(str(path), read_info(path)).startswith("personal model ")  # what Settings shows
+    assert "on 15 of your lines" in describe_model(str(path), read_info(path))
     window.personal.actions["bundled"].trigger()
     assert window.settings.model_path == ""
 
@@ -154,3 +159,60 @@ def test_settings_shows_the_model_in_use(qtbot, window):
     dialog = SettingsDialog(window.settings, window, in_use=describe_model("", window.service.info))
     qtbot.addWidget(dialog)
     assert dialog.in_use.text().startswith("In use: ")
+
+
+def test_the_hint_to_adapt_appears_once_enough_samples_exist(window):
+    from htr_desktop.personal import HINT_AT
+
+    _fill(window.personal.corrections, HINT_AT - 1)
+    window.personal.refresh()
+    assert "Adapt to my handwriting" not in window.messages.label.text()
+    _fill(window.personal.corrections, 1)
+    window.personal.refresh()
+    assert f"{HINT_AT} lines of your handwriting are kept" in window.messages.label.text()
+    window.messages.label.setText("")
+    window.personal.refresh()
+    assert window.messages.label.text() == ""  # once per run
+
+
+def test_a_personal_model_that_no_longer_loads_gives_way_to_the_bundled_one(qtbot, make_window, settings, tmp_path,
+                                                                            monkeypatch, fake):
+    from model.bundle import ModelError
+
+    broken = tmp_path / "data" / "models" / "personal-1"
+    broken.mkdir(parents=True)
+    settings.set("model/path", str(broken))
+    monkeypatch.setattr(app_module, "model_loader", lambda s: (lambda: fake))
+
+    def fails():
+        raise ModelError("model.json is missing")
+
+    window = make_window(loader=fails, session_dir=tmp_path / "data" / "session")
+    qtbot.waitUntil(lambda: window.settings.model_path == "", timeout=10000)
+    assert "personal model cannot be loaded (model.json is missing)" in window.messages.label.text()
+    assert "bundled model is in use again" in window.messages.label.text()
+
+
+def test_a_chosen_model_that_fails_to_load_is_not_replaced(qtbot, make_window, settings, tmp_path):
+    from model.bundle import ModelError
+
+    settings.set("model/path", str(tmp_path / "elsewhere"))
+
+    def fails():
+        raise ModelError("no such folder")
+
+    window = make_window(loader=fails, session_dir=tmp_path / "data" / "session")
+    qtbot.waitUntil(lambda: "cannot be loaded" in window.messages.label.text(), timeout=10000)
+    assert window.settings.model_path == str(tmp_path / "elsewhere")  # the user's own choice: only reported
+
+
+def test_the_result_says_what_was_chosen_for_the_hand():
+    from htr_desktop.personal import describe_choices
+    from model.adapt import AdaptResult
+
+    result = AdaptResult(0.2, 0.1, 15, 15, 5, 60.0, True)
+    assert describe_choices(result) == ""
+    result.stretch, result.personal_words = 1.25, -9.0
+    result.decoder = "beam+lm (language model and word list at half weight)"
+    assert describe_choices(result) == ("Chosen for your hand: lines read 1.25 times as wide; the language model "
+                                        "and word list at half weight; your words added to the word list. ")
