@@ -118,13 +118,23 @@ class Corrections:
         return n
 
     def import_folder(self, folder: Path, problems: list[str] | None = None) -> int:
-        """Add every image with a ``.txt`` sidecar from ``folder``; unreadable files are listed in ``problems``."""
+        """Add every image with a ``.txt`` sidecar from ``folder`` that is not kept already (same image and text);
+        unreadable files and those already kept are listed in ``problems``. Returns how many were added."""
+        import hashlib
+
         from model.lines import read_lines_folder
 
-        samples = read_lines_folder(folder, problems)
-        for s in samples:
+        added = 0
+        for s in read_lines_folder(folder, problems):
+            key = hashlib.sha256(encode_png(s.image)).hexdigest()  # the store's blob key
+            if self.store.con.execute("SELECT 1 FROM corrections WHERE crop = ? AND text = ?",
+                                      (key, " ".join(s.text.split()))).fetchone():
+                if problems is not None:
+                    problems.append(f"“{s.text}”: already kept")
+                continue
             self.add(s.image, s.text, source="")
-        return len(samples)
+            added += 1
+        return added
 
     def summary(self) -> dict[str, Any]:
         """Counts for the window: samples and lines whose text the user changed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
@@ -95,7 +96,7 @@ class SamplesDialog(QDialog):
         try:
             n = self.corrections.export(folder)
             self.status.setText(f"Exported {n} samples to {folder}.")
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             self.status.setText(f"Export failed: {exc}")
 
     def import_from(self, folder: Path) -> None:
@@ -103,11 +104,11 @@ class SamplesDialog(QDialog):
         problems: list[str] = []
         try:
             n = self.corrections.import_folder(folder, problems)
-        except (OSError, ValueError) as exc:
-            self.status.setText(f"Import failed: {exc}")
+        except (OSError, ValueError, sqlite3.Error) as exc:
+            self.status.setText(f"Import failed: {exc}")  # the samples added before it stay
             return
         skipped = f" Skipped {len(problems)}: " + "; ".join(problems[:5]) if problems else ""
-        self.status.setText(f"Imported {n} samples from {folder}.{skipped}")
+        self.status.setText(f"Imported {n} sample{'s' if n != 1 else ''} from {folder}.{skipped}")
         self.fill()
 
     def _export(self) -> None:

@@ -80,7 +80,8 @@ def test_review_dialog_deletes_exports_and_imports(qtbot, window, tmp_path):
     from htr_desktop.samples_dialog import SamplesDialog
 
     corrections = window.personal.corrections
-    _fill(corrections, 2, "one")
+    _fill(corrections, 1, "one")
+    _fill(corrections, 1, "two")
     dialog = SamplesDialog(corrections, window)
     qtbot.addWidget(dialog)
     assert dialog.list.count() == 2 and dialog.summary.text() == "2 lines of your handwriting"
@@ -90,7 +91,8 @@ def test_review_dialog_deletes_exports_and_imports(qtbot, window, tmp_path):
     dialog.delete_selected()
     assert corrections.count() == 1 and dialog.list.count() == 1
     dialog.import_from(tmp_path / "out")
-    assert corrections.count() == 3 and "Imported 2" in dialog.status.text()
+    assert corrections.count() == 2 and "Imported 1 " in dialog.status.text()  # the deleted one comes back
+    assert "already kept" in dialog.status.text()
 
 
 def test_too_few_samples_to_adapt_is_explained(window):
