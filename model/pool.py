@@ -150,7 +150,7 @@ class RecognizerPool:
 
     def start(self) -> None:
         """Start every worker and load its model now; raises ModelError if a worker cannot load it."""
-        if self._executor is None:
+        if self._executor is None or self._own is not None:  # forked workers start with the first work, loaded
             return
         errors = list(self._executor.map(_ready, range(self.workers)))
         if any(errors):
