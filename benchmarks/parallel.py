@@ -98,11 +98,11 @@ def main() -> int:
     table = "\n".join(f"| {name} | {t[1]:.2f} | {t[2]:.2f} | {t[1] / t[2]:.2f}x |" for name, t in rows.items())
     body = f"""## Every core: 2 cores against 1 (`python -m benchmarks.parallel`)
 
-{machine()}; median of {args.repeats} runs (page: {args.repeats + 2}); {note}. One recognizer per core
-(`model/pool.py`: the CLI loads the model once and forks a worker process per further core, which start at once;
-the window's pool starts fresh worker processes); 1 core = everything pinned to CPU 0 (the CLI then reads in its
-own process), 2 cores = CPUs 0 and 1. The CLI runs with its bytecode cached. Targets: >= 1.7x on 2 cores; the page
-<= 0.5 s on 2 cores.
+{machine()}; model {pool.version}; median of {args.repeats} runs (page: {args.repeats + 2}); {note}.
+One recognizer per core (`model/pool.py`: the CLI loads the model once and forks a worker process per further core,
+which start at once; the window's pool starts fresh worker processes); 1 core = everything pinned to CPU 0 (the CLI
+then reads in its own process), 2 cores = CPUs 0 and 1. The CLI runs with its bytecode cached. Targets: >= 1.7x on
+2 cores; the page <= 0.5 s on 2 cores.
 
 | workload | 1 core | 2 cores | speed-up |
 |---|---|---|---|
