@@ -65,7 +65,7 @@ def median_and_percentile(values: np.ndarray, q: float) -> tuple[float, float]:
     if n == 0 or flat.dtype != np.float32:
         return float(np.median(flat)), float(np.percentile(flat, q))
     frac = q / 100
-    virtual = n * frac + (1.0 + frac * (1.0 - 1.0 - 1.0)) - 1.0  # numpy's "linear" method (alpha = beta = 1)
+    virtual = n * frac + (1.0 - frac) - 1.0  # numpy's "linear" method: alpha + q (1 - alpha - beta), alpha = beta = 1
     lo = math.floor(virtual)
     gamma = virtual - lo
     lo, hi = (n - 1, n - 1) if virtual >= n - 1 else (0, 0) if virtual < 0 else (lo, lo + 1)

@@ -75,9 +75,10 @@ def widen_recurrent(target: Any, source: Any) -> list[str]:
     rows at the old units' places and zero rows for the new units.
     """
     widened: list[str] = []
+    donors = {d.name for d in source.layers}
     in_rows: np.ndarray | None = None
     for layer in target.layers:
-        if not layer.weights or layer.name not in {d.name for d in source.layers}:
+        if not layer.weights or layer.name not in donors:
             continue
         donor = source.get_layer(layer.name)
         if layer.name.startswith("bilstm"):
@@ -111,10 +112,11 @@ def widen_conv(target: Any, source: Any) -> list[str]:
     identity statistics. BiLSTM widths must match (``widen_recurrent`` handles those). Returns what was widened.
     """
     widened: list[str] = []
+    donors = {d.name for d in source.layers}
     new_in: int | None = None  # channels the current stage reads, in the wider network
     old_in: int | None = None
     for layer in target.layers:
-        if not layer.weights or layer.name not in {d.name for d in source.layers}:
+        if not layer.weights or layer.name not in donors:
             continue
         donor = source.get_layer(layer.name)
         mine, theirs = [w.numpy() for w in layer.weights], [w.numpy() for w in donor.weights]

@@ -28,16 +28,23 @@ def test_a_48px_network_keeps_what_fits_from_a_32px_one():
                 np.testing.assert_array_equal(new.numpy(), old.numpy())
 
 
+def _trained_pair(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, seed=0):
+    """A narrow network with recognisable weights (batch-norm variances positive), a wider fresh one, the rng."""
+    narrow = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, lstm_layers=2))
+    wide = build_crnn(32, 10, NetworkSpec(conv_filters=conv_filters, lstm_units=lstm_units, lstm_layers=2))
+    rng = np.random.default_rng(seed)
+    for w in narrow.weights:
+        value = rng.normal(scale=0.5, size=tuple(w.shape))
+        w.assign((np.abs(value) + 0.5 if "variance" in w.path else value).astype("float32"))
+    return narrow, wide, rng
+
+
 @pytest.mark.slow  # imports TensorFlow
 def test_wider_bilstms_start_as_the_same_function():
     pytest.importorskip("keras")
     from training.warm_start import widen_recurrent
 
-    narrow = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, lstm_layers=2))
-    wide = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=9, lstm_layers=2))
-    rng = np.random.default_rng(3)
-    for w in narrow.weights:
-        w.assign(rng.normal(scale=0.5, size=tuple(w.shape)).astype("float32"))
+    narrow, wide, rng = _trained_pair(lstm_units=9, seed=3)
     copy_fitting_weights(wide, narrow)
     widened = widen_recurrent(wide, narrow)
     assert sum(p.startswith("bilstm") for p in widened) == 12 and sum(p.startswith("logits") for p in widened) == 2
@@ -55,12 +62,7 @@ def test_wider_conv_stages_start_as_the_same_function():
     pytest.importorskip("keras")
     from training.warm_start import widen_conv
 
-    narrow = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, lstm_layers=2))
-    wide = build_crnn(32, 10, NetworkSpec(conv_filters=(6, 12, 12, 12, 12, 12), lstm_units=6, lstm_layers=2))
-    rng = np.random.default_rng(5)
-    for w in narrow.weights:  # recognisable values; batch-norm variances must stay positive
-        value = rng.normal(scale=0.5, size=tuple(w.shape))
-        w.assign((np.abs(value) + 0.5 if "variance" in w.path else value).astype("float32"))
+    narrow, wide, rng = _trained_pair(conv_filters=(6, 12, 12, 12, 12, 12), seed=5)
     copy_fitting_weights(wide, narrow)
     widened = widen_conv(wide, narrow)
     assert sum(p.startswith("conv") for p in widened) == 6 and sum(p.startswith("bilstm0") for p in widened) == 2
