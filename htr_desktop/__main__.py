@@ -24,13 +24,27 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _headless(command: str, argv: list[str]) -> int:
+    """Run ``recognize`` or ``serve``; a Ctrl+C at any point (even while importing) ends it with one line, code 130."""
+    try:
+        if command == "serve":
+            from htr_desktop.serve import run_serve
+
+            return run_serve(argv)
+        from htr_desktop.cli import run_recognize
+
+        return run_recognize(argv)
+    except KeyboardInterrupt:
+        from htr_desktop.interrupt import report
+
+        return report(command)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``htr-desktop [--version] [recognize ...] [adapt ...] [FILES...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["recognize"]:
-        from htr_desktop.cli import run_recognize
-
-        code = run_recognize(args[1:])
+    if args[:1] in (["recognize"], ["serve"]):
+        code = _headless(args[0], args[1:])
         if argv is None:  # this process is the command (not a caller's function call)
             _exit_now(code)
         return code
@@ -38,10 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         from htr_desktop.adapt_cli import run_adapt
 
         return run_adapt(args[1:])
-    if args[:1] == ["serve"]:
-        from htr_desktop.serve import run_serve
-
-        return run_serve(args[1:])
     if args[:1] in (["--version"], ["-V"]):
         from htr_desktop.cli import print_version
 

@@ -124,7 +124,10 @@ def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: 
         if not doc["text"].strip():
             doc["note"] = "no writing found"
         if out is not None and out.fmt:
-            doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
+            from htr_desktop.interrupt import held
+
+            with held():  # Ctrl+C waits until this input's files are written
+                doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
         return doc
     except ImageError as exc:
         return {"path": path, "error": _named(path, str(exc))}
@@ -185,8 +188,11 @@ def _recognize_all(argv: list[str]) -> int:
     if args.format and args.out is None:
         parser.error("--format needs --out FOLDER")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    from htr_desktop import interrupt
     from model.bundle import ModelError
     from model.pool import RecognizerPool, default_workers
+
+    interrupt.install()
 
     # A few inputs are read faster in this process alone than by also starting worker processes.
     automatic = 1 if len(args.paths) < POOL_MIN_INPUTS else default_workers()
@@ -199,9 +205,12 @@ def _recognize_all(argv: list[str]) -> int:
             pool.start()
             out = Output(args.format or "", str(args.out or ""), args.pdf_dpi)
             for result in pool.map(partial(recognize_path, layout=args.layout, out=out), args.paths):
-                done += 1
+                with interrupt.held():  # Ctrl+C never cuts a printed result in two
+                    _emit(result, args.json)
+                    done += 1
                 failures += "error" in result
-                _emit(result, args.json)
+    except KeyboardInterrupt:  # the pool is closed: queued files dropped, started ones finished (files complete)
+        return interrupt.report("recognize", f"; {done} of {len(args.paths)} inputs done")
     except (ModelError, ValueError) as exc:
         for path in args.paths[done:]:
             _emit({"path": path, "error": f"model unavailable: {exc}"}, args.json)

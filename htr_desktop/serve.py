@@ -204,16 +204,24 @@ def _serve(pool: Any, host: str, port: int) -> int:
                            max_request_body_size=MAX_BODY, ident="htr-desktop", clear_untrusted_proxy_headers=True)
     bound = server.effective_host if hasattr(server, "effective_host") else host
     url_host = f"[{bound}]" if ":" in str(bound) else bound
-    print(json.dumps({"url": f"http://{url_host}:{server.effective_port}", "token": token}), flush=True)
+    signals: list[int] = []
 
-    def stop(*_: object) -> None:
-        raise KeyboardInterrupt
+    def stop(signum: int, _: object) -> None:
+        signals.append(signum)
+        raise KeyboardInterrupt  # waitress's run() ends on it
 
     signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, stop)
     try:
+        print(json.dumps({"url": f"http://{url_host}:{server.effective_port}", "token": token}), flush=True)
         server.run()
     except KeyboardInterrupt:
-        pass
+        signals.append(signal.SIGINT)
     finally:
         server.close()
+    if signal.SIGINT in signals:  # Ctrl+C: one line and 130; SIGTERM (a service manager) is an ordinary stop
+        from htr_desktop.interrupt import report
+
+        return report("serve", "; the server stopped")
     return 0

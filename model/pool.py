@@ -59,7 +59,7 @@ def default_workers() -> int:
 def _init_worker(path: str | None, decoder: str | None, threads: int | None) -> None:
     """Load the recognizer once per worker process; Ctrl+C is the parent's business."""
     global _recognizer, _load_error
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _ignore_sigint()
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker: OpenCV's own threads would only compete
@@ -74,8 +74,28 @@ def _init_worker(path: str | None, decoder: str | None, threads: int | None) -> 
 def _init_forked(recognizer: Any) -> None:
     """A forked worker uses the recognizer its parent loaded (inherited, not copied); Ctrl+C is the parent's."""
     global _recognizer
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _ignore_sigint()
     _recognizer = recognizer
+
+
+def _ignore_sigint() -> None:
+    """In a worker: Ctrl+C (sent to the whole process group) is ignored, then let through (see ``_submit``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # also drops a Ctrl+C that came while it was blocked
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _submit(executor: ProcessPoolExecutor, fn: Callable[..., R], *args: Any) -> Future[R]:
+    """``executor.submit`` with Ctrl+C blocked meanwhile, so that a worker it starts never dies of one."""
+    # A worker process started here inherits the block until its initializer ignores Ctrl+C: no traceback from a
+    # Ctrl+C that reaches it while it starts or imports.
+    if not hasattr(signal, "pthread_sigmask"):
+        return executor.submit(fn, *args)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return executor.submit(fn, *args)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def can_fork() -> bool:
@@ -152,7 +172,8 @@ class RecognizerPool:
         """Start every worker and load its model now; raises ModelError if a worker cannot load it."""
         if self._executor is None or self._own is not None:  # forked workers start with the first work, loaded
             return
-        errors = list(self._executor.map(_ready, range(self.workers)))
+        futures = [_submit(self._executor, _ready, n) for n in range(self.workers)]
+        errors = [_result(future) for future in futures]
         if any(errors):
             raise ModelError(next(e for e in errors if e))
 
@@ -167,7 +188,7 @@ class RecognizerPool:
         if self._own is not None:
             yield from self._shared(fn, list(items))
             return
-        futures = [self._executor.submit(_call, fn, item) for item in items]
+        futures = [_submit(self._executor, _call, fn, item) for item in items]
         try:
             for future in futures:
                 yield _result(future)
@@ -193,7 +214,7 @@ class RecognizerPool:
                     i = ends[0]
                     ends[0] += 1
                     try:
-                        future: Future[R] = executor.submit(_call, fn, items[i])
+                        future: Future[R] = _submit(executor, _call, fn, items[i])
                     except Exception as exc:  # noqa: BLE001 - a broken pool: the item reports it when its turn comes
                         future = Future()
                         future.set_exception(exc)
@@ -259,11 +280,16 @@ class RecognizerPool:
         return alternatives(word.text, word.alternatives, self._lexicon, limit)
 
     def close(self) -> None:
-        """Stop the worker processes (queued work is dropped); safe to call twice."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-            self._own = None
+        """Stop the worker processes: queued work is dropped, started items finish; safe to call twice."""
+        if self._executor is None:
+            return
+        executor, self._executor, self._own = self._executor, None, None
+        try:
+            executor.shutdown(wait=True, cancel_futures=True)
+        except KeyboardInterrupt:  # Ctrl+C again while the workers finish their items: stop them now
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()
+            raise
 
     def __enter__(self) -> RecognizerPool:
         return self

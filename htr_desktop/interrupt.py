@@ -1,0 +1,46 @@
+"""Ctrl+C in the headless commands: one clear line and exit code 130, never a traceback or a half-printed result."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+
+EXIT_CODE = 130  # 128 + SIGINT: what shells report for a command stopped by Ctrl+C
+_state = {"held": 0, "pending": False}
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    if _state["held"]:
+        _state["pending"] = True
+        return
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Ctrl+C raises KeyboardInterrupt except inside ``held()``; an ignored Ctrl+C (a background job) stays so."""
+    if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        signal.signal(signal.SIGINT, _on_sigint)
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """A block Ctrl+C does not cut in two (a printed result): KeyboardInterrupt comes when the block ends."""
+    _state["held"] += 1
+    try:
+        yield
+    finally:
+        _state["held"] -= 1
+    if not _state["held"] and _state["pending"]:
+        _state["pending"] = False
+        raise KeyboardInterrupt
+
+
+def report(command: str, detail: str = "") -> int:
+    """Print the one line saying ``htr-desktop <command>`` was interrupted; returns the exit code 130."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed: the exit code still says it
+        print(f"htr-desktop {command}: interrupted{detail}", file=sys.stderr, flush=True)
+    return EXIT_CODE

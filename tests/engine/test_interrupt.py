@@ -1,0 +1,76 @@
+"""Ctrl+C (SIGINT to the whole process group, as a terminal sends it) ends the headless commands cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+import cv2
+
+from tests.conftest import render_text
+
+WORDS = ["hello", "world", "minute", "letter", "garden"]
+
+
+def ctrl_c(args: list[str], after_lines: int) -> tuple[int, list[str], str]:
+    """Start ``htr-desktop ARGS`` in its own process group, Ctrl+C it once it printed ``after_lines`` lines."""
+    proc = subprocess.Popen([sys.executable, "-m", "htr_desktop", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, process_group=0)
+    try:
+        lines = [proc.stdout.readline() for _ in range(after_lines)]
+        os.killpg(proc.pid, signal.SIGINT)
+        lines += proc.stdout.read().splitlines()  # (not communicate(): it would skip what readline buffered)
+        err = proc.stderr.read()
+        proc.wait(120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert group_ends(proc.pid), "worker processes outlived the command"
+    return proc.returncode, lines, err
+
+
+def group_ends(group: int) -> bool:
+    """Whether every process of the group ends (multiprocessing's helper process needs a moment after its parent)."""
+    for _ in range(300):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ctrl_c_stops_recognize_with_one_line_and_complete_outputs(tmp_path):
+    encoded = [cv2.imencode(".png", render_text(w))[1].tobytes() for w in WORDS]
+    paths = []
+    for i in range(300):
+        paths.append(tmp_path / f"in{i:03d}.png")
+        paths[-1].write_bytes(encoded[i % len(encoded)])
+    out = tmp_path / "xml"
+    code, lines, err = ctrl_c(["recognize", "--json", "--layout", "line", "--workers", "2", "--format", "page",
+                               "--out", str(out), *map(str, paths)], after_lines=1)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert [ln for ln in err.splitlines() if ln.strip()] == [f"htr-desktop recognize: interrupted; {len(lines)} of "
+                                                             f"300 inputs done"]
+    rows = [json.loads(line) for line in lines]  # no line cut in two
+    assert 1 <= len(rows) < 300 and [r["path"] for r in rows] == list(map(str, paths[:len(rows)]))
+    for row in rows:
+        (written,) = row["written"]
+        assert ET.parse(written).getroot().tag.endswith("PcGts")
+    files = sorted(out.iterdir())
+    assert all(f.suffix == ".xml" for f in files)  # no half-written file left behind
+    for f in files:
+        ET.parse(f)  # complete
+
+
+def test_ctrl_c_stops_serve_with_one_line():
+    code, lines, err = ctrl_c(["serve", "--workers", "2"], after_lines=1)
+    assert code == 130 and "url" in json.loads(lines[0])
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip() == "htr-desktop serve: interrupted; the server stopped"
