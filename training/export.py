@@ -7,7 +7,7 @@ import gzip
 import json
 import logging
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +87,27 @@ def without_cell_clip(data: bytes) -> bytes:
     return bytes(builder.Output())
 
 
-def parity(model: Any, tflite: bytes, height: int, batch: int, widths: tuple[int, ...] = (16, 64, 400, 2000)) -> float:
-    """Largest |LiteRT - Keras| softmax difference over random inputs of several widths, each run twice."""
+@dataclass(frozen=True)
+class Parity:
+    """How far LiteRT's softmax is from Keras's on the same inputs."""
+
+    max_diff: float  # largest |LiteRT - Keras| probability over every frame and class
+    mean_diff: float
+    disagreement: float  # share of frames whose most likely class differs (what greedy decoding would change)
+
+    def ok(self, max_disagreement: float = 0.01, max_diff: float = 0.5) -> bool:
+        """Close enough to ship: int8 weights move some probabilities, but hardly ever the best class."""
+        return self.disagreement <= max_disagreement and self.max_diff <= max_diff
+
+    def __str__(self) -> str:
+        return (f"max softmax difference {self.max_diff:.3g}, mean {self.mean_diff:.2e}, "
+                f"{self.disagreement:.2%} of frames with another best class")
+
+
+def parity(model: Any, tflite: bytes, height: int, batch: int,
+           widths: tuple[int, ...] = (16, 64, 400, 2000)) -> Parity:
+    """LiteRT against Keras on random inputs of several widths, each run twice (a second run shows a state left
+    over from the first)."""
     from ai_edge_litert.interpreter import Interpreter
 
     from model.decode import softmax
@@ -96,19 +115,23 @@ def parity(model: Any, tflite: bytes, height: int, batch: int, widths: tuple[int
     interp = Interpreter(model_content=tflite, num_threads=2)
     idx = interp.get_input_details()[0]["index"]
     rng = np.random.default_rng(0)
-    worst = 0.0
+    worst, diff_sum, differ, frames = 0.0, 0.0, 0, 0
     for w in widths:
         x = (rng.random((batch, height, w, 1)) > 0.8).astype(np.float32)
         interp.resize_tensor_input(idx, x.shape)
         interp.allocate_tensors()
-        ref = np.asarray(model(x, training=False))
-        for _ in range(2):  # a second run shows a state left over from the first
+        ref = softmax(np.asarray(model(x, training=False)))
+        for _ in range(2):
             interp.reset_all_variables()
             interp.set_tensor(idx, x)
             interp.invoke()
-            lite = interp.get_tensor(interp.get_output_details()[0]["index"])
-            worst = max(worst, float(np.abs(softmax(lite) - softmax(ref)).max()))
-    return worst
+            lite = softmax(interp.get_tensor(interp.get_output_details()[0]["index"]))
+            diff = np.abs(lite - ref)
+            worst = max(worst, float(diff.max()))
+            diff_sum += float(diff.mean()) * ref.shape[0] * ref.shape[1]
+            differ += int((lite.argmax(-1) != ref.argmax(-1)).sum())
+            frames += ref.shape[0] * ref.shape[1]
+    return Parity(worst, diff_sum / frames, differ / frames)
 
 
 def write_lexicon(path: Path, n: int = 60000) -> None:
@@ -149,7 +172,7 @@ def write_lm(path: Path, source: Path | None = None) -> None:
 
 def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], figures: dict[str, Any],
            decoder: str | None = None, height: int | None = None, max_width: int = 1600,
-           tolerance: float = 0.1, lm: Path | None = None, data_counts: dict[str, Any] | None = None) -> ModelInfo:
+           lm: Path | None = None, data_counts: dict[str, Any] | None = None) -> ModelInfo:
     """Write ``out/`` with tflite files, the keras weights, the LM, the word list and model.json.
 
     The decoder configuration of a bundle already at ``out`` is kept (``decoder`` only renames it); raises if
@@ -170,10 +193,10 @@ def export(keras_path: Path, out: Path, version: str, *, trained_on: list[str], 
     files = {}
     for batch in BATCH_SIZES:
         data = to_tflite(model, height, num_classes, batch)
-        diff = parity(model, data, height, batch)
-        log.info("batch %d: %.1f kB, LiteRT-vs-Keras max softmax difference %.2e", batch, len(data) / 1e3, diff)
-        if diff > tolerance:
-            raise RuntimeError(f"LiteRT output differs from Keras by {diff:.3g} (> {tolerance})")
+        check = parity(model, data, height, batch)
+        log.info("batch %d: %.1f kB, LiteRT against Keras: %s", batch, len(data) / 1e3, check)
+        if not check.ok():
+            raise RuntimeError(f"LiteRT output differs from Keras: {check}")
         name = f"crnn_b{batch}.tflite"
         (out / name).write_bytes(data)
         files[batch] = name

@@ -45,6 +45,19 @@ def test_twice_the_frames_converts_to_litert_and_decodes_like_the_4x_network():
     narrow = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6))
     twice = build_crnn(32, 10, NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6, width_downsample=2))
     assert copy_fitting_weights(twice, narrow) == []  # every weight fits: a trained 4x network is a warm start
-    assert parity(twice, to_tflite(twice, 32, 10, batch=1), 32, batch=1) < 0.1
+    assert parity(twice, to_tflite(twice, 32, 10, batch=1), 32, batch=1).ok()
     x = (np.random.default_rng(1).random((1, 32, 200, 1)) > 0.8).astype("float32")
     assert twice.predict(x, verbose=0).shape == (1, 100, 10)
+
+
+@pytest.mark.slow  # imports TensorFlow
+def test_parity_rejects_a_converted_network_that_reads_differently():
+    pytest.importorskip("keras")
+    from training.export import parity, to_tflite
+
+    spec = NetworkSpec(conv_filters=(4, 8, 8, 8, 8, 8), lstm_units=6)
+    keras_net, other = build_crnn(32, 10, spec), build_crnn(32, 10, spec)  # same shapes, other random weights
+    same = parity(keras_net, to_tflite(keras_net, 32, 10, batch=1), 32, batch=1, widths=(64, 400))
+    wrong = parity(keras_net, to_tflite(other, 32, 10, batch=1), 32, batch=1, widths=(64, 400))
+    assert same.ok() and same.disagreement < 0.01
+    assert not wrong.ok() and wrong.disagreement > 0.1
