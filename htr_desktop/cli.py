@@ -182,6 +182,15 @@ def run_recognize(argv: list[str]) -> int:
         return 1
 
 
+def _preload(xml: bool) -> None:
+    """Import what reading a file needs before worker processes are forked, so that they do not each import it."""
+    import model.imageio
+    import model.page  # noqa: F401
+
+    if xml:
+        import htr_desktop.export  # noqa: F401
+
+
 def _recognize_all(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -199,6 +208,7 @@ def _recognize_all(argv: list[str]) -> int:
     workers = max(1, min(args.workers or automatic, len(args.paths)))
     done = 0
     failures = 0
+    _preload(bool(args.format))
     try:
         with RecognizerPool(args.model, decoder=args.decoder, threads=args.threads, workers=workers,
                             fork=True) as pool:

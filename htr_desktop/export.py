@@ -12,6 +12,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from htr_desktop import __version__
 from htr_desktop.export_xml import XML_FORMATS, to_alto, to_page_xml
 from htr_desktop.reading import ChunkedRecognizer, preprocess, read_whole
@@ -132,6 +134,18 @@ def read_file(recognizer: Any, path: Path, layout: str = "auto", options: dict[s
         return [], str(exc)
 
 
+def read_regions(recognizer: Any, path: Path, layout: str = "auto", options: dict[str, bool] | None = None,
+                 dpi: int | None = None) -> tuple[list[tuple[str, tuple[int, ...], list[Any]]], str]:
+    """``read_file`` without the pixels: each page's name, shape and regions (a worker process returns far less)."""
+    pages, error = read_file(recognizer, path, layout, options, dpi)
+    return [(page.name, page.gray.shape, page.regions) for page in pages], error
+
+
+def _sized_page(name: str, shape: tuple[int, ...], source: str, regions: list[Any]) -> Page:
+    """A page of ``shape`` whose pixels are not kept (a blank view): what the writers need is its size."""
+    return Page(name=name, gray=np.broadcast_to(np.uint8(255), shape), source=source, regions=regions)
+
+
 def outputs(files: list[Path], out_dir: Path, fmt: str, csv_name: str = "results.csv") -> dict[Path, Path]:
     """Each input's output file (CSV: all into ``csv_name``); inputs with the same stem keep their suffix."""
     if fmt == "csv":
@@ -169,9 +183,10 @@ def batch(files: list[Path], out_dir: Path, fmt: str, recognizer: ChunkedRecogni
     errors: dict[str, str] = {}
     all_pages: list[Page] = []
     on_file(0, len(todo))
-    results = recognizer.map(partial(read_file, layout=layout, options=options, dpi=dpi), todo)
-    for i, (path, (pages, error)) in enumerate(zip(todo, results), 1):
+    results = recognizer.map(partial(read_regions, layout=layout, options=options, dpi=dpi), todo)
+    for i, (path, (read, error)) in enumerate(zip(todo, results), 1):
         on_file(i, len(todo))
+        pages = [_sized_page(name, shape, str(path), regions) for name, shape, regions in read]
         if error:
             errors[path.name] = error
         elif fmt == "csv":

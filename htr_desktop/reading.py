@@ -44,10 +44,15 @@ class ChunkedRecognizer:
         """The wrapped recognizer's model info."""
         return self.recognizer.info
 
+    @property
+    def workers(self) -> int:
+        """The wrapped recognizer's worker processes (1: it reads in this process)."""
+        return int(getattr(self.recognizer, "workers", 1))
+
     def recognize(self, images: Sequence[np.ndarray]) -> list[Any]:
         """Recognize ``images`` CHUNK per worker process at a time; raises Cancelled between chunks."""
         out: list[Any] = []
-        step = CHUNK * max(1, int(getattr(self.recognizer, "workers", 1)))  # every worker gets CHUNK crops
+        step = CHUNK * max(1, self.workers)  # every worker gets CHUNK crops
         for start in range(0, len(images), step):
             if self.should_stop():
                 raise Cancelled

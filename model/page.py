@@ -17,7 +17,7 @@ import numpy as np
 
 from model.document import INK_THRESHOLD, PreparedPage, line_mask, map_points, prepare_page
 from model.imageio import ImageError, to_gray
-from model.segment import LineInk, segment_binary, split_words
+from model.segment import Components, LineInk, ink_components, segment_binary, split_words
 
 Box = tuple[int, int, int, int]
 
@@ -141,17 +141,19 @@ def segment(gray: np.ndarray) -> Segmentation:
     if cached is not None and cached[0] == key:
         return cached[1]
     page = prepare_page(gray)
-    result = Segmentation(page, [] if is_noise(page.binary) else segment_binary(page.binary))
+    components = ink_components(page.binary)  # found once for the noise check and the segmentation
+    result = Segmentation(page, [] if is_noise(page.binary, components) else segment_binary(page.binary,
+                                                                                            components=components))
     _last = (key, result)
     return result
 
 
-def is_noise(binary: np.ndarray) -> bool:
+def is_noise(binary: np.ndarray, components: Components | None = None) -> bool:
     """Noise or texture, not writing: thousands of ink specks and hardly a stroke-sized piece among them.
 
     Segmenting and reading such an image took seconds and gave garbage; it is answered "no writing found".
     """
-    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, _, stats = components or ink_components(binary)
     if n < 100:
         return False
     areas = stats[1:, cv2.CC_STAT_AREA]
@@ -278,8 +280,16 @@ def read_page(gray: np.ndarray, recognizer: Any) -> PageResult:
     if not seg.lines:
         return PageResult("", 0.0, ())
     crops = [seg.line_crop(ln) for ln in seg.lines]
-    preds = recognizer.recognize(crops)
-    lines = tuple(line_result(box, pred) for box, pred in zip(seg.line_boxes(), preds))
+    if getattr(recognizer, "workers", 1) > 1:  # worker processes read the lines: map their boxes meanwhile
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as thread:
+            boxes = thread.submit(seg.line_boxes)
+            preds = recognizer.recognize(crops)
+            line_boxes = boxes.result()
+    else:
+        preds, line_boxes = recognizer.recognize(crops), seg.line_boxes()
+    lines = tuple(line_result(box, pred) for box, pred in zip(line_boxes, preds))
     conf = float(np.mean([ln.confidence for ln in lines])) if lines else 0.0
     return PageResult("\n".join(ln.text for ln in lines), conf, lines)
 

@@ -12,6 +12,7 @@ while it waits for the next result in order, it takes the last items no worker h
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -223,6 +224,8 @@ class RecognizerPool:
                     future.add_done_callback(feed)
                     return
 
+        if not getattr(executor, "_processes", None):  # the first work forks the workers: from a frozen heap
+            gc.freeze()  # collections skip everything loaded so far (until close()): its pages stay shared
         for _ in range(2 * (self.workers - 1)):  # one running and one waiting in each worker
             feed()
         own: dict[int, tuple[bool, Any]] = {}  # items this process read: (ok, result or exception)
@@ -283,6 +286,8 @@ class RecognizerPool:
         """Stop the worker processes: queued work is dropped, started items finish; safe to call twice."""
         if self._executor is None:
             return
+        if self._own is not None:  # forked workers: what map() froze may be collected again
+            gc.unfreeze()
         executor, self._executor, self._own = self._executor, None, None
         try:
             executor.shutdown(wait=True, cancel_futures=True)

@@ -187,11 +187,21 @@ def _nearest_curve(ys: np.ndarray, xs: np.ndarray, curves: np.ndarray,
     return idx, dist
 
 
-def assign_ink(binary: np.ndarray, curves: list[np.ndarray], pitch: float) -> list[LineInk]:
+Components = tuple[int, np.ndarray, np.ndarray]  # cv2.connectedComponentsWithStats(binary, connectivity=8)[:3]
+
+
+def ink_components(binary: np.ndarray) -> Components:
+    """The 8-connected components of a binary page: their number, label image and statistics."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    return n, labels, stats
+
+
+def assign_ink(binary: np.ndarray, curves: list[np.ndarray], pitch: float,
+               components: Components | None = None) -> list[LineInk]:
     """Give every ink component to its line; split components that clearly span two lines."""
     if not curves:
         return []
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    n, labels, stats = components or ink_components(binary)
     ys, xs = np.nonzero(labels)
     if len(ys) == 0:
         return []
@@ -333,16 +343,17 @@ def drop_rule_dashes(lines: list[LineInk], flat_mask: np.ndarray, char_height: f
     return out
 
 
-def segment_binary(binary: np.ndarray, min_ink: float = 0.25) -> list[LineInk]:
-    """Lines (with word boxes) of an upright binary page, in reading order (top to bottom)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+def segment_binary(binary: np.ndarray, min_ink: float = 0.25, components: Components | None = None,
+                   ) -> list[LineInk]:
+    """Lines (with word boxes) of an upright binary page, in reading order; ``components``: its ink_components."""
+    n, labels, stats = components or ink_components(binary)
     if n <= 1:
         return []
     hc = max(3.0, component_height(stats[1:]))
     flat_mask = flat_pieces(labels, stats, hc, stroke_width(binary))[labels]
     pitch = line_pitch(binary, hc)
     pitch = float(np.clip(pitch, 1.2 * hc, 4.0 * hc))
-    lines = assign_ink(binary, find_centre_curves(binary, pitch), pitch)
+    lines = assign_ink(binary, find_centre_curves(binary, pitch), pitch, (n, labels, stats))
     lines = drop_rule_dashes(lines, flat_mask, hc)
     lines = [ln for ln in lines if len(ln.ys) >= min_ink * hc * hc and ln.box[3] >= 0.3 * hc]
     lines = merge_fragments(lines, pitch)

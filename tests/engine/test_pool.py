@@ -189,3 +189,16 @@ def test_no_fork_while_other_threads_run():
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_page_on_the_pool_reads_as_in_one_process(pool):
+    """Its lines are read by the workers while this process maps their boxes: the same result."""
+    from htr_desktop.reading import ChunkedRecognizer
+    from model.page import clear_cache, read_page
+    from training.pages import EVAL_STYLE, compose_page, text_source
+
+    page = compose_page(text_source(seed=5), EVAL_STYLE, seed=101).image
+    clear_cache()
+    expected = read_page(page, Recognizer.load(decoder="greedy"))
+    assert len(expected.lines) >= 5
+    assert read_page(page, ChunkedRecognizer(pool)) == expected
