@@ -36,14 +36,23 @@ FONTSOURCE_FAMILIES = (
     "edu-tas-beginner", "edu-au-vic-wa-nt-hand",
     # flowing scripts
     "sacramento", "satisfy", "courgette", "damion", "yesteryear", "rochester", "merienda", "cookie", "mr-dafoe",
+    # added in session 6: more print hands (some drawing lower case as small capitals), school hands, scripts
+    "amatic-sc", "comic-relief", "cute-font", "darumadrop-one", "delius-swash-caps", "delius-unicase", "dongle",
+    "east-sea-dokdo", "finger-paint", "hachi-maru-pop", "hi-melody", "kavivanar", "poor-story", "single-day",
+    "edu-au-vic-wa-nt-pre", "edu-nsw-act-cursive", "edu-nsw-act-hand-pre", "edu-qld-hand", "edu-sa-hand",
+    "edu-vic-wa-nt-hand", "playwrite-au-qld", "playwrite-ca", "playwrite-de-sas", "playwrite-dk-uloopet",
+    "playwrite-fr-moderne", "playwrite-it-moderna", "playwrite-is", "playwrite-pl", "playwrite-vn",
+    "bilbo", "caramel", "charm", "grechen-fuemen", "licorice",
 )
 
 #: Handwriting families that Debian packages (fonts-dancingscript, fonts-kristi, fonts-nanum-extra's NanumPen,
-#: fonts-kaushanscript, fonts-klee, fonts-comic-neue, fonts-cegui's GreatVibes, ...): never trained on. Names match
+#: fonts-kaushanscript, fonts-klee, fonts-comic-neue, fonts-cegui's GreatVibes, fonts-smc-chilanka,
+#: fonts-woowa-bm's Yeon Sung, fonts-yusei-magic, ...): never trained on. Names match
 #: as prefixes of a file name, any case or spacing ("nanum-pen" also covers nanum-pen-script).
 DEBIAN_HANDWRITING = (
     "dancing-script", "kristi", "kaushan-script", "klee-one", "comic-neue", "great-vibes",
     "humor-sans", "dkg", "breip", "bwht", "femkeklaver", "ecolier-court", "joscelyn", "nanum-pen",
+    "nanum-brush", "chilanka", "yeon-sung", "bm-yeonsung", "yusei-magic",
 )
 
 
