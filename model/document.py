@@ -359,6 +359,7 @@ def _has_run(mask: np.ndarray, length: int) -> bool:
 
 
 RULE_FAINT = 0.15  # ink level at which ruled lines are looked for
+RULE_MIN, RULE_SPAN = 375, 0.8  # a rule runs a quarter of a page's width, and this much of a narrower image's
 
 
 def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: float = RULE_FAINT,
@@ -373,7 +374,8 @@ def remove_ruling(binary: np.ndarray, ink: np.ndarray | None = None, faint: floa
         source = (ink > faint).astype(np.uint8) if ink is not None else binary
     out = binary.copy()
     bridge = max(9, min(h, w) // 100)
-    for length, kernel, gap in ((w // 4, (max(w // 4, 1), 1), (bridge, 1)), (h // 4, (1, max(h // 4, 1)), (1, bridge))):
+    across = max(w // 4, min(int(RULE_SPAN * w), RULE_MIN))  # on a line crop, a quarter is one bridged word
+    for length, kernel, gap in ((across, (max(across, 1), 1), (bridge, 1)), (h // 4, (1, max(h // 4, 1)), (1, bridge))):
         if length < 40:
             continue
         joined = cv2.morphologyEx(source, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, gap))

@@ -4,8 +4,9 @@ Lines: the ink is smoothed with an anisotropic Gaussian sized from the line pitc
 Manmatha & Rothfuss, applied to lines); the ridges of the smoothed map, traced column by column, are the
 lines' centre curves, so slightly rotated and curved lines are followed. Every connected component of ink
 goes to the nearest centre curve; a component that spans two lines (a descender touching an ascender) is
-split between them pixel by pixel. Words: gaps in a line's column profile wider than a threshold from the
-line's x-height.
+split between them pixel by pixel. Ink in one band (a line image: no empty row between two stacked,
+line-shaped blocks) is one line, its pitch taken from the band. Words: gaps in a line's column profile wider
+than a threshold from the line's x-height.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ SIGMA_Y = 0.11
 #: Word blobs: horizontal smoothing in x-heights and the blob level (chosen on IAM training-group lines).
 WORD_SPREAD = 0.4
 WORD_LEVEL = 0.3
+#: A lone line's pitch in ink-band heights (the band holds 96 % of its ink).
+BAND_PITCH = 1.3
 
 
 @dataclass
@@ -50,6 +53,60 @@ def component_height(stats: np.ndarray) -> float:
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     keep = areas >= max(6.0, float(np.percentile(areas, 40)))
     return float(np.median(heights[keep])) if keep.any() else float(np.median(heights))
+
+
+def _extent(weights: np.ndarray, share: float = 0.02) -> tuple[int, int]:
+    """First and last index holding the middle ``1 - 2 * share`` of the weights."""
+    mass = np.cumsum(weights) / max(float(weights.sum()), 1e-9)
+    return int(np.searchsorted(mass, share)), int(np.searchsorted(mass, 1 - share))
+
+
+def _under(cols: np.ndarray, other: np.ndarray, reach: int) -> bool:
+    """Whether most of one block's ink (its column sums) lies in the other's columns (gaps up to ``reach`` bridged)."""
+    covered = cv2.dilate((other > 0).astype(np.uint8).reshape(1, -1), np.ones((1, reach), np.uint8)).ravel()
+    return bool((cols * covered).sum() >= 0.5 * cols.sum())
+
+
+def _separate_lines(cols: tuple[np.ndarray, np.ndarray], rows: tuple[np.ndarray, np.ndarray],
+                    char_height: float) -> bool:
+    """Two ink blocks, one over the other (their column and row sums), are separate lines: one lies under the
+    other's writing and the lighter is line-shaped.
+
+    Side by side (a word written lower than the last) or a lone piece under a letter (a detached descender)
+    are parts of one line.
+    """
+    reach = max(1, int(char_height)) | 1
+    if not (_under(cols[0], cols[1], reach) or _under(cols[1], cols[0], reach)):
+        return False
+    light = 0 if rows[0].sum() < rows[1].sum() else 1
+    (c0, c1), (r0, r1) = _extent(cols[light]), _extent(rows[light])
+    return c1 - c0 >= 1.2 * (r1 - r0 + 1)
+
+
+def band_extent(binary: np.ndarray, char_height: float) -> float | None:
+    """Height of the rows holding 2-98 % of the ink when it lies in one band (one line), else None.
+
+    Two bands: a nearly empty row (under a fifth of the lower side's peak) with at least 5 % of the ink on
+    each side, and the two sides separate lines (``_separate_lines``).
+    """
+    rows = binary.sum(axis=1).astype(np.float64)
+    if rows.sum() <= 0:
+        return None
+    profile = cv2.GaussianBlur(rows[:, None], (1, 0), sigmaX=0.1, sigmaY=max(1.0, char_height / 8)).ravel()
+    mass = np.cumsum(profile) / profile.sum()
+    above = np.maximum.accumulate(profile)
+    below = np.maximum.accumulate(profile[::-1])[::-1]
+    valley = (profile < 0.2 * np.minimum(above, below)) & (mass > 0.05) & (mass < 0.95)
+    edges = np.diff(np.concatenate([[0], valley.astype(np.int8), [0]]))
+    columns = binary.sum(axis=0).astype(np.float64)
+    for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):
+        y = (a + b) // 2
+        top = binary[:y].sum(axis=0).astype(np.float64)
+        if _separate_lines((top, columns - top), (rows[:y], rows[y:]), char_height):
+            return None
+    lo, hi = _extent(rows)
+    cols_lo, cols_hi = _extent(columns)
+    return float(hi - lo + 1) if hi - lo + 1 < 0.5 * (cols_hi - cols_lo + 1) else None  # a line is wide
 
 
 def line_pitch(binary: np.ndarray, char_height: float) -> float:
@@ -351,9 +408,16 @@ def segment_binary(binary: np.ndarray, min_ink: float = 0.25, components: Compon
         return []
     hc = max(3.0, component_height(stats[1:]))
     flat_mask = flat_pieces(labels, stats, hc, stroke_width(binary))[labels]
-    pitch = line_pitch(binary, hc)
-    pitch = float(np.clip(pitch, 1.2 * hc, 4.0 * hc))
-    lines = assign_ink(binary, find_centre_curves(binary, pitch), pitch, (n, labels, stats))
+    band = band_extent(binary, hc)
+    if band:  # one line: its letters' own rows, not other lines, make the autocorrelation's peaks
+        pitch = max(2.2 * hc, BAND_PITCH * band)
+        rows = binary.sum(axis=1)
+        mass = np.cumsum(rows) / rows.sum()
+        curves = [np.full(binary.shape[1], float(np.searchsorted(mass, 0.5)))]
+    else:
+        pitch = float(np.clip(line_pitch(binary, hc), 1.2 * hc, 4.0 * hc))
+        curves = find_centre_curves(binary, pitch)
+    lines = assign_ink(binary, curves, pitch, (n, labels, stats))
     lines = drop_rule_dashes(lines, flat_mask, hc)
     lines = [ln for ln in lines if len(ln.ys) >= min_ink * hc * hc and ln.box[3] >= 0.3 * hc]
     lines = merge_fragments(lines, pitch)
