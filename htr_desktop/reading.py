@@ -51,8 +51,10 @@ class ChunkedRecognizer:
 
     def recognize(self, images: Sequence[np.ndarray]) -> list[Any]:
         """Recognize ``images`` CHUNK per worker process at a time; raises Cancelled between chunks."""
+        if self.workers > 1 and hasattr(self.recognizer, "map"):
+            return self._spread(images)
         out: list[Any] = []
-        step = CHUNK * max(1, self.workers)  # every worker gets CHUNK crops
+        step = CHUNK
         for start in range(0, len(images), step):
             if self.should_stop():
                 raise Cancelled
@@ -60,6 +62,22 @@ class ChunkedRecognizer:
             self.on_progress(len(out), len(images))
         return out
 
+    def _spread(self, images: Sequence[np.ndarray]) -> list[Any]:
+        """On worker processes: a few crops at a time, widest first, the next to whichever worker is free."""
+        # No worker waits for another (as with one share each), the narrow crops even out the end; Cancel between parts.
+        if self.should_stop():
+            raise Cancelled
+        order = sorted(range(len(images)), key=lambda i: -images[i].shape[1] / max(1, images[i].shape[0]))
+        size = max(1, min(CHUNK, -(-len(images) // (3 * self.workers))))
+        parts = [order[k: k + size] for k in range(0, len(order), size)]
+        out: list[Any] = [None] * len(images)
+        done = 0
+        for part, preds in zip(parts, self.map(recognize_images, [[images[i] for i in part] for part in parts])):
+            for i, pred in zip(part, preds):
+                out[i] = pred
+            done += len(part)
+            self.on_progress(done, len(images))
+        return out
 
     def map(self, fn: Callable[[Any, T], R], items: Sequence[T]) -> Iterator[R]:
         """``fn(recognizer, item)`` for each item, on every core when the recognizer is a pool; Cancel between items."""
@@ -74,6 +92,11 @@ class ChunkedRecognizer:
             close = getattr(results, "close", None)
             if close is not None:
                 close()  # a pool drops the items not started yet
+
+
+def recognize_images(recognizer: Any, images: Sequence[np.ndarray]) -> list[Any]:
+    """``recognizer.recognize(images)`` (a module-level function: worker processes run it)."""
+    return list(recognizer.recognize(images))
 
 
 def read_whole(gray: np.ndarray, recognizer: ChunkedRecognizer, layout: str = "auto") -> list[Region]:

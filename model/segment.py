@@ -233,14 +233,30 @@ def find_centre_curves(binary: np.ndarray, pitch: float) -> list[np.ndarray]:
 
 def _nearest_curve(ys: np.ndarray, xs: np.ndarray, curves: np.ndarray,
                    budget: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
-    """Index of and distance to the nearest centre curve for each pixel (``budget`` distances at a time)."""
-    chunk = max(1024, budget // max(1, len(curves)))  # bounded memory however many lines a page has
+    """Index of and distance to the nearest centre curve for each pixel (``budget`` distances at a time).
+
+    The pixels are shared among as many threads as OpenCV may use here (numpy lets go of the GIL meanwhile):
+    the window's process has its cores to itself while it segments a page, a worker process uses one.
+    """
+    threads = max(1, cv2.getNumThreads())
+    chunk = max(1024, min(budget // max(1, len(curves)), -(-len(ys) // threads)))  # bounded memory
     idx = np.empty(len(ys), np.int32)
     dist = np.empty(len(ys), np.float32)
-    for s in range(0, len(ys), chunk):
+
+    def part(s: int) -> None:
         d = np.abs(curves[:, xs[s: s + chunk]] - ys[None, s: s + chunk]).astype(np.float32)
         idx[s: s + chunk] = np.argmin(d, axis=0)
         dist[s: s + chunk] = d[idx[s: s + chunk], np.arange(d.shape[1])]
+
+    starts = range(0, len(ys), chunk)
+    if threads > 1 and len(starts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(part, starts))
+    else:
+        for s in starts:
+            part(s)
     return idx, dist
 
 

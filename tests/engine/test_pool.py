@@ -201,4 +201,17 @@ def test_a_page_on_the_pool_reads_as_in_one_process(pool):
     clear_cache()
     expected = read_page(page, Recognizer.load(decoder="greedy"))
     assert len(expected.lines) >= 5
-    assert read_page(page, ChunkedRecognizer(pool)) == expected
+    progress = []
+    assert read_page(page, ChunkedRecognizer(pool, on_progress=lambda *p: progress.append(p))) == expected
+    n = len(expected.lines)
+    assert progress[-1] == (n, n) and len(progress) > 1 and progress == sorted(progress)
+
+
+def test_cancel_stops_the_lines_of_a_page_on_the_pool(pool):
+    from htr_desktop.reading import Cancelled, ChunkedRecognizer
+
+    seen = []
+    chunked = ChunkedRecognizer(pool, should_stop=lambda: bool(seen), on_progress=lambda *p: seen.append(p))
+    with pytest.raises(Cancelled):
+        chunked.recognize([render_text(w) for w in WORDS * 3])
+    assert len(seen) == 1 and seen[0][0] < len(WORDS) * 3
