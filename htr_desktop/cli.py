@@ -201,8 +201,6 @@ def _recognize_all(argv: list[str]) -> int:
     from model.bundle import ModelError
     from model.pool import RecognizerPool, default_workers
 
-    interrupt.install()
-
     # A few inputs are read faster in this process alone than by also starting worker processes.
     automatic = 1 if len(args.paths) < POOL_MIN_INPUTS else default_workers()
     workers = max(1, min(args.workers or automatic, len(args.paths)))
@@ -210,8 +208,8 @@ def _recognize_all(argv: list[str]) -> int:
     failures = 0
     _preload(bool(args.format))
     try:
-        with RecognizerPool(args.model, decoder=args.decoder, threads=args.threads, workers=workers,
-                            fork=True) as pool:
+        with interrupt.installed(), RecognizerPool(args.model, decoder=args.decoder, threads=args.threads,
+                                                   workers=workers, fork=True) as pool:
             pool.start()
             out = Output(args.format or "", str(args.out or ""), args.pdf_dpi)
             for result in pool.map(partial(recognize_path, layout=args.layout, out=out), args.paths):

@@ -19,11 +19,18 @@ def _on_sigint(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def install() -> None:
-    """Ctrl+C raises KeyboardInterrupt except inside ``held()``; an ignored Ctrl+C (a background job) stays so."""
-    if threading.current_thread() is threading.main_thread() and (
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler):
-        signal.signal(signal.SIGINT, _on_sigint)
+@contextlib.contextmanager
+def installed() -> Iterator[None]:
+    """Within: Ctrl+C raises KeyboardInterrupt, except in ``held()``; an ignored Ctrl+C (a background job) stays so."""
+    if threading.current_thread() is not threading.main_thread() or (
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextlib.contextmanager
