@@ -11,19 +11,21 @@ import time
 import xml.etree.ElementTree as ET
 
 import cv2
+import pytest
 
 from tests.conftest import render_text
 
 WORDS = ["hello", "world", "minute", "letter", "garden"]
 
 
-def ctrl_c(args: list[str], after_lines: int) -> tuple[int, list[str], str]:
+def ctrl_c(args: list[str], after_lines: int, group: bool = True) -> tuple[int, list[str], str]:
     """Start ``htr-desktop ARGS`` in its own process group, Ctrl+C it once it printed ``after_lines`` lines."""
+    # group: SIGINT to the whole group, as a terminal sends it; else to the command's process only (kill -INT)
     proc = subprocess.Popen([sys.executable, "-m", "htr_desktop", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, process_group=0)
     try:
         lines = [proc.stdout.readline() for _ in range(after_lines)]
-        os.killpg(proc.pid, signal.SIGINT)
+        (os.killpg if group else os.kill)(proc.pid, signal.SIGINT)
         lines += proc.stdout.read().splitlines()  # (not communicate(): it would skip what readline buffered)
         err = proc.stderr.read()
         proc.wait(120)
@@ -45,7 +47,8 @@ def group_ends(group: int) -> bool:
     return False
 
 
-def test_ctrl_c_stops_recognize_with_one_line_and_complete_outputs(tmp_path):
+@pytest.mark.parametrize("group", [True, False], ids=["terminal", "kill"])
+def test_ctrl_c_stops_recognize_with_one_line_and_complete_outputs(tmp_path, group):
     encoded = [cv2.imencode(".png", render_text(w))[1].tobytes() for w in WORDS]
     paths = []
     for i in range(300):
@@ -53,7 +56,7 @@ def test_ctrl_c_stops_recognize_with_one_line_and_complete_outputs(tmp_path):
         paths[-1].write_bytes(encoded[i % len(encoded)])
     out = tmp_path / "xml"
     code, lines, err = ctrl_c(["recognize", "--json", "--layout", "line", "--workers", "2", "--format", "page",
-                               "--out", str(out), *map(str, paths)], after_lines=1)
+                               "--out", str(out), *map(str, paths)], after_lines=1, group=group)
     assert code == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert [ln for ln in err.splitlines() if ln.strip()] == [f"htr-desktop recognize: interrupted; {len(lines)} of "
