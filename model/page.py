@@ -98,17 +98,49 @@ class Segmentation:
         return self._points_box(ln.xs[sel], ln.ys[sel])
 
     def line_crop(self, ln: LineInk, pad: int = 6) -> np.ndarray:
-        """The line as a gray crop of the flattened, upright page; other lines' ink is painted white."""
+        """The line as a gray crop of the flattened, upright page, cut like a line image of a data set.
+
+        As tall as the line's ink (IAM's line images are: ``pad`` px more, only left and right, so the recognizer
+        scales a page's lines as it scales them); its dots, commas and faint strokes kept; other lines' ink, long
+        marks that are not its writing (rules, a desk's edge) and the paper around them painted white.
+        """
         x, y, w, h = ln.box
-        ph, pw = self.page.flat.shape
-        x0, y0 = max(0, x - pad), max(0, y - pad)
-        x1, y1 = min(pw, x + w + pad), min(ph, y + h + pad)
-        keep = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        keep[ln.ys - y0, ln.xs - x0] = 1
-        keep = cv2.dilate(keep, np.ones((5, 5), np.uint8))
+        pw = self.page.flat.shape[1]
+        window = (max(0, x - pad), y, min(pw, x + w + pad), y + h)
+        x0, y0, x1, y1 = window
         crop = self.page.flat[y0:y1, x0:x1].copy()
-        crop[keep == 0] = 255
+        own = _near(_mask([ln], window))
+        others = [o for o in self.lines if o is not ln and _overlaps(o.box, window)]
+        crop[_near(_mask(others, window)) & ~own] = 255
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((crop < MARK_LEVEL).view(np.uint8), connectivity=8)
+        away = (stats[:, cv2.CC_STAT_WIDTH] >= 0.3 * (x1 - x0)) | (stats[:, cv2.CC_STAT_HEIGHT] >= 0.8 * (y1 - y0))
+        away[0] = True  # the paper
+        crop[away[labels] & ~own] = 255
         return crop
+
+
+#: Gray level (flattened page, paper ~255) under which a pixel is part of a mark in a line crop.
+MARK_LEVEL = 225
+
+
+def _overlaps(box: Box, window: tuple[int, int, int, int]) -> bool:
+    x, y, w, h = box
+    return x < window[2] and x + w > window[0] and y < window[3] and y + h > window[1]
+
+
+def _mask(lines: Sequence[LineInk], window: tuple[int, int, int, int]) -> np.ndarray:
+    """The lines' ink inside ``window`` (x0, y0, x1, y1) as a 0/1 mask of its size."""
+    x0, y0, x1, y1 = window
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for ln in lines:
+        inside = (ln.xs >= x0) & (ln.xs < x1) & (ln.ys >= y0) & (ln.ys < y1)
+        mask[ln.ys[inside] - y0, ln.xs[inside] - x0] = 1
+    return mask
+
+
+def _near(mask: np.ndarray) -> np.ndarray:
+    """Pixels within two of the mask's (a 5 x 5 square), as bools."""
+    return np.asarray(cv2.dilate(mask, np.ones((5, 5), np.uint8)), bool)
 
 
 _last: tuple[tuple[Any, ...], Segmentation] | None = None
