@@ -22,8 +22,10 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+import numpy as np
+
 from benchmarks.data import HELD_BACK_GROUPS, held_back_lines, iam_gt
-from benchmarks.report import load_note, machine, write_section
+from benchmarks.report import load_note, machine, publish
 
 
 def median_s(fn: Callable[[], object], repeats: int) -> float:
@@ -49,34 +51,76 @@ def own_cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def cli(paths: list[Path], workers: int, bytecode: str, cpu: list[float] | None = None) -> None:
-    """``htr-desktop recognize --json --layout line`` over the files with ``workers`` processes (CPU s to ``cpu``)."""
+def cli(paths: list[Path], workers: int, bytecode: str, cpu: list[float] | None = None, layout: str = "line",
+        ) -> str:
+    """``htr-desktop recognize --json --layout LAYOUT`` over the files with ``workers`` processes (0: the command's
+    choice); its CPU s to ``cpu``; returns its output."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPYCACHEPREFIX": bytecode}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([sys.executable, "-m", "htr_desktop", "recognize", "--json", "--layout", "line",
-                          "--workers", str(workers), *map(str, paths)], capture_output=True, text=True, env=env)
+    chosen = ["--workers", str(workers)] if workers else []
+    out = subprocess.run([sys.executable, "-m", "htr_desktop", "recognize", "--json", "--layout", layout, *chosen,
+                          *map(str, paths)], capture_output=True, text=True, env=env)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and its workers (it waits for them)
     if cpu is not None:
         cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if out.returncode != 0 or len(out.stdout.splitlines()) != len(paths):
         raise SystemExit(f"recognize failed: {out.stderr[-500:]}")
+    return out.stdout
 
 
-def main() -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("--files", type=int, default=100)
+def window_rows(batches: dict[str, list[Path]], page_name: str, page: np.ndarray, repeats: int, tmp: str,
+                ) -> tuple[dict[str, dict[int, float]], str]:
+    """The window's way on a loaded pool of 1, then 2 workers: each batch (``export.batch`` to one CSV, ``repeats``
+    runs) and one page (``read_whole``, ``repeats + 2`` runs). Median seconds by name and cores; the model version."""
+    import cv2
+
+    from htr_desktop.export import batch
+    from htr_desktop.reading import ChunkedRecognizer, read_whole
+    from model.page import clear_cache
+    from model.pool import RecognizerPool
+
+    rows: dict[str, dict[int, float]] = {}
+    version = ""
+    for cores in (1, 2):
+        os.sched_setaffinity(0, set(range(cores)))  # inherited by the pool's processes
+        cv2.setNumThreads(cores)  # as OpenCV starts in the window's process on this many cores (it keeps the
+        # count it found at its first use: without this the 2-core page would segment with 1 thread)
+        with RecognizerPool(workers=cores) as pool:
+            pool.start()
+            chunked = ChunkedRecognizer(pool)
+            read_whole(page, chunked, "page")  # warm up every worker's interpreters
+            version = pool.version
+
+            def run_batch(files: list[Path], chunked: ChunkedRecognizer = chunked) -> None:
+                out = Path(tempfile.mkdtemp(dir=tmp))  # a fresh folder: batch never overwrites
+                if len(batch(files, out, "csv", chunked)["written"]) != 1:
+                    raise SystemExit("batch wrote nothing")
+
+            def whole_page(chunked: ChunkedRecognizer = chunked) -> None:
+                clear_cache()
+                read_whole(page, chunked, "page")
+
+            for name, files in batches.items():
+                rows.setdefault(name, {})[cores] = median_s(partial(run_batch, files), repeats)
+            rows.setdefault(page_name, {})[cores] = median_s(whole_page, repeats + 2)
+    return rows, version
+
+
+def two_core_args(p: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the arguments, with ``--repeats`` and ``--no-write``; SystemExit unless this process has 2 cores."""
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-write", action="store_true", help="print only")
     args = p.parse_args()
     if len(os.sched_getaffinity(0)) < 2:
         raise SystemExit("needs 2 cores")
-    import cv2
+    return args
 
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--files", type=int, default=100)
+    args = two_core_args(p)
     from benchmarks.page_speed import words_page
-    from htr_desktop.export import batch
-    from htr_desktop.reading import ChunkedRecognizer, read_whole
-    from model.page import clear_cache
-    from model.pool import RecognizerPool
     from training.pages import iam_source
 
     busy, own = machine_busy(), own_cpu()
@@ -98,28 +142,10 @@ def main() -> int:
                     os.sched_setaffinity(0, set(range(cores)))  # inherited by the CLI's processes
                     runs[cores].append(median_s(partial(cli, files, cores, bytecode, cpu_s[name][cores]), 1))
             rows[name] = {cores: statistics.median(times) for cores, times in runs.items()}
-        for cores in (1, 2):
-            os.sched_setaffinity(0, set(range(cores)))  # inherited by the pool's processes
-            cv2.setNumThreads(cores)  # as OpenCV starts in the window's process on this many cores (it keeps the
-            # count it found at its first use: without this the 2-core page would segment with 1 thread)
-            with RecognizerPool(workers=cores) as pool:
-                pool.start()
-                chunked = ChunkedRecognizer(pool)
-                read_whole(page, chunked, "page")  # warm up every worker's interpreters
-                def run_batch(chunked: ChunkedRecognizer = chunked) -> None:
-                    out = Path(tempfile.mkdtemp(dir=tmp))  # a fresh folder: batch never overwrites
-                    if len(batch(paths, out, "csv", chunked)["written"]) != 1:
-                        raise SystemExit("batch wrote nothing")
-
-                rows.setdefault(f"window batch, {len(paths)} files (layout auto), model loaded (s)", {})[cores] = (
-                    median_s(run_batch, args.repeats))
-
-                def whole_page(chunked: ChunkedRecognizer = chunked) -> None:
-                    clear_cache()
-                    read_whole(page, chunked, "page")
-
-                rows.setdefault(f"window page, {n_words} words in {n_lines} lines, segment + recognize (s)", {})[
-                    cores] = median_s(whole_page, args.repeats + 2)
+        window, version = window_rows({f"window batch, {len(paths)} files (layout auto), model loaded (s)": paths},
+                                      f"window page, {n_words} words in {n_lines} lines, segment + recognize (s)",
+                                      page, args.repeats, tmp)
+        rows.update(window)
     os.sched_setaffinity(0, set(range(os.cpu_count() or 2)))
     busy, own = machine_busy() - busy, own_cpu() - own
     note = (f"{load_note()}; other processes used {max(0.0, busy - own):.0f} of the {busy:.0f} CPU-seconds the "
@@ -132,7 +158,7 @@ def main() -> int:
                       for name, t in rows.items())
     body = f"""## Every core: 2 cores against 1 (`python -m benchmarks.parallel --repeats {args.repeats}`)
 
-{machine()}; model {pool.version}; median of {args.repeats} runs (page: {args.repeats + 2}); {note}.
+{machine()}; model {version}; median of {args.repeats} runs (page: {args.repeats + 2}); {note}.
 One recognizer per core (`model/pool.py`: the CLI loads the model once and forks a worker process per further core,
 which start at once; the window's pool starts fresh worker processes); 1 core = everything pinned to CPU 0 (the CLI
 then reads in its own process), 2 cores = CPUs 0 and 1. The CLI runs with its bytecode cached; over one file it takes
@@ -144,10 +170,7 @@ its workers (user + system). The window's process gets OpenCV's thread count for
 |---|---|---|---|---|
 {table}
 """
-    print(body)
-    if not args.no_write:
-        write_section("parallel", body)
-    return 0
+    return publish("parallel", body, not args.no_write)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from model.decoder_config import DECODERS
 log = logging.getLogger(__name__)
 
 POOL_MIN_INPUTS = 4  # from this many inputs on, the CLI spreads them over one worker process per core
+POOL_MIN_BYTES = 500_000  # or from 2 inputs on when their files total this much (pages: ~0.5 s each, not ~0.01 s)
 LAYOUTS = ("auto", "page", "line", "word")
 
 
@@ -44,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
     p.add_argument("--decoder", choices=DECODERS, help="override the model's decoder")
     p.add_argument("--threads", type=int, help="CPU threads for the network (per worker)")
-    p.add_argument("--workers", type=int, help="worker processes (default: one per core from 4 inputs on, else none)")
+    p.add_argument("--workers", type=int,
+                   help="worker processes (default: one per core from 4 inputs on, or 2 of 0.5 MB in all; else none)")
     return p
 
 
@@ -191,6 +193,19 @@ def _preload(xml: bool) -> None:
         import htr_desktop.export  # noqa: F401
 
 
+def _worth_workers(paths: list[str]) -> bool:
+    """Whether the inputs are worth worker processes: many of them, or at least 2 large files (pages)."""
+    import os
+
+    if len(paths) >= POOL_MIN_INPUTS:
+        return True
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError, ValueError):  # a missing file is reported when its turn comes
+            total += os.stat(path).st_size
+    return len(paths) >= 2 and total >= POOL_MIN_BYTES
+
+
 def _recognize_all(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -201,8 +216,8 @@ def _recognize_all(argv: list[str]) -> int:
     from model.bundle import ModelError
     from model.pool import RecognizerPool, default_workers
 
-    # A few inputs are read faster in this process alone than by also starting worker processes.
-    automatic = 1 if len(args.paths) < POOL_MIN_INPUTS else default_workers()
+    # A few small inputs (lines) are read faster in this process alone than by also starting worker processes.
+    automatic = default_workers() if _worth_workers(args.paths) else 1
     workers = max(1, min(args.workers or automatic, len(args.paths)))
     done = 0
     failures = 0

@@ -7,7 +7,7 @@ threads scale poorly (measured 0.9x on 2 cores); processes scale (1.95x). With o
 Workers are started fresh ("spawn": each imports everything and loads its model, ~0.25 s CPU), or, with
 ``fork=True`` on Linux in a process without other Python threads (the CLI), this process loads the model once,
 forks ``workers - 1`` workers that start at once with it (sharing its memory), and works as the last worker:
-while it waits for the next result in order, it takes the last items no worker has started.
+while it waits for the next result in order, it takes the last items no worker has been given.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib.abc import Traversable
 from pathlib import Path
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 WORKERS_ENV = "HTR_DESKTOP_WORKERS"  # overrides the number of worker processes (1 = in-process)
+SHORT_ITEM_S = 0.05  # forked workers: items this short (a line's ~11 ms) get a second one waiting in each worker
 
 # In a worker process: its recognizer, or the message why it could not be loaded.
 _recognizer: Any = None
@@ -226,8 +228,12 @@ class RecognizerPool:
 
         if not getattr(executor, "_processes", None):  # the first work forks the workers: from a frozen heap
             gc.freeze()  # collections skip everything loaded so far (until close()): its pages stay shared
-        for _ in range(2 * (self.workers - 1)):  # one running and one waiting in each worker
+        for _ in range(self.workers - 1):  # one item running in each worker, the next fed as one finishes
             feed()
+        # A second item waiting in each worker hides the hand-over between short items (lines), but one waiting
+        # there is that worker's even if this process is free first: for long items (pages) it would leave this
+        # process idle at the end, and the first of few items to a worker while this process reads nothing.
+        deepen = self.workers - 1
         own: dict[int, tuple[bool, Any]] = {}  # items this process read: (ok, result or exception)
         try:
             for i in range(len(items)):
@@ -238,10 +244,15 @@ class RecognizerPool:
                             break
                         ends[1] -= 1
                         j = ends[1]
+                    began = time.perf_counter()
                     try:
                         own[j] = (True, fn(self._own, items[j]))
                     except Exception as exc:  # noqa: BLE001 - raised in order, as a worker's would be
                         own[j] = (False, exc)
+                    if deepen and time.perf_counter() - began < SHORT_ITEM_S:
+                        for _ in range(deepen):
+                            feed()
+                        deepen = 0
                 if i in own:
                     ok, value = own.pop(i)
                     if not ok:

@@ -65,3 +65,15 @@ def test_missing_model_is_a_clear_error(images, tmp_path):
 def test_version():
     out = run_cli("--version")
     assert out.returncode == 0 and out.stdout.startswith("htr-desktop ") and "model" in out.stdout
+
+
+def test_worker_processes_for_many_inputs_or_a_few_large_ones(tmp_path):
+    """Pages (large files) get every core from 2 inputs on; a few small ones (lines) are read in one process."""
+    from htr_desktop.cli import POOL_MIN_BYTES, _worth_workers
+
+    small, big = tmp_path / "line.png", tmp_path / "page.png"
+    small.write_bytes(b"x" * 1000)
+    big.write_bytes(b"x" * (POOL_MIN_BYTES // 2))
+    assert not _worth_workers([str(small)]) and not _worth_workers([str(big)])
+    assert not _worth_workers([str(small)] * 3) and not _worth_workers([str(big), str(tmp_path / "missing.png")])
+    assert _worth_workers([str(big)] * 2) and _worth_workers([str(small)] * 4)

@@ -153,6 +153,7 @@ with RecognizerPool(decoder="greedy", workers=2, fork=True) as pool:
     out["pool"] = [t for _, t in got]
     out["pids"] = sorted({p for p, _ in got} - {os.getpid()}) + [os.getpid() in {p for p, _ in got}]
     out["recognize"] = [p.text for p in pool.recognize([render_text(w) for w in words])]
+    out["two"] = [pid == os.getpid() for pid, _ in pool.map(read, words[:2])]  # long items: one each
     for bad in (0, len(words) - 1):  # the first item goes to the worker, the last to this process
         seen = []
         try:
@@ -173,6 +174,7 @@ def test_forked_workers_and_this_process_share_the_work_in_order():
     assert result["own"]
     assert result["pool"] == result["recognize"] == result["texts"]
     assert len(result["pids"]) == 2 and result["pids"][-1] is True  # one worker process, and this one
+    assert result["two"] == [False, True]  # the worker reads the first, this process the second
     assert result["errors"] == [[0, "bad item"], [len(WORDS) - 1, "bad item"]]
 
 
