@@ -75,7 +75,8 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
             utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
             print(json.dumps(result, ensure_ascii=not utf8), flush=True)
         elif "error" in result:
-            print(f"{result['path']}: error: {result['error']}", file=sys.stderr, flush=True)
+            message = result["error"].removeprefix(f"{display_name(result['path'])}: ")  # name the file once
+            print(f"{result['path']}: error: {message}", file=sys.stderr, flush=True)
         else:
             print(f"{result['path']}\t{result['text'] or '(' + result.get('note', 'no text') + ')'}", flush=True)
     except BrokenPipeError:

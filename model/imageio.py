@@ -15,6 +15,9 @@ os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+if "OPENCV_LOG_LEVEL" not in os.environ:  # a bad file gets our one-line error, not OpenCV's warnings on stderr
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
 HUGE_PIXELS = 30_000_000  # larger images are decoded straight to gray (bounded memory)
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
