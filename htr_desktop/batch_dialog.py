@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from htr_desktop.message_bar import listed
 from htr_desktop.settings import Settings
 from htr_desktop.worker import RecognitionService, Task
 
@@ -170,7 +171,7 @@ class BatchRunner(QObject):
         if skipped:
             text += f"; kept {len(skipped)} existing file(s)"
         if errors:
-            text += f"; {len(errors)} image(s) could not be read ({next(iter(errors.values()))})"
+            text += f"; {len(errors)} image(s) could not be read:\n" + listed(list(errors.values()))
         self.notify(text, "warning" if errors else "done", action=("Open folder", self.open_folder))
 
     def _failed(self, page_id: int, message: str) -> None:

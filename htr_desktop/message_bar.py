@@ -8,6 +8,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 STYLES = {"info": "#2d6cdf", "warning": "#b26a00", "error": "#c0392b"}
+LISTED = 12  # errors named one per line in a message; the rest are counted
+
+
+def listed(errors: list[str]) -> str:
+    """Errors one per line (the first LISTED, then how many more)."""
+    return "\n".join(errors if len(errors) <= LISTED else [*errors[:LISTED], f"and {len(errors) - LISTED} more"])
 
 
 class MessageBar(QWidget):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoGroup, QUndoStack
 
+from htr_desktop.message_bar import listed
 from htr_desktop.regions import Box, Page, Region, inside, new_id
 from htr_desktop.settings import Settings
 from htr_desktop.undo import RegionsChange, TextEdit, TextState, snapshot
@@ -74,9 +75,8 @@ class Workspace(QObject):
             except (OSError, MemoryError) as exc:
                 errors.append(f"{display_name(path)}: cannot be opened ({exc})")
         if errors:  # every one of them, in one message
-            listed = errors if len(errors) <= 12 else [*errors[:12], f"and {len(errors) - 12} more"]
-            self.message.emit("Cannot open " + listed[0] if len(errors) == 1 else
-                              f"Cannot open {len(errors)} files:\n" + "\n".join(listed), "error")
+            self.message.emit("Cannot open " + errors[0] if len(errors) == 1 else
+                              f"Cannot open {len(errors)} files:\n" + listed(errors), "error")
         if added:
             for source in {p.source for p in added}:
                 self.settings.add_recent(source)

@@ -76,3 +76,11 @@ def test_batch_dialog_choice(qtbot, settings, tmp_path):
     assert dialog.csv_name.isEnabled()
     dialog.csv_name.setText("letters")
     assert dialog.choice() == (tmp_path / "in", tmp_path / "out", "csv", "letters.csv")
+
+
+def test_batch_names_every_file_it_could_not_read(qtbot, window, folder, tmp_path):
+    (folder / "empty.png").write_bytes(b"")
+    _run(qtbot, window, folder, tmp_path / "out", "txt")
+    text = window.messages.text()
+    assert "2 image(s) could not be read:" in text
+    assert "broken.png: not a readable image" in text and "empty.png: file is empty" in text
