@@ -135,7 +135,10 @@ def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: 
     except ImageError as exc:
         return {"path": path, "error": _named(path, str(exc))}
     except OSError as exc:
-        return {"path": path, "error": f"cannot write the {out.fmt if out else ''} file: {exc}"}
+        from htr_desktop.export import write_error
+
+        target = Path(out.folder if out else "") / f"{Path(path).stem}.xml"
+        return {"path": path, "error": f"cannot write {target}: {write_error(exc, target)}"}
     except MemoryError:
         return {"path": path, "error": _named(path, "not enough memory to process this image")}
     except Exception as exc:  # noqa: BLE001 - the contract: an error object for this file, the others still run
@@ -207,11 +210,27 @@ def _worth_workers(paths: list[str]) -> bool:
     return len(paths) >= 2 and total >= POOL_MIN_BYTES
 
 
+def _out_problem(folder: str) -> str:
+    """Why ``folder`` cannot take the --format files ("" if it can; it is created if missing)."""
+    import os
+
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return "a file is in the way (--out names a folder)"
+    except OSError as exc:
+        return f"the folder cannot be created ({exc.strerror or exc})"
+    return "" if os.access(folder, os.W_OK | os.X_OK) else "no permission to write in this folder"
+
+
 def _recognize_all(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.format and args.out is None:
         parser.error("--format needs --out FOLDER")
+    if args.format and (problem := _out_problem(args.out)):
+        print(f"htr-desktop: --out {args.out}: {problem}", file=sys.stderr, flush=True)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     from htr_desktop import interrupt
     from model.bundle import ModelError

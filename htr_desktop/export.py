@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import logging
@@ -107,10 +108,30 @@ def write(path: str | os.PathLike[str], pages: list[Page], model_version: str = 
     for out, group in targets(path, pages, fmt):
         text = render(group, fmt, model_version)
         tmp = out.with_name(out.name + ".part")
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, out)
+        try:
+            tmp.write_text(text, encoding="utf-8", newline="")
+            os.replace(tmp, out)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # no half-written file left behind; ``out`` is untouched
+            raise
         written.append(out)
     return written
+
+
+def write_error(exc: OSError, path: str | os.PathLike[str]) -> str:
+    """Why writing ``path`` failed, in plain words (no errno, no temporary name)."""
+    out = Path(path)
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return f"{out.parent} is on a read-only disk"
+    if isinstance(exc, IsADirectoryError) or out.is_dir():
+        return f"{out.name} is a folder"
+    if isinstance(exc, FileNotFoundError) or not out.parent.is_dir():
+        return f"the folder {out.parent} does not exist"
+    if isinstance(exc, PermissionError):
+        return f"no permission to write in {out.parent}"
+    return exc.strerror or str(exc)
 
 
 def image_files(folder: str | os.PathLike[str]) -> list[Path]:

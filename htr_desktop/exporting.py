@@ -56,7 +56,8 @@ class Exporter(QObject):
         try:
             written = export.write(path, pages, self.model_version(), fmt)
         except (OSError, ValueError) as exc:
-            self.notify(f"Cannot export to {Path(path).name}: {exc}", "error")
+            reason = export.write_error(exc, path) if isinstance(exc, OSError) else str(exc)
+            self.notify(f"Cannot export to {Path(path).name}: {reason}", "error")
             return False
         self.settings.set("files/last_dir", str(Path(path).parent))
         names = ", ".join(p.name for p in written[:3]) + (f" and {len(written) - 3} more" if len(written) > 3 else "")

@@ -74,4 +74,9 @@ def test_export_to_unwritable_place_says_so(qtbot, window, line_file, tmp_path):
     window.open_paths([str(line_file)])
     wait_recognized(qtbot, window)
     assert not window.export_to(str(tmp_path / "missing-folder" / "out.txt"))
-    assert "Cannot export" in window.messages.text()
+    missing = tmp_path / "missing-folder"
+    assert window.messages.text() == f"Cannot export to out.txt: the folder {missing} does not exist"
+    (tmp_path / "taken.txt").mkdir()
+    assert not window.export_to(str(tmp_path / "taken.txt"))
+    assert window.messages.text().endswith("\nCannot export to taken.txt: taken.txt is a folder")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []  # no half-written file left
