@@ -92,12 +92,13 @@ def main() -> int:
 
 {machine()}; model {version}; median of {args.repeats} runs (window page: {args.repeats + 2}); {note}.
 {len(paths)} pages composed from the held-back IAM lines ({n_words} words in {n_lines} lines; the first is the page
-of the section above), saved as PNG. **Throughput** rows read all of them: each page is read whole by one worker
-process (segmentation and its lines), the next page to whichever worker is free, so both cores work while pages
-remain (the CLI with its default workers: one per core for 2 or more page files). **Latency** rows read one page: the
-CLI reads a single input in its own process, no worker started; the window segments the page in its own process,
-then spreads the page's lines over its workers. 1 core = everything pinned to CPU 0, 2 cores = CPUs 0 and 1; the CLI
-runs with its bytecode cached.
+of the section above), saved as PNG. **Throughput** rows read several: a worker process reads a whole page
+(segmentation and its lines), the next page going to whichever worker is free (the CLI with its default workers: one
+per core for 2 or more page files); in the window's batch the pages left once each worker has had its share (fewer
+than the workers: 1 of 3) are segmented in the window's process meanwhile and their lines read by all the workers.
+**Latency** rows read one page: the CLI reads a single input in its own process, no worker started; the window
+segments the page in its own process, then spreads the page's lines over its workers. 1 core = everything pinned
+to CPU 0, 2 cores = CPUs 0 and 1; the CLI runs with its bytecode cached.
 
 | workload | measures | 1 core | 2 cores | speed-up |
 |---|---|---|---|---|

@@ -204,7 +204,7 @@ def batch(files: list[Path], out_dir: Path, fmt: str, recognizer: ChunkedRecogni
     errors: dict[str, str] = {}
     all_pages: list[Page] = []
     on_file(0, len(todo))
-    results = recognizer.map(partial(read_regions, layout=layout, options=options, dpi=dpi), todo)
+    results = recognizer.map_files(partial(read_regions, layout=layout, options=options, dpi=dpi), todo)
     for i, (path, (read, error)) in enumerate(zip(todo, results), 1):
         on_file(i, len(todo))
         pages = [_sized_page(name, shape, str(path), regions) for name, shape, regions in read]

@@ -94,6 +94,29 @@ class ChunkedRecognizer:
                 close()  # a pool drops the items not started yet
 
 
+    def map_files(self, fn: Callable[[Any, T], R], items: Sequence[T]) -> Iterator[R]:
+        """``map`` for whole files (pages): the workers take one file each while every worker still gets one; the
+        files left over (fewer than the workers) are read at once in a thread of this process with their lines
+        spread over the workers, so no worker idles at the end while another reads a last page alone."""
+        n = self.workers
+        rest = len(items) % n if n > 1 and hasattr(self.recognizer, "map") else 0
+        if not rest:
+            yield from self.map(fn, items)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+        from threading import Event
+
+        stop = Event()  # also stops the thread when this generator ends early (Cancel, an error)
+        quiet = ChunkedRecognizer(self.recognizer, lambda: stop.is_set() or self.should_stop())
+        with ThreadPoolExecutor(1) as thread:  # segments here while the workers read whole files
+            last = thread.submit(lambda: [fn(quiet, item) for item in items[len(items) - rest:]])
+            try:
+                yield from self.map(fn, items[:len(items) - rest])
+                yield from last.result()
+            finally:
+                stop.set()
+
+
 def recognize_images(recognizer: Any, images: Sequence[np.ndarray]) -> list[Any]:
     """``recognizer.recognize(images)`` (a module-level function: worker processes run it)."""
     return list(recognizer.recognize(images))

@@ -107,6 +107,24 @@ def test_batch_on_the_pool_writes_what_one_process_writes(tmp_path, pool):
     assert seen[0] == (0, 5) and seen[-1] == (5, 5)
 
 
+def test_a_batch_of_pages_on_the_pool_reads_as_one_process(tmp_path, pool):
+    """3 pages on 2 workers: two are read whole by the workers, the third here with its lines on both."""
+    from htr_desktop.export import batch
+    from htr_desktop.reading import ChunkedRecognizer
+    from training.pages import EVAL_STYLE, compose_page, text_source
+
+    files = []
+    for seed in range(3):
+        files.append(tmp_path / f"page{seed}.png")
+        cv2.imwrite(str(files[-1]), compose_page(text_source(seed=seed), EVAL_STYLE, seed=200 + seed).image)
+    one = batch(files, tmp_path / "one", "json", ChunkedRecognizer(Recognizer.load(decoder="greedy")), layout="page")
+    two = batch(files, tmp_path / "two", "json", ChunkedRecognizer(pool), layout="page")
+    assert not one["errors"] and not two["errors"] and len(two["written"]) == 3
+    for name in ("page0.json", "page1.json", "page2.json"):
+        assert (tmp_path / "one" / name).read_text() == (tmp_path / "two" / name).read_text()
+        assert len(json.loads((tmp_path / "two" / name).read_text())["pages"][0]["regions"]) >= 3
+
+
 def test_cancel_stops_a_batch_on_the_pool(tmp_path, pool):
     from htr_desktop.export import batch
     from htr_desktop.reading import Cancelled, ChunkedRecognizer
@@ -115,11 +133,13 @@ def test_cancel_stops_a_batch_on_the_pool(tmp_path, pool):
     for i in range(6):
         files.append(tmp_path / f"{i}.png")
         cv2.imwrite(str(files[-1]), render_text(WORDS[i]))
-    done = []
-    with pytest.raises(Cancelled):
-        batch(files, tmp_path / "out", "txt", ChunkedRecognizer(pool, should_stop=lambda: len(done) >= 2),
-              layout="line", on_file=lambda i, n: done.append(i))
-    assert len(list((tmp_path / "out").glob("*.txt"))) <= 2
+    for count in (6, 5):  # 5: the last file is read in this process, its line on the workers
+        done = []
+        with pytest.raises(Cancelled):
+            batch(files[:count], tmp_path / f"out{count}", "txt",
+                  ChunkedRecognizer(pool, should_stop=lambda done=done: len(done) >= 2),
+                  layout="line", on_file=lambda i, n, done=done: done.append(i))
+        assert len(list((tmp_path / f"out{count}").glob("*.txt"))) <= 2
 
 
 def test_alternatives_come_from_the_n_best_then_the_word_list(pool):
