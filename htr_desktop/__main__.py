@@ -24,9 +24,18 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _let_ctrl_c_through() -> None:
+    """Unblock Ctrl+C, which the packaged executable holds from its start (packaging/rthook_sigint.py) until here."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _headless(command: str, argv: list[str]) -> int:
     """Run ``recognize`` or ``serve``; a Ctrl+C at any point (even while importing) ends it with one line, code 130."""
     try:
+        _let_ctrl_c_through()
         if command == "serve":
             from htr_desktop.serve import run_serve
 
@@ -48,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         if argv is None:  # this process is the command (not a caller's function call)
             _exit_now(code)
         return code
+    _let_ctrl_c_through()
     if args[:1] == ["adapt"]:
         from htr_desktop.adapt_cli import run_adapt
 

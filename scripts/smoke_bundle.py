@@ -2,7 +2,8 @@
 
 ``python scripts/smoke_bundle.py dist/htr-desktop/htr-desktop`` checks, each reported on its own line:
 ``--version`` names the app and model versions; ``recognize --json`` reads the shipped sample line and its text is
-within ``--max-cer`` of the sidecar ``.txt``; the GUI opens its main window offscreen and under Xvfb (if
+within ``--max-cer`` of the sidecar ``.txt``; PDF input; ``serve``; Ctrl+C on ``recognize`` from its start to mid-run
+(one line, exit code 130, no traceback); the GUI opens its main window offscreen and under Xvfb (if
 ``xvfb-run`` exists). Exit code 0 only if every check passed.
 """
 
@@ -169,6 +170,43 @@ def check_serve(exe: Path, cwd: Path, sample: Path) -> Check:
             proc.kill()
 
 
+def check_ctrl_c(exe: Path, cwd: Path, sample: Path) -> Check:
+    """Ctrl+C (SIGINT to the process group, as a terminal sends it) on ``recognize`` over many inputs, from its very
+    start to mid-run: each time no traceback, whole JSON lines only, and one line with exit code 130 (or, for a
+    Ctrl+C before Python runs at all, the process ended by the signal and nothing printed). Known gap, reported but
+    not failed: a Ctrl+C within the few ms while PyInstaller's own bootstrap runs, before the first runtime hook
+    (packaging/rthook_sigint.py) can hold it, still gets PyInstaller's traceback."""
+    import signal
+    import time
+
+    outcomes = []
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.3, 1.0):
+        proc = subprocess.Popen([str(exe), "recognize", "--json", *[sample.name] * 2000], cwd=cwd, env=clean_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return Check("ctrl-c", False, f"after {delay} s: still running 120 s after Ctrl+C")
+        try:
+            whole = all(json.loads(line) for line in out.splitlines())
+        except ValueError:
+            whole = False
+        said = err.strip().splitlines()
+        clean = (proc.returncode == 130 and len(said) == 1 and "interrupted" in said[0]) or (
+            proc.returncode == -signal.SIGINT and not err.strip())
+        if delay < 0.3 and not out and ("pyiboot01_bootstrap" in err or "pyimod0" in err):
+            outcomes.append(f"{delay} s: in PyInstaller's bootstrap (traceback, known gap)")
+            continue
+        if not (clean and whole and "Traceback" not in err):
+            return Check("ctrl-c", False, f"after {delay} s: exit {proc.returncode}, stderr {err.strip()[-300:]!r}")
+        outcomes.append(f"{delay} s: {proc.returncode}, {len(out.splitlines())} lines")
+    return Check("ctrl-c", True, "; ".join(outcomes))
+
+
 def find_sample(exe: Path, checkout: Path) -> Path:
     """The sample shipped inside a one-folder bundle, else the checkout's copy (one-file builds)."""
     inside = exe.parent / "_internal" / "resources" / "samples" / SAMPLE
@@ -184,7 +222,7 @@ def smoke(exe: Path, max_cer: float, gui: bool = True) -> list[Check]:
             shutil.copy(f, cwd / f.name)
         version, model_version = check_version(exe, cwd)
         checks = [version, check_recognize(exe, cwd, cwd / sample.name, max_cer, model_version), check_pdf(exe, cwd),
-                  check_serve(exe, cwd, cwd / sample.name)]
+                  check_serve(exe, cwd, cwd / sample.name), check_ctrl_c(exe, cwd, cwd / sample.name)]
         if gui:
             checks.append(check_gui(exe, cwd, under_xvfb=False))
             if shutil.which("xvfb-run"):

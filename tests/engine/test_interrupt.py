@@ -77,3 +77,17 @@ def test_ctrl_c_stops_serve_with_one_line():
     assert code == 130 and "url" in json.loads(lines[0])
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip() == "htr-desktop serve: interrupted; the server stopped"
+
+
+def test_a_ctrl_c_held_from_the_start_is_reported_once_the_command_runs(tmp_path):
+    """The packaged executable blocks Ctrl+C until the entry point (packaging/rthook_sigint.py): one sent while it
+    is blocked (here from before the interpreter starts) still ends ``recognize`` with one line and code 130."""
+    path = tmp_path / "in.png"
+    cv2.imwrite(str(path), render_text("hello"))
+    proc = subprocess.Popen([sys.executable, "-m", "htr_desktop", "recognize", "--json", *[str(path)] * 50],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, process_group=0,
+                            preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}))
+    os.killpg(proc.pid, signal.SIGINT)  # pending until htr_desktop.__main__ unblocks it
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and out == "", err
+    assert err.strip() == "htr-desktop recognize: interrupted"
