@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -130,7 +130,14 @@ class ResultEdit(QTextEdit):
             if not cursor.movePosition(QTextCursor.MoveOperation.Down if down else QTextCursor.MoveOperation.Up):
                 self.step.emit(self.region_id, 1 if down else -1)
                 return
+        if event.text().isprintable() and event.text():
+            self.setCurrentCharFormat(QTextCharFormat())  # typed letters are the user's: never marked doubtful
         super().keyPressEvent(event)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        """Pasted text is plain too (no doubtful word's underline carried over)."""
+        self.setCurrentCharFormat(QTextCharFormat())
+        super().insertFromMimeData(source)
 
     def word_under(self, point: QPoint) -> tuple[RegionWord, int, int] | None:
         """The recognized word at a viewport point and its (start, end) in the text, if any."""
@@ -175,7 +182,7 @@ class ResultEdit(QTextEdit):
         cursor = self.textCursor()
         cursor.setPosition(start)
         cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(text)
+        cursor.insertText(text, QTextCharFormat())
         self.setTextCursor(cursor)
 
     def next_low(self, after: int) -> tuple[int, int] | None:
@@ -205,6 +212,8 @@ class ResultEdit(QTextEdit):
         self.blockSignals(True)
         self.setPlainText(region.text)
         cursor = QTextCursor(self.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.setCharFormat(QTextCharFormat())  # setPlainText gives all of it the format at the old cursor
         pos = 0
         self.spans = []
         self.words = list(region.words)

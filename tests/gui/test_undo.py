@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QMimeData, QRectF, Qt
 from PySide6.QtTest import QTest
 
 from tests.gui.conftest import wait_recognized
@@ -27,14 +27,31 @@ def test_text_edit_undo_redo_with_the_keyboard(qtbot, window, page_file):
     assert window.results.rows[region.id].confidence.text() == "edited"  # at once, not after a restart
     # the words follow the edit: "low" became "lower", typed by a person
     assert [(w.text, w.confidence) for w in page.regions[0].words] == [("w300", 0.97), ("lower", 1.0)]
+    assert edit.low_words() == ["low"]  # typed letters do not take on the doubtful word's underline
     QTest.keyClick(edit, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert page.regions[0].text == "w300 low" and not page.regions[0].edited
     assert window.results.rows[region.id].edit.toPlainText() == "w300 low"
+    assert window.results.rows[region.id].edit.low_words() == ["low"]
     assert [w.confidence for w in page.regions[0].words] == [0.97, 0.21]
     QTest.keyClick(window.results.rows[region.id].edit, Qt.Key.Key_Z,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert page.regions[0].text == "w300 lower" and page.regions[0].edited
     assert window.results.rows[region.id].edit.toPlainText() == "w300 lower"
+    assert window.results.rows[region.id].edit.low_words() == []  # "lower" was typed: not doubtful
+
+
+def test_pasted_and_picked_text_is_not_marked_doubtful(qtbot, window, page_file):
+    _open(window, page_file)
+    region = window.workspace.add_region((40, 80, 300, 80))
+    wait_recognized(qtbot, window, 1)
+    edit = window.results.rows[region.id].edit
+    edit.moveCursor(edit.textCursor().MoveOperation.End)
+    mime = QMimeData()
+    mime.setText("er")
+    edit.insertFromMimeData(mime)  # what Ctrl+V and a drop of text do
+    assert edit.toPlainText() == "w300 lower" and edit.low_words() == ["low"]
+    edit.replace(5, 10, "law")  # a reading picked from the right-click menu
+    assert edit.toPlainText() == "w300 law" and edit.low_words() == []
 
 
 def test_undo_draw_move_resize_delete(qtbot, window, page_file):
