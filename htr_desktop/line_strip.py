@@ -36,7 +36,7 @@ class LineStrip(QWidget):
         """(strips, strip height, scale) for ``width`` pixels.
 
         The line fills the width at up to 2.2 text lines high; when that would make it lower than 1.5 text lines
-        it is drawn at that height and wraps onto more strips.
+        it is drawn at that height and wraps onto more strips, down to 1.2 text lines to save a last sliver.
         """
         if self.image.isNull() or width <= 0:
             return 0, 0, 1.0
@@ -44,8 +44,11 @@ class LineStrip(QWidget):
         iw, ih = self.image.width(), self.image.height()
         fit = width * ih / iw  # the height at which the whole line fills the width
         h = int(min(max(fit, 1.5 * text), 2.2 * text, 4 * ih))  # never blow a tiny crop up more than 4x
-        scale = h / ih
-        return max(1, math.ceil(iw * scale / width - 1e-6)), h, scale
+        n = max(1, math.ceil(iw * h / ih / width - 1e-6))
+        fewer = (n - 1) * width * ih / iw  # the height at which one strip fewer holds the line
+        if n > 1 and fewer >= 0.8 * h:  # rather than a sliver on a last strip, the line a little lower
+            h, n = int(fewer), n - 1
+        return n, h, h / ih
 
     def hasHeightForWidth(self) -> bool:
         """Its height depends on its width (long lines wrap)."""

@@ -37,4 +37,20 @@ def test_strip_follows_a_moved_box_and_wraps_long_lines(qtbot, window, page_file
     strip = window.results.rows[region.id].strip
     assert (strip.image.width(), strip.image.height()) == (200, 60)
     assert strip.heightForWidth(2000) <= 2.2 * strip.fontMetrics().height() + 1  # one strip when there is room
-    assert strip.heightForWidth(60) >= 2 * 1.5 * strip.fontMetrics().height()  # a narrow panel wraps it
+    assert strip.heightForWidth(40) >= 2 * 1.5 * strip.fontMetrics().height()  # a narrow panel wraps it
+
+
+def test_a_wrapped_line_never_ends_in_a_sliver(qtbot):
+    from PySide6.QtGui import QImage
+
+    from htr_desktop.line_strip import LineStrip
+
+    strip = LineStrip()
+    qtbot.addWidget(strip)
+    strip.set_image(QImage(1000, 70, QImage.Format.Format_Grayscale8))
+    for width in range(150, 800, 7):
+        n, h, scale = strip._layout(width)
+        last = 1000 * scale - (n - 1) * width  # the last strip's width on screen
+        assert 0 < last <= width + 1e-6, width
+        assert n == 1 or last >= width / 4, (width, n, last)  # not a few pixels on a strip of its own
+        assert h >= 1.2 * strip.fontMetrics().height() - 1, width  # still readable
