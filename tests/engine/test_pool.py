@@ -58,6 +58,27 @@ def test_missing_model_is_a_model_error(tmp_path):
         p.start()
 
 
+def test_cli_over_pages_with_workers_matches_one_process(tmp_path):
+    """3 pages on 2 processes (the forked worker and the command's own), each read whole: as in one process."""
+    from training.pages import EVAL_STYLE, compose_page, text_source
+
+    paths = []
+    for seed in range(3):
+        paths.append(str(tmp_path / f"page{seed}.png"))
+        cv2.imwrite(paths[-1], compose_page(text_source(seed=seed), EVAL_STYLE, seed=300 + seed).image)
+
+    def run(workers):
+        out = subprocess.run([sys.executable, "-m", "htr_desktop", "recognize", "--json", "--layout", "page",
+                              "--decoder", "greedy", "--workers", workers, *paths], capture_output=True, text=True,
+                             timeout=180)
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
+        return [json.loads(line) for line in out.stdout.splitlines()]
+
+    one, two = run("1"), run("2")
+    assert one == two and [r["path"] for r in two] == paths
+    assert all(len(r["lines"]) >= 3 for r in two)
+
+
 def test_worker_count_follows_affinity_and_env(monkeypatch):
     monkeypatch.delenv("HTR_DESKTOP_WORKERS", raising=False)
     assert default_workers() == available_cores() >= 1
