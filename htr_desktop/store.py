@@ -205,12 +205,16 @@ class Store:
         self.con.execute("COMMIT")
 
     def migrate(self, component: str, steps: Sequence[str]) -> None:
-        """Run the component's schema steps not run yet (its version is kept in ``meta``)."""
+        """Run the schema steps not run yet (version in ``meta``); a step whose objects already exist counts as done."""
         with self.transaction() as con:
             row = con.execute("SELECT value FROM meta WHERE key = ?", (f"schema/{component}",)).fetchone()
             done = int(row[0]) if row else 0
             for ddl in steps[done:]:
-                con.execute(ddl)
+                try:
+                    con.execute(ddl)
+                except sqlite3.OperationalError as exc:  # salvage kept the tables but not the meta rows saying so
+                    if not any(m in str(exc) for m in ("already exists", "duplicate column name")):
+                        raise
             if len(steps) > done:
                 con.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
                             (f"schema/{component}", str(len(steps))))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -78,6 +79,35 @@ def test_a_truncated_database_keeps_what_can_be_read(tmp_path):
     assert out.problems and "moved to" in out.problems[0]
     assert (tmp_path / DAMAGED_DIR).is_dir()
     assert [p.name for p in out.pages] == [p.name for p in pages[: len(out.pages)]]  # what was read is intact
+
+
+def test_a_store_that_lost_its_schema_versions_still_opens_and_restores(tmp_path):
+    """Salvage can lose the meta rows while the tables come back: the schema steps already there count as done."""
+    pages = [make_page("a.png", 1), make_page("b.png", 2)]
+    s = session.Session.open(tmp_path)
+    s.save(pages, 1)
+    s.close()
+    with contextlib.closing(sqlite3.connect(tmp_path / DB_NAME)) as con, con:
+        con.execute("DELETE FROM meta")
+    reopened = session.Session.open(tmp_path)
+    try:
+        out = reopened.restore()
+    finally:
+        reopened.close()
+    assert [p.name for p in out.pages] == ["a.png", "b.png"] and out.current == 1
+    assert [r.text for r in out.pages[0].regions] == ["typed 1"]
+
+
+def test_migrate_counts_steps_whose_objects_exist_as_done(tmp_path):
+    store = Store.open(tmp_path)
+    steps = ["CREATE TABLE things(id INTEGER PRIMARY KEY)", "ALTER TABLE things ADD COLUMN name TEXT"]
+    store.migrate("things", steps)
+    store.con.execute("DELETE FROM meta WHERE key = 'schema/things'")
+    store.migrate("things", steps)
+    assert store.con.execute("SELECT value FROM meta WHERE key = 'schema/things'").fetchone() == ("2",)
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        store.migrate("other", ["ALTER TABLE missing ADD COLUMN x"])  # other errors still stop it
+    store.close()
 
 
 def test_invalid_values_in_the_store_skip_only_the_bad_region_and_keep_a_copy(tmp_path):
