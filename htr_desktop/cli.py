@@ -228,6 +228,8 @@ def _recognize_all(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.format and args.out is None:
         parser.error("--format needs --out FOLDER")
+    if args.out is not None and not args.format:
+        parser.error("--out needs --format page or alto (the files to write there)")
     if args.format and (problem := _out_problem(args.out)):
         print(f"htr-desktop: --out {args.out}: {problem}", file=sys.stderr, flush=True)
         return 2

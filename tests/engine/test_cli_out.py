@@ -24,6 +24,15 @@ def test_an_out_that_is_a_file_stops_at_once_with_one_line(tmp_path):
     assert (tmp_path / "taken").read_text() == "not a folder"
 
 
+def test_out_without_a_format_is_refused_rather_than_ignored(tmp_path):
+    cv2.imwrite(str(tmp_path / "line.png"), render_text("hello"))
+    out = subprocess.run([sys.executable, "-m", "htr_desktop", "recognize", "--out", "xml", "line.png"],
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": os.getcwd()}, capture_output=True,
+                         timeout=300, text=True)
+    assert out.returncode == 2 and out.stdout == "" and "Traceback" not in out.stderr
+    assert out.stderr.splitlines()[-1].endswith("error: --out needs --format page or alto (the files to write there)")
+
+
 def test_a_failed_write_leaves_no_part_file_and_keeps_the_old_one(tmp_path, monkeypatch):
     from htr_desktop import export
     from htr_desktop.regions import Page
