@@ -47,8 +47,10 @@ class MessageBar(QWidget):
                      action: tuple[str, Callable[[], object]] | None = None) -> None:
         """Show ``text`` (with a button for ``action``: label, callback); errors stay longer, ``seconds=0`` stays
         until closed or replaced."""
-        if level == "error" == self.level and not self.isHidden() and text not in self.label.text():
-            text = "\n".join([*self.label.text().split("\n")[-11:], text])  # errors pile up, none is lost
+        if level == "error" == self.level and not self.isHidden():  # errors pile up, none is lost
+            shown = self.label.text().split("\n")
+            again = all(line in shown for line in text.split("\n"))  # the same error is shown once
+            text = "\n".join(shown if again else [*shown[-11:], text])
         self.level = level
         self.label.setText(text)
         self._action = action[1] if action else None

@@ -95,6 +95,8 @@ def test_the_window_lists_every_bad_file_and_opens_the_rest(qtbot, make_window, 
     assert "Cannot open 3 files" in text and "too long" in text and "(a pipe)" in text and "loop" in text
     window.show_message("another problem", "error")
     assert "(a pipe)" in window.messages.text()  # a later error does not hide the earlier ones
+    window.show_message("another problem", "error")  # the same error again (e.g. each image without a model)
+    assert "(a pipe)" in window.messages.text() and window.messages.text().count("another problem") == 1
 
 
 def test_the_api_refuses_nan_pixels_and_a_bad_batch_size():
