@@ -47,3 +47,14 @@ def test_smoke_environment_drops_python_and_qt_overrides(monkeypatch):
     env = smoke.clean_env(QT_QPA_PLATFORM="offscreen")
     assert "PYTHONPATH" not in env and "QT_PLUGIN_PATH" not in env
     assert env["QT_QPA_PLATFORM"] == "offscreen"
+
+
+def test_smoke_ctrl_c_known_gap_is_only_a_traceback_wholly_in_the_bootstrap():
+    smoke = load_smoke_module()
+    frozen = ('Traceback (most recent call last):\n  File "PyInstaller/loader/pyiboot01_bootstrap.py", line 1\n'
+              '  File "<frozen importlib._bootstrap_external>", line 147, in _path_stat\nKeyboardInterrupt')
+    ours = frozen.replace('"<frozen importlib._bootstrap_external>"', '"htr_desktop/cli.py"')
+    assert smoke.in_bootstrap(frozen)
+    assert not smoke.in_bootstrap(ours)
+    assert not smoke.in_bootstrap("")
+    assert not smoke.in_bootstrap(frozen.replace("KeyboardInterrupt", "ValueError: x"))
