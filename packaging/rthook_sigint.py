@@ -1,11 +1,12 @@
 """PyInstaller runtime hook, run before the others: Ctrl+C is held (blocked) until the entry point can report it.
 
-A Ctrl+C while the frozen interpreter still runs PyInstaller's own runtime hooks (its first ~50 ms) raised
-KeyboardInterrupt there, with a traceback; ``htr_desktop.__main__`` lets it through once it can end the command
-with one line and exit code 130.
+A Ctrl+C while the frozen interpreter still runs PyInstaller's own runtime hooks raised KeyboardInterrupt there,
+with a traceback; ``htr_desktop.__main__`` lets it through once it can end the command with one line and exit code
+130. It uses the built-in ``_signal`` module: importing ``signal`` (and ``enum`` with it) took long enough for a
+Ctrl+C to land in it. One before this hook runs still gets the interpreter's traceback (a known gap).
 """
 
-import signal
+import _signal
 
-if hasattr(signal, "pthread_sigmask"):
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+if hasattr(_signal, "pthread_sigmask"):
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, {_signal.SIGINT})

@@ -55,6 +55,8 @@ def test_smoke_ctrl_c_known_gap_is_only_a_traceback_wholly_in_the_bootstrap():
               '  File "<frozen importlib._bootstrap_external>", line 147, in _path_stat\nKeyboardInterrupt')
     ours = frozen.replace('"<frozen importlib._bootstrap_external>"', '"htr_desktop/cli.py"')
     assert smoke.in_bootstrap(frozen)
+    assert smoke.in_bootstrap(frozen.replace("PyInstaller/loader/pyiboot01_bootstrap.py", "enum.py"))
+    assert not smoke.in_bootstrap(frozen.replace('"<frozen importlib._bootstrap_external>"', '"model/pool.py"'))
     assert not smoke.in_bootstrap(ours)
     assert not smoke.in_bootstrap("")
     assert not smoke.in_bootstrap(frozen.replace("KeyboardInterrupt", "ValueError: x"))
