@@ -25,7 +25,9 @@ from model.charset import DEFAULT_CHARSET, normalize_text
 log = logging.getLogger(__name__)
 
 PAD = 6  # px of page kept around a line's polygon
+REACH = 2.5  # how far (times the polygon's height) a line's strokes may reach out of its polygon
 EDITORIAL = ("^", "\u27e6", "\u27e7", "[", "]", "\u2e22", "\u2e23")  # insertions, struck-out/illegible, gaps
+Points = tuple[tuple[int, int], ...]
 HANDWRITTEN_TYPES = ("", "defaultline:handwritten", "handwritten", "defaultline")
 
 
@@ -34,7 +36,7 @@ class XmlLine:
     """One transcribed text line of a page: its outline, its text and its line type ('' if untyped)."""
 
     image: Path
-    points: tuple[tuple[int, int], ...]
+    points: Points
     text: str
     kind: str
 
@@ -118,19 +120,70 @@ def why_skipped(line: XmlLine, charset: str = DEFAULT_CHARSET, all_types: bool =
     return ""
 
 
-def crop_line(page: np.ndarray, points: tuple[tuple[int, int], ...], pad: int = PAD) -> np.ndarray | None:
-    """The line's bounding box (plus ``pad``) from a gray page, paper-coloured outside the padded polygon."""
+def _ink(gray: np.ndarray) -> np.ndarray:
+    """Dark strokes of a gray page part (Otsu), as 0/1."""
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink
+
+
+def line_mask(page: np.ndarray, points: Points, others: list[Points] | None = None, pad: int = PAD,
+              reach: float = REACH) -> tuple[np.ndarray, tuple[int, int]]:
+    """The line's polygon grown by the ink strokes it touches, dilated by ``pad``; and its window's corner.
+
+    Transcription tools often draw a line's polygon around its body only (x-height), cutting ascenders, capitals
+    and descenders. A stroke (connected ink) touching the polygon belongs to the line unless the polygon of
+    another line of the page (``others``) holds more of it, as with a neighbour's descender dipping in, or it
+    spans the whole window (a page edge's shadow, a ruled line); of a stroke joined to another line's writing,
+    only the part nearer to this polygon than to the others is kept.
+    The line reaches at most ``reach`` times the polygon's median height above and below it.
+    """
     poly = np.array(points, np.int32)
-    x0, y0 = (max(int(v) - pad, 0) for v in poly.min(axis=0))
-    x1, y1 = (min(int(v) + pad + 1, limit) for v, limit in zip(poly.max(axis=0), (page.shape[1], page.shape[0]),
-                                                                 strict=True))
-    if x1 - x0 < 8 or y1 - y0 < 8:
+    (px0, py0), (px1, py1) = poly.min(axis=0), poly.max(axis=0)
+    own = np.zeros((int(py1 - py0) + 1, int(px1 - px0) + 1), np.uint8)
+    cv2.fillPoly(own, [poly - (px0, py0)], 1)
+    heights = own.sum(axis=0)
+    grow = pad + (int(round(reach * float(np.median(heights[heights > 0])))) if heights.any() else 0)
+    x0, y0 = max(int(px0) - pad, 0), max(int(py0) - 2 * grow, 0)  # twice as far: to see the neighbours' polygons
+    x1, y1 = min(int(px1) + pad + 1, page.shape[1]), min(int(py1) + 2 * grow + 1, page.shape[0])
+    mask = np.zeros((max(y1 - y0, 0), max(x1 - x0, 0)), np.uint8)
+    if mask.size == 0:
+        return mask, (x0, y0)
+    cv2.fillPoly(mask, [poly - (x0, y0)], 1)
+    count, labels = cv2.connectedComponents(_ink(page[y0:y1, x0:x1]), connectivity=8)
+    inside = np.bincount(labels[mask > 0], minlength=count)
+    kept = inside > 0
+    theirs = np.zeros_like(mask)  # every other line's polygon
+    for other in others or []:
+        if other == points or len(other) < 3:
+            continue
+        one = np.zeros_like(mask)
+        cv2.fillPoly(one, [np.array(other, np.int32) - (x0, y0)], 1)
+        kept &= inside >= np.bincount(labels[one > 0], minlength=count)
+        theirs |= one
+    kept[np.intersect1d(labels[0], labels[-1])] = False  # from the window's top to its bottom: a page edge, a rule
+    kept[0] = False  # the paper
+    grown = kept[labels]
+    if theirs.any():  # strokes running into another line: only their part nearer to this line's polygon
+        near = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
+        grown &= near <= cv2.distanceTransform(1 - theirs, cv2.DIST_L2, 3)
+    grown[:max(int(py0) - grow - y0, 0)] = False
+    grown[int(py1) + grow + 1 - y0:] = False
+    mask[grown] = 1
+    return cv2.dilate(mask, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)), (x0, y0)
+
+
+def crop_line(page: np.ndarray, points: Points, others: list[Points] | None = None,
+              pad: int = PAD) -> np.ndarray | None:
+    """The line's ink (``line_mask``) plus ``pad`` from a gray page, paper-coloured elsewhere."""
+    mask, (x0, y0) = line_mask(page, points, others, pad)
+    if not mask.any():
         return None
-    crop = page[y0:y1, x0:x1].copy()
-    mask = np.zeros(crop.shape, np.uint8)
-    cv2.fillPoly(mask, [poly - (x0, y0)], 255)
-    keep = cv2.dilate(mask, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8))
-    crop[keep == 0] = int(np.percentile(crop, 90))
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if r1 - r0 < 8 or c1 - c0 < 8:
+        return None
+    crop = page[y0 + r0:y0 + r1, x0 + c0:x0 + c1].copy()
+    crop[mask[r0:r1, c0:c1] == 0] = int(np.percentile(crop, 90))
     return crop
 
 
@@ -165,6 +218,7 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
     """Write ``out/train`` and ``out/val`` (PNG + labels.tsv) from every ALTO/PAGE file below ``source``."""
     usable: dict[str, list[XmlLine]] = defaultdict(list)
     counts: Counter[str] = Counter()
+    outlines: dict[Path, list[Points]] = defaultdict(list)  # every line of a page, to tell whose stroke is whose
     for xml in sorted(source.rglob("*.xml")):
         try:
             lines = read_xml(xml)
@@ -174,6 +228,7 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
             continue
         group = _slug(str(xml.parent.relative_to(source)))
         for line in lines:
+            outlines[line.image].append(line.points)
             reason = why_skipped(line, all_types=all_types)
             counts[f"skipped: {reason}" if reason else "usable"] += 1
             if not reason:
@@ -190,7 +245,7 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
                 pages.clear()  # one page in memory at a time (lines come page by page)
                 pages[line.image] = cv2.imread(str(line.image), cv2.IMREAD_GRAYSCALE)
             page = pages[line.image]
-            crop = None if page is None else crop_line(page, line.points)
+            crop = None if page is None else crop_line(page, line.points, outlines[line.image])
             if crop is None:
                 counts["skipped: no image or empty crop"] += 1
                 counts["usable"] -= 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from training.datasets import read_folder
-from training.import_xml_lines import XmlLine, crop_line, held_out, import_lines, read_xml, why_skipped
+from training.import_xml_lines import PAD, XmlLine, crop_line, held_out, import_lines, read_xml, why_skipped
 
 ALTO = """<?xml version="1.0" encoding="UTF-8"?>
 <alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
@@ -109,9 +109,45 @@ def test_crop_keeps_the_polygon_and_blanks_the_rest():
     crop = crop_line(page, ((20, 40), (180, 40), (180, 60), (20, 60), (20, 41)), pad=4)
     assert crop is not None and crop.shape == (29, 169)
     assert crop.min() == 10 and (crop > 100).mean() > 0.2
-    slanted = crop_line(page, ((20, 30), (180, 10), (180, 60), (20, 60)), pad=0)
+    above = ((20, 0), (180, 0), (180, 30), (20, 30))
+    slanted = crop_line(page, ((20, 30), (180, 10), (180, 60), (20, 60)), [above], pad=0)
     assert slanted is not None and (slanted[0, :20] == 230).all()  # the line above, blanked
     assert crop_line(page, ((5, 5), (8, 5), (8, 8)), pad=0) is None
+
+
+TIGHT = """<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
+  <Description><sourceImageInformation><fileName>p.png</fileName></sourceImageInformation></Description>
+  <Layout><Page WIDTH="400" HEIGHT="200"><PrintSpace><TextBlock ID="b">
+    <TextLine ID="above" BASELINE="20 45 380 45" HPOS="20" VPOS="27" WIDTH="360" HEIGHT="21">
+      <Shape><Polygon POINTS="20 27 380 27 380 48 20 48"/></Shape><String CONTENT="gap"/></TextLine>
+    <TextLine ID="line" BASELINE="20 130 380 130" HPOS="20" VPOS="112" WIDTH="360" HEIGHT="21">
+      <Shape><Polygon POINTS="20 112 380 112 380 133 20 133"/></Shape><String CONTENT="Hold"/></TextLine>
+  </TextBlock></PrintSpace></Page></Layout>
+</alto>
+"""
+
+
+def test_crop_keeps_ascenders_outside_a_tight_polygon_and_not_the_neighbours_descender(tmp_path):
+    # polygons around the x-height only, as eScriptorium draws them: the line's tall strokes reach 25 px above
+    above, ink = np.zeros((200, 400), bool), np.zeros((200, 400), bool)
+    above[30:45, 20:380] = True  # the line above: its body
+    above[30:118, 300:306] = True  # ... and a descender dipping 6 px into the next line's polygon
+    ink[115:130, 30:280] = True  # the line: its body
+    ink[88:130, 40:46] = True  # an ascender joined to the body
+    ink[90:125, 150:156] = True  # a capital's stroke, apart from the body, mostly above the polygon
+    page = np.where(above | ink, 15, 235).astype(np.uint8)
+    (tmp_path / "src" / "doc").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "src" / "doc" / "p.png"), page)
+    (tmp_path / "src" / "doc" / "p.xml").write_text(TIGHT, encoding="utf-8")
+    import_lines(tmp_path / "src", tmp_path / "out", val_fraction=0.0)
+    crops = {s.text: cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE) for s in read_folder(tmp_path / "out" / "train")}
+    line = crops["Hold"]
+    tip = 6 * (118 - (112 - PAD))  # the descender's tip inside the line's padded polygon stays, the rest is paper
+    assert (line < 100).sum() == ink.sum() + tip
+    assert line.shape[0] == (133 + 1 + PAD) - (88 - PAD)  # from the ascender's top to the polygon's bottom, plus PAD
+    # the line above keeps its descender down to halfway between the polygons (nearer to its own), no more
+    assert above[:80].sum() <= (crops["gap"] < 100).sum() <= above[:90].sum()
 
 
 def test_held_out_is_fixed_and_by_group():
