@@ -222,21 +222,48 @@ def segment_words(gray: np.ndarray, line_box: Box) -> list[Box]:
     return boxes
 
 
+def _fragment(ln: LineInk, tallest: int, heaviest: int, page_height: int) -> bool:
+    """A piece that is no line of its own: a stray bit, or a neighbouring field's ink cut by the image's edge."""
+    x, y, w, h = ln.box
+    at_edge = y <= 1 or y + h >= page_height - 1
+    return len(ln.ys) < 0.1 * heaviest or (at_edge and h < 0.8 * tallest)
+
+
+def _label(ln: LineInk, main: LineInk) -> bool:
+    """A form's label over the written line: a word or two (at most 8 of its heights long), no longer than the
+    line, starting at its left, in smaller letters."""
+    x, y, w, h = ln.box
+    mx, my, mw, mh = main.box
+    return y + h <= my + mh / 2 and w <= min(8 * h, 1.1 * mw) and h <= 0.95 * mh and x <= mx + 0.25 * mw
+
+
+def text_lines(lines: Sequence[LineInk], page_height: int) -> tuple[list[LineInk], list[LineInk]]:
+    """The lines of writing, and those with their labels (a form field's printed "Name" over the name), without
+    fragments."""
+    if len(lines) < 2:
+        return list(lines), list(lines)
+    tallest = max(ln.box[3] for ln in lines)
+    heaviest = max(len(ln.ys) for ln in lines)
+    kept = [ln for ln in lines if not _fragment(ln, tallest, heaviest, page_height)]
+    main = max(kept, key=lambda ln: (ln.box[3], len(ln.ys)))  # the writing: a label's print is smaller
+    return [ln for ln in kept if ln is main or not _label(ln, main)], kept
+
+
 def choose_layout(gray: np.ndarray) -> str:
-    """Guess "page", "line" or "word": several lines, or one line/word filling the image."""
+    """Guess "page", "line" or "word": several lines, or one line/word (a form field: with its label) in the image."""
     h, w = gray.shape[:2]
     if h < 12 or w < 12:
         return "word" if w / max(h, 1) < 3 else "line"
     seg = segment(gray)
-    lines = seg.lines
+    ph, pw = seg.page.ink.shape
+    lines, field_lines = text_lines(seg.lines, ph)
     if len(lines) >= 2:
         return "page"
     if not lines:
         return "line" if w / max(h, 1) > 3 else "page"
-    ph, pw = seg.page.ink.shape
-    lx, ly, lw, lh = lines[0].box
-    if lh < 0.3 * ph and lw * lh < 0.15 * pw * ph:
-        return "page"  # a little writing on a big sheet: segment it
+    lx, ly, lw, lh = _union_all([ln.box for ln in field_lines])
+    if max(ly, ph - ly - lh) >= 3 * lines[0].box[3] and lw * lh < 0.15 * pw * ph:
+        return "page"  # a little writing on a big sheet, room for lines over or under it: segment it
     return "word" if len(lines[0].words) <= 1 else "line"
 
 
@@ -254,6 +281,13 @@ def _assign_words(words: Sequence[str], n_boxes: int) -> list[list[int]]:
         groups[min(n_boxes - 1, int(centre * n_boxes))].append(i)
         pos += len(w) + 1
     return groups
+
+
+def _union_all(boxes: Sequence[Box]) -> Box:
+    """The box around all the boxes."""
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def _union(a: Box, b: Box) -> Box:

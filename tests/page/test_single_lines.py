@@ -82,3 +82,26 @@ def test_rule_search_spares_a_short_lines_letters():
     ruled = binary.copy()
     ruled[50:52, 2:-2] = 1
     assert not remove_ruling(ruled)[50:52].any() and remove_ruling(ruled).sum() >= 0.95 * binary.sum()
+
+
+def form_field(name: str, label: str = "NOM", clipped: bool = False) -> np.ndarray:
+    """A name crop from a form: a small printed label over the handwritten name, maybe with the field above's
+    print cut by the top edge."""
+    img = np.full((60, 290), 245, np.uint8)
+    cv2.putText(img, label, (32, 20), SIMPLEX, 0.4, 30, 1, cv2.LINE_AA)
+    cv2.putText(img, name, (30, 46), SCRIPT, 0.8, 20, 2, cv2.LINE_AA)
+    if clipped:
+        cv2.putText(img, "CODE POSTAL : 7 5 0 1 4", (100, 6), SIMPLEX, 0.5, 30, 1, cv2.LINE_AA)
+    return img
+
+
+@pytest.mark.parametrize("name, label, clipped", [
+    ("Caille", "NOM", False),  # all three were "pages" of two or three lines before
+    ("Valentin", "PRENOM", False),
+    ("Laffiche", "NOM", True),
+])
+def test_a_form_field_is_one_line(name, label, clipped):
+    img = form_field(name, label, clipped)
+    clear_cache()
+    assert len(segment(img).lines) >= 2  # the label is a line of its own on the page ...
+    assert choose_layout(img) in ("line", "word")  # ... but the image is one field, read as one line
