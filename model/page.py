@@ -225,7 +225,8 @@ def segment_words(gray: np.ndarray, line_box: Box) -> list[Box]:
 def _fragment(ln: LineInk, tallest: int, heaviest: int, page_height: int) -> bool:
     """A piece that is no line of its own: a stray bit, or a neighbouring field's ink cut by the image's edge."""
     x, y, w, h = ln.box
-    at_edge = y <= 1 or y + h >= page_height - 1
+    edge = max(2.0, 0.05 * page_height)
+    at_edge = y <= edge or y + h >= page_height - edge
     return len(ln.ys) < 0.1 * heaviest or (at_edge and h < 0.8 * tallest)
 
 
@@ -262,8 +263,9 @@ def choose_layout(gray: np.ndarray) -> str:
     if not lines:
         return "line" if w / max(h, 1) > 3 else "page"
     lx, ly, lw, lh = _union_all([ln.box for ln in field_lines])
-    if max(ly, ph - ly - lh) >= 3 * lines[0].box[3] and lw * lh < 0.15 * pw * ph:
-        return "page"  # a little writing on a big sheet, room for lines over or under it: segment it
+    room = 3 * lines[0].box[3]  # for lines over or under it (in the image: its prepared page may be padded)
+    if max(ly, ph - ly - lh) >= room and h >= lh + room and lw * lh < 0.15 * pw * ph:
+        return "page"  # a little writing on a big sheet: segment it
     return "word" if len(lines[0].words) <= 1 else "line"
 
 

@@ -105,3 +105,10 @@ def test_a_form_field_is_one_line(name, label, clipped):
     clear_cache()
     assert len(segment(img).lines) >= 2  # the label is a line of its own on the page ...
     assert choose_layout(img) in ("line", "word")  # ... but the image is one field, read as one line
+
+
+def test_a_small_name_in_a_crops_margins_is_no_page():
+    img = np.full((44, 324), 245, np.uint8)  # a name crop's size; 29 px of margin under the name ...
+    cv2.putText(img, "Enzo", (12, 30), SCRIPT, 0.6, 20, 1, cv2.LINE_AA)
+    clear_cache()
+    assert choose_layout(img) in ("line", "word")  # ... is no room for lines on a big sheet ("page" before)
