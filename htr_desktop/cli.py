@@ -128,9 +128,15 @@ def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: 
             doc["note"] = "no writing found"
         if out is not None and out.fmt:
             from htr_desktop.interrupt import held
+            from model.pool import InterruptedAfter
 
-            with held():  # Ctrl+C waits until this input's files are written
-                doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
+            try:
+                with held():  # Ctrl+C waits until this input's files are written
+                    doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
+            except KeyboardInterrupt:
+                if "written" not in doc:
+                    raise
+                raise InterruptedAfter(doc) from None  # finished and written: still reported
         return doc
     except ImageError as exc:
         return {"path": path, "error": _named(path, str(exc))}
@@ -243,19 +249,31 @@ def _recognize_all(argv: list[str]) -> int:
     workers = max(1, min(args.workers or automatic, len(args.paths)))
     done = 0
     failures = 0
+    gaps = ""  # after Ctrl+C: when the inputs done are not the first ones
     _preload(bool(args.format))
     try:
         with interrupt.installed(), RecognizerPool(args.model, decoder=args.decoder, threads=args.threads,
                                                    workers=workers, fork=True) as pool:
             pool.start()
             out = Output(args.format or "", str(args.out or ""), args.pdf_dpi)
-            for result in pool.map(partial(recognize_path, layout=args.layout, out=out), args.paths):
-                with interrupt.held():  # Ctrl+C never cuts a printed result in two
-                    _emit(result, args.json)
-                    done += 1
-                failures += "error" in result
-    except KeyboardInterrupt:  # the pool is closed: queued files dropped, started ones finished (files complete)
-        return interrupt.report("recognize", f"; {done} of {len(args.paths)} inputs done")
+            results = pool.map(partial(recognize_path, layout=args.layout, out=out), args.paths)
+            try:
+                for result in results:
+                    with interrupt.held():  # Ctrl+C never cuts a printed result in two
+                        _emit(result, args.json)
+                        done += 1
+                    failures += "error" in result
+            except KeyboardInterrupt:  # queued inputs dropped; those started finish (files complete) and are told
+                finished = results.rest()
+                if [r["path"] for r in finished] != args.paths[done:done + len(finished)]:
+                    gaps = ", not all of the first ones: the printed paths say which"
+                for result in finished:
+                    with interrupt.held():
+                        _emit(result, args.json)
+                        done += 1
+                raise
+    except KeyboardInterrupt:
+        return interrupt.report("recognize", f"; {done} of {len(args.paths)} inputs done{gaps}")
     except (ModelError, ValueError) as exc:
         for path in args.paths[done:]:
             _emit({"path": path, "error": f"model unavailable: {exc}"}, args.json)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.abc import Traversable
@@ -72,6 +73,18 @@ class ModelInfo:
 def bundled_model_dir() -> Traversable:
     """The model shipped with the app (works from a wheel and from a PyInstaller bundle)."""
     return resources.files("resources") / "model"
+
+
+def model_folder(path: str | os.PathLike[str] | None) -> Traversable | Path:
+    """The bundled model's folder (``None``) or the folder at ``path``; raises ModelError if it is not a folder."""
+    if path is None:
+        return bundled_model_dir()
+    folder = Path(path)
+    if folder.is_dir():
+        return folder
+    if folder.exists():
+        raise ModelError(f"not a model folder: {folder} is a file (give the folder that holds model.json)")
+    raise ModelError(f"model folder not found: {folder}")
 
 
 def read_info(folder: Traversable | Path) -> ModelInfo:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
+from model.bundle import ModelError, ModelInfo, model_folder, read_info
 from model.lexicon import Lexicon, alternatives
 
 if TYPE_CHECKING:  # imported when worker processes are started: one process needs none of it (start-up time)
@@ -143,9 +143,7 @@ class RecognizerPool:
             self.decoder = self.local.decoder
             self.threads = self.local.threads
             return
-        folder = bundled_model_dir() if path is None else Path(path)
-        if isinstance(folder, Path) and not folder.is_dir():
-            raise ModelError(f"model folder not found: {folder}")
+        folder = model_folder(path)
         self.info = read_info(folder)
         self._folder: Traversable | Path = folder
         self.decoder = self.info.decoder.with_name(decoder).name  # ValueError for an unknown name
@@ -180,92 +178,16 @@ class RecognizerPool:
         if any(errors):
             raise ModelError(next(e for e in errors if e))
 
-    def map(self, fn: Callable[[Any, T], R], items: Iterable[T]) -> Iterator[R]:
-        """``fn(recognizer, item)`` for every item, in the workers, yielded in order.
+    def map(self, fn: Callable[[Any, T], R], items: Iterable[T]) -> Results[R]:
+        """``fn(recognizer, item)`` for every item, in the workers, yielded in order (``Results``).
 
         Raises ModelError if the model could not be loaded, RuntimeError if a worker process died.
         """
         if self._executor is None:
-            yield from (fn(self.local, item) for item in items)
-            return
+            return _Local(fn, self.local, list(items))
         if self._own is not None:
-            yield from self._shared(fn, list(items))
-            return
-        futures = [_submit(self._executor, _call, fn, item) for item in items]
-        try:
-            for future in futures:
-                yield _result(future)
-        finally:
-            for future in futures:
-                future.cancel()
-
-    def _shared(self, fn: Callable[[Any, T], R], items: list[T]) -> Iterator[R]:
-        """``map`` with forked workers: they take items from the front (the next one each time one finishes),
-        this process takes the last ones while it waits for the next result. Nothing is cancelled or run twice."""
-        from concurrent.futures import Future
-
-        executor = self._executor
-        lock = threading.Lock()
-        futures: list[Future[R] | None] = [None] * len(items)
-        ends = [0, len(items)]  # the workers' next item; the first item this process took
-
-        def feed(_: object = None) -> None:  # also run in the pool's thread when a worker's item is done
-            while True:
-                with lock:
-                    if ends[0] >= ends[1] or executor is None:
-                        return
-                    i = ends[0]
-                    ends[0] += 1
-                    try:
-                        future: Future[R] = _submit(executor, _call, fn, items[i])
-                    except Exception as exc:  # noqa: BLE001 - a broken pool: the item reports it when its turn comes
-                        future = Future()
-                        future.set_exception(exc)
-                    futures[i] = future
-                if not future.done():
-                    future.add_done_callback(feed)
-                    return
-
-        if not getattr(executor, "_processes", None):  # the first work forks the workers: from a frozen heap
-            gc.freeze()  # collections skip everything loaded so far (until close()): its pages stay shared
-        for _ in range(self.workers - 1):  # one item running in each worker, the next fed as one finishes
-            feed()
-        # A second item waiting in each worker hides the hand-over between short items (lines), but one waiting
-        # there is that worker's even if this process is free first: for long items (pages) it would leave this
-        # process idle at the end, and the first of few items to a worker while this process reads nothing.
-        deepen = self.workers - 1
-        own: dict[int, tuple[bool, Any]] = {}  # items this process read: (ok, result or exception)
-        try:
-            for i in range(len(items)):
-                while i not in own:
-                    with lock:
-                        future = futures[i]
-                        if (future is not None and future.done()) or ends[1] <= ends[0]:
-                            break
-                        ends[1] -= 1
-                        j = ends[1]
-                    began = time.perf_counter()
-                    try:
-                        own[j] = (True, fn(self._own, items[j]))
-                    except Exception as exc:  # noqa: BLE001 - raised in order, as a worker's would be
-                        own[j] = (False, exc)
-                    if deepen and time.perf_counter() - began < SHORT_ITEM_S:
-                        for _ in range(deepen):
-                            feed()
-                        deepen = 0
-                if i in own:
-                    ok, value = own.pop(i)
-                    if not ok:
-                        raise value
-                    yield value
-                else:
-                    yield _result(futures[i])  # type: ignore[arg-type]
-        finally:
-            with lock:
-                ends[1] = ends[0]  # nothing more for the workers
-            for f in futures:
-                if f is not None:
-                    f.cancel()
+            return _Shared(fn, self._own, list(items), self._executor, self.workers)
+        return _Queued([_submit(self._executor, _call, fn, item) for item in items])
 
     def recognize(self, images: Sequence[np.ndarray]) -> list[Any]:
         """Recognize word/line crops, spread over the workers; same results as ``Recognizer.recognize``."""
@@ -314,6 +236,209 @@ class RecognizerPool:
         self.close()
 
 
+class InterruptedAfter(KeyboardInterrupt):
+    """Ctrl+C that came once an item was finished (its files written): ``result`` is kept, not lost."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class Results(Iterator[R]):
+    """``map``'s results in order. After Ctrl+C (while reading them or in the caller's loop), ``rest()`` gives those
+    finished but not yet read; a KeyboardInterrupt while one is read loses nothing that was finished."""
+
+    def __init__(self, count: int) -> None:
+        self._next = 0  # the index of the next result to read
+        self._count = count
+
+    def __iter__(self) -> Results[R]:
+        return self
+
+    def __next__(self) -> R:
+        i = self._next
+        if i >= self._count:
+            self.close()
+            raise StopIteration
+        try:
+            value = self._take(i)
+        except KeyboardInterrupt:
+            raise  # item i is still there for rest() if it finishes
+        except BaseException:
+            self._next = self._count  # an item's error ends the results, as a generator's would
+            self.close()
+            raise
+        self._next = i + 1
+        return value
+
+    def rest(self) -> list[R]:
+        """After Ctrl+C: no item starts; those started finish; the finished ones not read yet, in order.
+
+        Items that failed or never ran are left out (their inputs name which were done).
+        """
+        self.close()
+        self._wait()
+        found = [self._finished(i) for i in range(self._next, self._count)]
+        self._next = self._count
+        return [value for ok, value in found if ok]
+
+    def close(self) -> None:
+        """No more items start (those started finish); safe to call twice."""
+
+    def _take(self, i: int) -> R:
+        raise NotImplementedError
+
+    def _wait(self) -> None:
+        """Wait for the items started (after ``close``)."""
+
+    def _finished(self, i: int) -> tuple[bool, Any]:
+        raise NotImplementedError
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except AttributeError:  # its __init__ did not finish
+            pass
+
+
+class _Local(Results[R]):
+    """Every item read in this process, when its result is asked for."""
+
+    def __init__(self, fn: Callable[[Any, T], R], recognizer: Any, items: list[T]) -> None:
+        super().__init__(len(items))
+        self._call = lambda i: fn(recognizer, items[i])
+        self._kept: dict[int, Any] = {}
+
+    def _take(self, i: int) -> R:
+        try:
+            return self._call(i)
+        except InterruptedAfter as stop:
+            self._kept[i] = stop.result
+            raise
+
+    def _finished(self, i: int) -> tuple[bool, Any]:
+        return (i in self._kept, self._kept.pop(i, None))
+
+
+def _done(future: Future[Any] | None) -> tuple[bool, Any]:
+    """(True, its result) for a future that finished well, else (False, None)."""
+    if future is None or future.cancelled() or not future.done() or future.exception() is not None:
+        return False, None
+    return True, future.result()
+
+
+class _Queued(Results[R]):
+    """Every item queued to the workers at once (spawned workers)."""
+
+    def __init__(self, futures: list[Future[R]]) -> None:
+        super().__init__(len(futures))
+        self._futures = futures
+
+    def _take(self, i: int) -> R:
+        return _result(self._futures[i])
+
+    def close(self) -> None:
+        for future in self._futures:
+            future.cancel()
+
+    def _wait(self) -> None:
+        from concurrent.futures import wait
+
+        wait(self._futures[self._next:])
+
+    def _finished(self, i: int) -> tuple[bool, Any]:
+        return _done(self._futures[i])
+
+
+class _Shared(Results[R]):
+    """Forked workers take items from the front (the next one each time one finishes), this process takes the last
+    ones while it waits for the next result. Nothing is cancelled or run twice."""
+
+    def __init__(self, fn: Callable[[Any, T], R], recognizer: Any, items: list[T], executor: ProcessPoolExecutor,
+                 workers: int) -> None:
+        super().__init__(len(items))
+        self._run = lambda j: fn(recognizer, items[j])
+        self._lock = lock = threading.Lock()
+        self._futures: list[Future[R] | None] = [None] * len(items)
+        self._ends = ends = [0, len(items)]  # the workers' next item; the first item this process took
+        self._own: dict[int, tuple[bool, Any]] = {}  # items this process read: (ok, result or exception)
+        futures = self._futures
+
+        def feed(_: object = None) -> None:  # also run in the pool's thread when a worker's item is done
+            from concurrent.futures import Future
+
+            while True:  # (a closure, not a method: the futures' callbacks must not keep these results alive)
+                with lock:
+                    if ends[0] >= ends[1]:
+                        return
+                    i = ends[0]
+                    ends[0] += 1
+                    try:
+                        future: Future[R] = _submit(executor, _call, fn, items[i])
+                    except Exception as exc:  # noqa: BLE001 - a broken pool: the item reports it when its turn comes
+                        future = Future()
+                        future.set_exception(exc)
+                    futures[i] = future
+                if not future.done():
+                    future.add_done_callback(feed)
+                    return
+
+        self._feed = feed
+        if not getattr(executor, "_processes", None):  # the first work forks the workers: from a frozen heap
+            gc.freeze()  # collections skip everything loaded so far (until close()): its pages stay shared
+        for _ in range(workers - 1):  # one item running in each worker, the next fed as one finishes
+            feed()
+        # A second item waiting in each worker hides the hand-over between short items (lines), but one waiting
+        # there is that worker's even if this process is free first: for long items (pages) it would leave this
+        # process idle at the end, and the first of few items to a worker while this process reads nothing.
+        self._deepen = workers - 1
+
+    def _take(self, i: int) -> R:
+        while i not in self._own:
+            with self._lock:
+                future = self._futures[i]
+                if (future is not None and future.done()) or self._ends[1] <= self._ends[0]:
+                    break
+                self._ends[1] -= 1
+                j = self._ends[1]
+            began = time.perf_counter()
+            try:
+                self._own[j] = (True, self._run(j))
+            except InterruptedAfter as stop:  # finished (its files written) as Ctrl+C came
+                self._own[j] = (True, stop.result)
+                raise
+            except Exception as exc:  # noqa: BLE001 - raised in order, as a worker's would be
+                self._own[j] = (False, exc)
+            if self._deepen and time.perf_counter() - began < SHORT_ITEM_S:
+                for _ in range(self._deepen):
+                    self._feed()
+                self._deepen = 0
+        if i in self._own:
+            ok, value = self._own.pop(i)
+            if not ok:
+                raise value
+            return value  # type: ignore[no-any-return]
+        return _result(self._futures[i])  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        with self._lock:
+            self._ends[1] = self._ends[0]  # nothing more for the workers
+        for future in self._futures:
+            if future is not None:
+                future.cancel()
+
+    def _wait(self) -> None:
+        from concurrent.futures import wait
+
+        wait([f for f in self._futures[self._next:] if f is not None])
+
+    def _finished(self, i: int) -> tuple[bool, Any]:
+        if i in self._own:
+            ok, value = self._own.pop(i)
+            return ok, value
+        return _done(self._futures[i])
+
+
 def _result(future: Future[R]) -> R:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -323,4 +448,4 @@ def _result(future: Future[R]) -> R:
         raise RuntimeError("a recognition worker process stopped unexpectedly (out of memory?)") from None
 
 
-__all__ = ["RecognizerPool", "available_cores", "can_fork", "default_workers"]
+__all__ = ["InterruptedAfter", "RecognizerPool", "Results", "available_cores", "can_fork", "default_workers"]

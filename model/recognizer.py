@@ -16,7 +16,7 @@ import numpy as np
 
 from model.alignment import aligned_word_boxes
 from model.beam import BeamDecoder, quiet_stderr
-from model.bundle import ModelError, ModelInfo, bundled_model_dir, read_info
+from model.bundle import ModelError, ModelInfo, model_folder, read_info
 from model.decode import Decoded, greedy_decode, softmax
 from model.decoder_config import DECODERS, DecoderConfig
 from model.imageio import ImageError
@@ -83,9 +83,7 @@ class Recognizer:
     def load(cls, path: str | os.PathLike[str] | None = None, decoder: str | None = None,
              threads: int | None = None) -> Recognizer:
         """Load the bundled model (default) or the bundle folder at ``path``; raises ModelError."""
-        folder: Traversable | Path = bundled_model_dir() if path is None else Path(path)
-        if isinstance(folder, Path) and not folder.is_dir():
-            raise ModelError(f"model folder not found: {folder}")
+        folder = model_folder(path)
         return cls(folder, read_info(folder), decoder=decoder, threads=threads)
 
     @staticmethod

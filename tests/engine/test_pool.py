@@ -8,7 +8,7 @@ import cv2
 import pytest
 
 from model.bundle import ModelError
-from model.pool import RecognizerPool, available_cores, default_workers
+from model.pool import InterruptedAfter, RecognizerPool, available_cores, default_workers
 from model.recognizer import Recognizer
 from tests.conftest import render_text
 
@@ -41,6 +41,30 @@ def test_worker_errors_reach_the_caller(pool):
         pool.recognize([render_text("ok"), render_text("x")[:0]])
 
 
+def test_after_ctrl_c_the_items_started_still_come_in_order(pool):
+    images = [render_text(w) for w in WORDS]
+    texts = [p.text for p in Recognizer.load(decoder="greedy").recognize(images)]
+    results = pool.map(_text, images)
+    assert next(results) == texts[0]
+    rest = results.rest()  # (as after Ctrl+C) none starts now; those already given to a worker finish
+    assert rest == texts[1:1 + len(rest)] and list(results) == []
+
+
+def _stop_at(recognizer, word):
+    if word == "stop":  # Ctrl+C as this item's files were written: its result is kept
+        raise InterruptedAfter(word.upper())
+    return word
+
+
+def test_an_item_finished_as_ctrl_c_came_is_not_lost():
+    with RecognizerPool(decoder="greedy", workers=1) as p:
+        results = p.map(_stop_at, ["a", "stop", "b"])
+        assert next(results) == "a"
+        with pytest.raises(KeyboardInterrupt):
+            next(results)
+        assert results.rest() == ["STOP"] and list(results) == []
+
+
 def test_one_worker_runs_in_process():
     with RecognizerPool(decoder="greedy", workers=1) as p:
         assert p.local is not None and p._executor is None
@@ -49,8 +73,12 @@ def test_one_worker_runs_in_process():
 
 
 def test_missing_model_is_a_model_error(tmp_path):
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="model folder not found"):
         RecognizerPool(tmp_path / "none", workers=2)
+    (tmp_path / "model.tflite").write_bytes(b"x")
+    for workers in (1, 2):  # a file given for the folder: said so, not "not found"
+        with pytest.raises(ModelError, match="model.tflite is a file"):
+            RecognizerPool(tmp_path / "model.tflite", workers=workers)
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "model.json").write_text((Recognizer.load().folder / "model.json").read_text())
