@@ -77,9 +77,7 @@ class TrainConfig:
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: Any) -> TrainConfig:
         """Defaults, then the TOML file, then the overrides (None values ignored)."""
-        values: dict[str, Any] = {}
-        if path:
-            values.update(tomllib.loads(Path(path).read_text()))
+        values = read_toml(Path(path)) if path else {}
         values.update({k: v for k, v in overrides.items() if v is not None})
         known = {f.name: f for f in fields(cls)}
         unknown = set(values) - set(known)
@@ -89,3 +87,17 @@ class TrainConfig:
             if isinstance(getattr(cls(), k), tuple) and isinstance(v, list):
                 values[k] = tuple(v)
         return cls(**values)
+
+
+def read_toml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A config file's values over those of the file its ``base`` key names (relative to it), recursively."""
+    path = path.resolve()
+    if path in seen:
+        raise ValueError(f"config {path.name}: its base chain loops back to itself")
+    values = tomllib.loads(path.read_text())
+    base = values.pop("base", None)
+    if base is None:
+        return values
+    if "name" not in values:
+        raise ValueError(f"config {path.name} names a base but no run name of its own: it would resume its base's run")
+    return read_toml(path.parent / base, (*seen, path)) | values
