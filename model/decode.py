@@ -86,6 +86,14 @@ def split_words(text: str, starts: np.ndarray, ends: np.ndarray) -> tuple[tuple[
     return tuple(words)
 
 
+def greedy_length(logits: np.ndarray) -> int:
+    """How many characters a greedy reading of (frames, classes) logits has (blank = class 0)."""
+    best = logits.argmax(-1)
+    starts = np.ones(len(best), bool)
+    starts[1:] = best[1:] != best[:-1]
+    return int(np.count_nonzero(best[starts]))
+
+
 def greedy_decode(probs: np.ndarray, charset: Charset) -> Decoded:
     """Best path: argmax per frame, merge repeats, drop blanks; confidence = max prob of each kept frame run."""
     ids, starts, ends, confs = char_runs(probs.argmax(axis=-1), probs)

@@ -48,6 +48,9 @@ class DecoderConfig:
     nbest_temperature: float = 1.0  # n-best scores are divided by this before the softmax (word confidences)
     confidence_weights: tuple[float, ...] | None = None  # bias + one weight per model.beam.FEATURES (fitted)
     low_confidence: float = 0.5  # the app flags words whose confidence is below this
+    dense_below: float = 0.0  # a line read at fewer network frames a character than this is read again wider (0: off)
+    dense_target: float = 3.0  # ... stretched to this many frames a character ...
+    dense_max_stretch: float = 1.5  # ... but at most this much wider
 
     @property
     def uses_beam(self) -> bool:
@@ -63,6 +66,12 @@ class DecoderConfig:
     def uses_words(self) -> bool:
         """Whether n-best hypotheses are rescored with the word list."""
         return self.name.endswith("+words") and self.words is not None
+
+    def stretch_for(self, frames: int, characters: int) -> float:
+        """How much wider to read again a line the network read as ``characters`` in ``frames`` (1: keep it)."""
+        if self.dense_below <= 0 or characters < 2 or frames >= self.dense_below * characters:
+            return 1.0
+        return min(self.dense_max_stretch, self.dense_target * characters / frames)
 
     def with_name(self, name: str | None) -> DecoderConfig:
         """The same settings under another decoder name (None keeps this one)."""

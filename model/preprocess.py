@@ -7,7 +7,7 @@ Output convention: float32 (height, width), ink = 1.0, paper = 0.0, so zero padd
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -168,6 +168,13 @@ class PreparedLine:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1: the part of the (reduced) crop the tensor shows
     scale: tuple[float, float]  # crop pixels per reduced pixel, x and y (1 unless reduced to MAX_LINE_PIXELS)
     ink: np.ndarray  # bool (y1 - y0, x1 - x0): that part's ink
+    cropped: np.ndarray | None = None  # float ink map of that part, which the tensor was resized from
+
+    def stretched(self, spec: InputSpec) -> PreparedLine:
+        """The same crop resized for ``spec`` (another ``x_scale``): what ``prepare_line_parts`` would give."""
+        if self.cropped is None:
+            return self
+        return replace(self, tensor=resize_to_height(self.cropped, spec).astype(np.float32))
 
 
 def prepare_line(image: np.ndarray, spec: InputSpec) -> np.ndarray:
@@ -191,7 +198,7 @@ def prepare_line_parts(image: np.ndarray, spec: InputSpec) -> PreparedLine:
                             np.zeros((0, 0), bool))
     x0, y0, x1, y1 = box
     cropped = ink[y0:y1, x0:x1]
-    return PreparedLine(resize_to_height(cropped, spec).astype(np.float32), box, scale, cropped > INK_LEVEL)
+    return PreparedLine(resize_to_height(cropped, spec).astype(np.float32), box, scale, cropped > INK_LEVEL, cropped)
 
 
 def reduce_huge(gray: np.ndarray, max_pixels: int = MAX_LINE_PIXELS) -> np.ndarray:

@@ -7,7 +7,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,11 @@ import numpy as np
 from model.alignment import aligned_word_boxes
 from model.beam import BeamDecoder, quiet_stderr
 from model.bundle import ModelError, ModelInfo, model_folder, read_info
-from model.decode import Decoded, greedy_decode, softmax
+from model.decode import Decoded, greedy_decode, greedy_length, softmax
 from model.decoder_config import DECODERS, DecoderConfig
 from model.imageio import ImageError
 from model.lexicon import Lexicon, alternatives
-from model.preprocess import has_ink, pad_batch, prepare_line, prepare_line_parts
+from model.preprocess import PreparedLine, has_ink, pad_batch, prepare_line, prepare_line_parts
 
 log = logging.getLogger(__name__)
 
@@ -191,9 +191,8 @@ class Recognizer:
         Raises ImageError for an empty or unusable image; blank crops give empty text. Each word gets the box
         where the network read it (``model.alignment``).
         """
-        parts = [prepare_line_parts(img, self.info.input_spec) for img in images]
         results = []
-        for part, (out, columns_per_frame) in zip(parts, self._run([p.tensor for p in parts], max_batch)):
+        for part, (out, columns_per_frame) in self._read_lines(images, max_batch):
             if out is None:
                 results.append(Prediction("", 0.0))
                 continue
@@ -203,9 +202,37 @@ class Recognizer:
             results.append(Prediction(d.text, d.confidence, words))
         return results
 
-    def outputs(self, images: Sequence[np.ndarray], max_batch: int | None = None) -> list[np.ndarray | None]:
-        """The network's logits (frames, classes) for each crop, None for a blank one; batched by similar width."""
-        return [out for out, _ in self._run([self.prepare(img) for img in images], max_batch)]
+    def outputs(self, images: Sequence[np.ndarray], max_batch: int | None = None, stretch: float | None = None
+                ) -> list[np.ndarray | None]:
+        """The network's logits (frames, classes) for each crop, None for a blank one; batched by similar width.
+
+        ``stretch``: read every crop that much wider, and never again (for tuning the dense-line settings).
+        """
+        return [out for _, (out, _) in self._read_lines(images, max_batch, stretch)]
+
+    def _read_lines(self, images: Sequence[np.ndarray], max_batch: int | None, stretch: float | None = None
+                    ) -> list[tuple[PreparedLine, tuple[np.ndarray | None, int]]]:
+        """Prepare and run every crop; a line written too densely for the network's frames is read again wider.
+
+        The network emits one frame per 4 input columns; small, tightly written letters get fewer than two frames
+        each and are dropped or merged. Such a line (told by the first reading's length) is resized again with a
+        horizontal stretch (as ``InputSpec.x_scale`` would: the same preprocessing) and that reading replaces the first.
+        """
+        spec = self.info.input_spec
+        if stretch is not None:
+            spec = replace(spec, x_scale=spec.x_scale * stretch)
+        parts = [prepare_line_parts(img, spec) for img in images]
+        runs = self._run([p.tensor for p in parts], max_batch)
+        if stretch is not None:
+            return list(zip(parts, runs))
+        stretches = {i: self.config.stretch_for(out.shape[0], greedy_length(out))
+                     for i, (out, _) in enumerate(runs) if out is not None}
+        wider = {i: parts[i].stretched(replace(spec, x_scale=spec.x_scale * s))
+                 for i, s in stretches.items() if s > 1.0}
+        for i, run in zip(wider, self._run([p.tensor for p in wider.values()], max_batch)):
+            if run[0] is not None:
+                parts[i], runs[i] = wider[i], run
+        return list(zip(parts, runs))
 
     def _run(self, tensors: list[np.ndarray], max_batch: int | None) -> list[tuple[np.ndarray | None, int]]:
         """Logits of each prepared tensor (None if blank) and the input columns per output frame."""

@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("export", help="export a .keras checkpoint to a model bundle", add_help=False)
     sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
     sub.add_parser("tune-decoder", help="tune and compare the decoders on the validation sets", add_help=False)
+    sub.add_parser("tune-dense", help="choose when densely written lines are read again wider", add_help=False)
     sub.add_parser("build-lm", help="build the character language model from English text on npm", add_help=False)
     sub.add_parser("plot", help="plot a run's loss and validation CER to a PNG", add_help=False)
     sub.add_parser("render-eval", help="render an evaluation set from evaluation-only fonts", add_help=False)
@@ -66,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.tune_decoder import main as tune_main
 
         return tune_main(rest)
+    if args.command == "tune-dense":
+        from training.tune_dense import main as dense_main
+
+        return dense_main(rest)
     if args.command == "build-lm":
         from training.charlm import main as lm_main
 
