@@ -37,7 +37,7 @@ from htr_desktop.regions import Page
 from htr_desktop.results import ResultsPanel
 from htr_desktop.save_banner import SaveBanner
 from htr_desktop.settings import Settings
-from htr_desktop.status_area import StatusArea
+from htr_desktop.status_area import StatusArea, StatusBar
 from htr_desktop.worker import Loader, RecognitionService
 from htr_desktop.workspace import Workspace
 
@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.intake = Intake(self, self.workspace, settings, self.show_message)
         self.exporter = Exporter(self, self.workspace, settings, self.show_message, self._model_version)
         self.batch = BatchRunner(self, self.service, settings, self.show_message)
+        self.setStatusBar(StatusBar(self))
         self.status = StatusArea(self.statusBar(), self.service, self.cancel)
         self.results.suggest = self.suggester = Suggester(settings)
         self.copier = Copier(self.workspace, self.results, self.view, self.statusBar().showMessage)

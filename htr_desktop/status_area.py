@@ -4,10 +4,64 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from htr_desktop.worker import RecognitionService
+
+
+class MessageLabel(QLabel):
+    """One line of text that ends in "…" where it does not fit (the whole text in its tooltip)."""
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as needed: the permanent widgets keep their room."""
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        """No wider than the bar gives it."""
+        return QSize(0, super().sizeHint().height())
+
+    def shown_text(self) -> str:
+        """The text as painted: elided to the label's width."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        """Paint the elided text."""
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        align = Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), align | Qt.TextFlag.TextSingleLine, self.shown_text())
+
+
+class StatusBar(QStatusBar):
+    """A status bar whose messages stop, elided, before the permanent widgets (zoom, model) instead of running
+    into them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message_label = MessageLabel()
+        self.message_label.setContentsMargins(2, 0, 12, 0)
+        self.addWidget(self.message_label, 1)
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self.clearMessage)
+
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:
+        """Show ``text`` for ``timeout`` ms (0: until the next message)."""
+        self.message_label.setText(text)
+        self.message_label.setToolTip(text if text else "")
+        self._timer.stop()
+        if timeout and timeout > 0 and text:
+            self._timer.start(timeout)
+        self.messageChanged.emit(text)
+
+    def clearMessage(self) -> None:
+        """Remove the message."""
+        self.showMessage("")
+
+    def currentMessage(self) -> str:
+        """The whole message, however it is elided on screen."""
+        return self.message_label.text()
 
 
 class StatusArea(QObject):
