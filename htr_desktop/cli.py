@@ -229,6 +229,23 @@ def _out_problem(folder: str) -> str:
     return "" if os.access(folder, os.W_OK | os.X_OK) else "no permission to write in this folder"
 
 
+def _drop_partial(out: Output, paths: list[str], told: set[str]) -> None:
+    """Remove the temporary files (``*.xml.part``) a stopped worker may have left for the inputs not told."""
+    import glob
+    import os
+
+    if not out.fmt:
+        return
+    folder = glob.escape(out.folder)
+    for path in paths:
+        if path in told:
+            continue
+        stem = glob.escape(Path(path).stem)
+        for part in glob.glob(f"{folder}/{stem}.xml.part") + glob.glob(f"{folder}/{stem}-p*.xml.part"):
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+
+
 def _recognize_all(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -250,6 +267,7 @@ def _recognize_all(argv: list[str]) -> int:
     done = 0
     failures = 0
     gaps = ""  # after Ctrl+C: when the inputs done are not the first ones
+    stopped = ""  # after a second Ctrl+C: inputs that were running were stopped unfinished
     _preload(bool(args.format))
     try:
         with interrupt.installed(), RecognizerPool(args.model, decoder=args.decoder, threads=args.threads,
@@ -264,16 +282,25 @@ def _recognize_all(argv: list[str]) -> int:
                         done += 1
                     failures += "error" in result
             except KeyboardInterrupt:  # queued inputs dropped; those started finish (files complete) and are told
-                finished = results.rest()
-                if [r["path"] for r in finished] != args.paths[done:done + len(finished)]:
-                    gaps = ", not all of the first ones: the printed paths say which"
-                for result in finished:
-                    with interrupt.held():
+                try:
+                    finished: list[dict[str, Any]] | None = results.rest()
+                except KeyboardInterrupt:  # Ctrl+C again while they finish: stop them now, tell the finished ones
+                    finished = None
+                with contextlib.suppress(KeyboardInterrupt), interrupt.held():  # more Ctrl+C: it is ending already
+                    if finished is None:
+                        pool.stop_now()
+                        finished = results.rest(wait=False)
+                        if results.unfinished:
+                            stopped = f"; Ctrl+C again stopped {results.unfinished} still running"
+                        _drop_partial(out, args.paths[done:], {r["path"] for r in finished})
+                    if [r["path"] for r in finished] != args.paths[done:done + len(finished)]:
+                        gaps = ", not all of the first ones: the printed paths say which"
+                    for result in finished:
                         _emit(result, args.json)
                         done += 1
                 raise
     except KeyboardInterrupt:
-        return interrupt.report("recognize", f"; {done} of {len(args.paths)} inputs done{gaps}")
+        return interrupt.report("recognize", f"; {done} of {len(args.paths)} inputs done{gaps}{stopped}")
     except (ModelError, ValueError) as exc:
         for path in args.paths[done:]:
             _emit({"path": path, "error": f"model unavailable: {exc}"}, args.json)

@@ -35,10 +35,14 @@ def installed() -> Iterator[None]:
 
 @contextlib.contextmanager
 def held() -> Iterator[None]:
-    """A block Ctrl+C does not cut in two (a printed result): KeyboardInterrupt comes when the block ends."""
+    """A block Ctrl+C does not cut in two (a printed result, an input's files; in a worker process, nor the pool's
+    ``stop_now``): KeyboardInterrupt comes when the block ends."""
+    from model.pool import unstoppable
+
     _state["held"] += 1
     try:
-        yield
+        with unstoppable():
+            yield
     finally:
         _state["held"] -= 1
     if not _state["held"] and _state["pending"]:

@@ -12,6 +12,7 @@ while it waits for the next result in order, it takes the last items no worker h
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -41,6 +42,9 @@ SHORT_ITEM_S = 0.05  # forked workers: items this short (a line's ~11 ms) get a 
 # In a worker process: its recognizer, or the message why it could not be loaded.
 _recognizer: Any = None
 _load_error = ""
+STOP_SIGNAL = getattr(signal, "SIGUSR1", None)  # stop_now(): a worker's item stops where ``unstoppable()`` allows
+STOP_GRACE_S = 10.0  # stop_now(): workers still running after this are killed
+_stop = {"running": False, "held": 0, "pending": False, "stopping": False}  # a worker's stop_now() state
 
 
 def available_cores() -> int:
@@ -84,6 +88,9 @@ def _init_forked(recognizer: Any) -> None:
 def _ignore_sigint() -> None:
     """In a worker: Ctrl+C (sent to the whole process group) is ignored, then let through (see ``_submit``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # also drops a Ctrl+C that came while it was blocked
+    _stop.update(running=False, held=0, pending=False, stopping=False)  # (a forked worker inherits its parent's)
+    if STOP_SIGNAL is not None:
+        signal.signal(STOP_SIGNAL, _on_stop)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
@@ -106,10 +113,43 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
+def _on_stop(signum: int, frame: object) -> None:
+    """In a worker: stop_now() stops the item running (KeyboardInterrupt), after any ``unstoppable()`` block."""
+    _stop["stopping"] = True  # and no item starts any more
+    if not _stop["running"]:
+        return  # between items, or an item past its unstoppable block: nothing to stop
+    if _stop["held"]:
+        _stop["pending"] = True
+        return
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def unstoppable() -> Iterator[None]:
+    """In a worker: a block (writing an item's files) that stop_now() does not cut. A stop that came meanwhile comes
+    when it ends; once it ended well, the item is done and finishes (its files are written: it must be told)."""
+    _stop["held"] += 1
+    try:
+        yield
+    finally:
+        _stop["held"] -= 1
+    if not _stop["held"]:
+        _stop["running"] = False
+        if _stop["pending"]:
+            _stop["pending"] = False
+            raise KeyboardInterrupt
+
+
 def _call(fn: Callable[[Any, T], R], item: T) -> R:
     if _recognizer is None:
         raise ModelError(_load_error or "the model is not loaded")
-    return fn(_recognizer, item)
+    if _stop["stopping"]:
+        raise KeyboardInterrupt  # stop_now() came before this item started
+    _stop["running"], _stop["pending"] = True, False
+    try:
+        return fn(_recognizer, item)
+    finally:
+        _stop["running"] = False
 
 
 def _ready(_: int) -> str:
@@ -225,9 +265,31 @@ class RecognizerPool:
         try:
             executor.shutdown(wait=True, cancel_futures=True)
         except KeyboardInterrupt:  # Ctrl+C again while the workers finish their items: stop them now
-            for process in list((getattr(executor, "_processes", None) or {}).values()):
-                process.kill()
+            _kill(list((getattr(executor, "_processes", None) or {}).values()))
             raise
+
+    def stop_now(self) -> None:
+        """Stop the items running in the workers (each where ``unstoppable()`` allows; killed after STOP_GRACE_S)
+        and the workers: those stopped fail with KeyboardInterrupt, those finished keep their results."""
+        if self._executor is None:
+            return
+        if self._own is not None:
+            gc.unfreeze()
+        executor, self._executor, self._own = self._executor, None, None
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                if STOP_SIGNAL is None:  # (Windows) no graceful stop
+                    process.kill()
+                else:
+                    os.kill(process.pid, STOP_SIGNAL)
+        timer = threading.Timer(STOP_GRACE_S, _kill, (processes,))  # those that do not stop in time
+        timer.daemon = True
+        timer.start()
+        try:
+            executor.shutdown(wait=True, cancel_futures=True)  # results already sent back are read first
+        finally:
+            timer.cancel()
 
     def __enter__(self) -> RecognizerPool:
         return self
@@ -240,7 +302,7 @@ class InterruptedAfter(KeyboardInterrupt):
     """Ctrl+C that came once an item was finished (its files written): ``result`` is kept, not lost."""
 
     def __init__(self, result: Any) -> None:
-        super().__init__()
+        super().__init__(result)  # (in args: a worker's one is pickled back to the caller)
         self.result = result
 
 
@@ -251,6 +313,7 @@ class Results(Iterator[R]):
     def __init__(self, count: int) -> None:
         self._next = 0  # the index of the next result to read
         self._count = count
+        self.unfinished = 0  # after rest(): items given to a worker that did not finish (stopped, or failed)
 
     def __iter__(self) -> Results[R]:
         return self
@@ -271,16 +334,23 @@ class Results(Iterator[R]):
         self._next = i + 1
         return value
 
-    def rest(self) -> list[R]:
-        """After Ctrl+C: no item starts; those started finish; the finished ones not read yet, in order.
+    def rest(self, wait: bool = True) -> list[R]:
+        """After Ctrl+C: no item starts; those started finish (``wait``); the finished ones not read yet, in order.
 
-        Items that failed or never ran are left out (their inputs name which were done).
+        Items that failed or never ran are left out (their inputs name which were done). A KeyboardInterrupt while
+        waiting loses nothing: ``rest(wait=False)`` (after ``RecognizerPool.stop_now()``) still gives them.
         """
         self.close()
-        self._wait()
+        if wait:
+            self._wait()
         found = [self._finished(i) for i in range(self._next, self._count)]
+        self.unfinished = sum(not ok and self._started(i) for i, (ok, _) in enumerate(found, self._next))
         self._next = self._count
         return [value for ok, value in found if ok]
+
+    def _started(self, i: int) -> bool:
+        """Whether item i was given to a worker (not dropped before it began)."""
+        return False
 
     def close(self) -> None:
         """No more items start (those started finish); safe to call twice."""
@@ -321,10 +391,12 @@ class _Local(Results[R]):
 
 
 def _done(future: Future[Any] | None) -> tuple[bool, Any]:
-    """(True, its result) for a future that finished well, else (False, None)."""
-    if future is None or future.cancelled() or not future.done() or future.exception() is not None:
+    """(True, its result) for a future that finished well (or was stopped once finished), else (False, None)."""
+    if future is None or future.cancelled() or not future.done():
         return False, None
-    return True, future.result()
+    if isinstance(stopped := future.exception(), InterruptedAfter):
+        return True, stopped.result
+    return (False, None) if stopped is not None else (True, future.result())
 
 
 class _Queued(Results[R]):
@@ -348,6 +420,9 @@ class _Queued(Results[R]):
 
     def _finished(self, i: int) -> tuple[bool, Any]:
         return _done(self._futures[i])
+
+    def _started(self, i: int) -> bool:
+        return not self._futures[i].cancelled()
 
 
 class _Shared(Results[R]):
@@ -437,6 +512,17 @@ class _Shared(Results[R]):
             ok, value = self._own.pop(i)
             return ok, value
         return _done(self._futures[i])
+
+    def _started(self, i: int) -> bool:
+        future = self._futures[i]
+        return future is not None and not future.cancelled()
+
+
+def _kill(processes: list[Any]) -> None:
+    """Kill these worker processes (those still alive)."""
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
 
 
 def _result(future: Future[R]) -> R:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,18 +20,26 @@ from tests.conftest import render_text
 WORDS = ["hello", "world", "minute", "letter", "garden"]
 
 
-def ctrl_c(args: list[str], after_lines: int, group: bool = True) -> tuple[int, list[str], str]:
-    """Start ``htr-desktop ARGS`` in its own process group, Ctrl+C it once it printed ``after_lines`` lines."""
+def ctrl_c(args: list[str], after_lines: int, group: bool = True, again: float | None = None,
+           ) -> tuple[int, list[str], str]:
+    """Start ``htr-desktop ARGS`` in its own process group, Ctrl+C it once it printed ``after_lines`` lines (and
+    once more ``again`` seconds later)."""
     # group: SIGINT to the whole group, as a terminal sends it; else to the command's process only (kill -INT)
     proc = subprocess.Popen([sys.executable, "-m", "htr_desktop", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, process_group=0)
+    hung = threading.Timer(600, os.killpg, (proc.pid, signal.SIGKILL))  # a command that never ends fails the test
+    hung.start()
     try:
         lines = [proc.stdout.readline() for _ in range(after_lines)]
         (os.killpg if group else os.kill)(proc.pid, signal.SIGINT)
+        if again is not None:
+            time.sleep(again)
+            (os.killpg if group else os.kill)(proc.pid, signal.SIGINT)
         lines += proc.stdout.read().splitlines()  # (not communicate(): it would skip what readline buffered)
         err = proc.stderr.read()
         proc.wait(120)
     finally:
+        hung.cancel()
         if proc.poll() is None:
             proc.kill()
     assert group_ends(proc.pid), "worker processes outlived the command"
@@ -76,6 +85,38 @@ def test_ctrl_c_stops_recognize_with_one_line_and_complete_outputs(tmp_path, gro
         ET.parse(f)  # complete
     # Every input finished before the command ended is printed and counted: none written but left unsaid.
     assert sorted(files) == sorted(Path(r["written"][0]) for r in rows)
+
+
+def test_a_second_ctrl_c_stops_the_inputs_still_running_and_tells_the_finished_ones(tmp_path):
+    """Ctrl+C, and again while the command waits for a long input the worker reads: the second stops it at once;
+    the inputs finished meanwhile are printed and counted, and every file written is told."""
+    from PIL import Image
+
+    def tiff(path: Path, lines: int) -> Path:
+        frames = [Image.fromarray(render_text(w)) for w in (WORDS * lines)[:lines]]
+        frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_deflate")
+        return path
+
+    first = tmp_path / "a.png"
+    cv2.imwrite(str(first), render_text("hello"))
+    # The worker reads a.png, then b.tiff (many seconds); meanwhile this process reads d.tiff, then c.tiff.
+    paths = [first, tiff(tmp_path / "b.tiff", 600), tiff(tmp_path / "c.tiff", 20), tiff(tmp_path / "d.tiff", 20)]
+    out = tmp_path / "xml"
+    started = time.monotonic()
+    code, lines, err = ctrl_c(["recognize", "--json", "--layout", "line", "--workers", "2", "--format", "alto",
+                               "--out", str(out), *map(str, paths)], after_lines=1, again=0.5)
+    assert code == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    rows = [json.loads(line) for line in lines]
+    printed = [r["path"] for r in rows]
+    assert printed in ([str(paths[0]), str(paths[3])], [str(paths[0]), str(paths[2]), str(paths[3])])
+    assert [ln for ln in err.splitlines() if ln.strip()] == [
+        f"htr-desktop recognize: interrupted; {len(rows)} of 4 inputs done, not all of the first ones: the printed "
+        "paths say which; Ctrl+C again stopped 1 still running"]
+    files = sorted(out.iterdir())
+    assert all(f.suffix == ".xml" for f in files)  # no half-written file left behind
+    assert files == sorted(Path(f) for r in rows for f in r["written"])  # every file written is told
+    assert time.monotonic() - started < 60  # b.tiff was not read to its end
 
 
 def test_ctrl_c_stops_serve_with_one_line():
