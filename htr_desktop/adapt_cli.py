@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from htr_desktop.arguments import positive_float
+
 log = logging.getLogger(__name__)
 
 
@@ -20,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--lines", required=True, type=Path, help="folder of line images with .txt sidecars (one writer)")
     p.add_argument("--out", required=True, type=Path, help="folder to write the personal model bundle to")
     p.add_argument("--model", help="the model to start from (default: the bundled model)")
-    p.add_argument("--minutes", type=float, default=5.0, help="time budget (default 5)")
+    p.add_argument("--minutes", type=positive_float, default=5.0, help="time budget (default 5)")
     return p
 
 

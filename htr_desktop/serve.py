@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from htr_desktop import __version__
+from htr_desktop.arguments import int_range
 from htr_desktop.cli import LAYOUTS, recognize_bytes
 from model.decoder_config import DECODERS
 
@@ -159,11 +160,12 @@ def recognize_xml(recognizer: Any, item: tuple[str, bytes], layout: str, fmt: st
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="htr-desktop serve", description="A local HTTP API (loopback only, token).")
-    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port; the URL is printed)")
+    p.add_argument("--port", type=int_range(0, 65535), default=0,
+                   help="TCP port (default: any free port; the URL is printed)")
     p.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1); nothing else")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
     p.add_argument("--decoder", choices=DECODERS, help="override the model's decoder")
-    p.add_argument("--workers", type=int, help="recognition worker processes (default: one per core)")
+    p.add_argument("--workers", type=int_range(1), help="recognition worker processes (default: one per core)")
     return p
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from htr_desktop.arguments import PDF_DPI
 from htr_desktop.settings import Settings
 from model.decoder_config import DECODER_LABELS
 
@@ -50,7 +51,7 @@ class SettingsDialog(QDialog):
         self.denoise = QCheckBox("Remove speckle (median filter)")
         self.denoise.setChecked(settings.get("preprocess/denoise"))
         self.pdf_dpi = QSpinBox()
-        self.pdf_dpi.setRange(72, 600)
+        self.pdf_dpi.setRange(*PDF_DPI)
         self.pdf_dpi.setSingleStep(50)
         self.pdf_dpi.setSuffix(" dpi")
         self.pdf_dpi.setValue(settings.get("files/pdf_dpi"))
