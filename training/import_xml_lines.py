@@ -1,7 +1,8 @@
 """Cut handwritten line images out of ALTO or PAGE-XML ground truth (e.g. HTR-United datasets) into plain folders.
 
 The output is what ``training.datasets.read_folder`` reads: ``<out>/train`` and ``<out>/val`` with one PNG a line
-and a ``labels.tsv``. Whole documents (the XML files' folders) are held back for validation, never single lines.
+and a ``labels.tsv``. Whole documents (the XML files' folders, or what ``group_pattern`` finds in their paths) are
+held back for validation, never single lines.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 import xml.etree.ElementTree as ET
 import zlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -26,9 +27,10 @@ log = logging.getLogger(__name__)
 
 PAD = 6  # px of page kept around a line's polygon
 REACH = 2.5  # how far (times the polygon's height) a line's strokes may reach out of its polygon
-EDITORIAL = ("^", "\u27e6", "\u27e7", "[", "]", "\u2e22", "\u2e23")  # insertions, struck-out/illegible, gaps
+EDITORIAL = ("^", "\u27e6", "\u27e7", "[", "]", "\u2e22", "\u2e23", ">", "<")  # insertions, struck out, illegible, gaps
 Points = tuple[tuple[int, int], ...]
-HANDWRITTEN_TYPES = ("", "defaultline:handwritten", "handwritten", "defaultline")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+HANDWRITTEN_TYPES = ("", "defaultline:handwritten", "handwritten", "defaultline", "default")
 
 
 @dataclass(frozen=True)
@@ -104,13 +106,14 @@ def read_xml(path: Path) -> list[XmlLine]:
     return read_alto(path) if root == "alto" else read_page(path) if root == "PcGts" else []
 
 
-def why_skipped(line: XmlLine, charset: str = DEFAULT_CHARSET, all_types: bool = False) -> str:
-    """'' if the line is usable, else the reason: type, empty, editorial marks, unknown characters, no outline."""
+def why_skipped(line: XmlLine, charset: str = DEFAULT_CHARSET, all_types: bool = False, marks: str = "") -> str:
+    """'' if the line is usable, else the reason: type, empty, editorial marks (also ``marks``), unknown characters,
+    no outline."""
     if not all_types and line.kind.lower() not in HANDWRITTEN_TYPES:
         return "not handwritten"
     if len(line.points) < 3:
         return "no outline"
-    if any(mark in line.text for mark in EDITORIAL):
+    if any(mark in line.text for mark in (*EDITORIAL, *marks)):
         return "editorial marks"
     text = normalize_text(line.text)
     if not text:
@@ -214,8 +217,40 @@ def _reset(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: bool = False) -> dict[str, int]:
-    """Write ``out/train`` and ``out/val`` (PNG + labels.tsv) from every ALTO/PAGE file below ``source``."""
+def document(xml: Path, source: Path, group_pattern: str = "") -> str:
+    """An XML file's document: the first match of ``group_pattern`` in its path below ``source``, else its folder."""
+    relative = xml.relative_to(source)
+    found = re.search(group_pattern, relative.as_posix()) if group_pattern else None
+    return _slug(found.group(0) if found else str(relative.parent))
+
+
+def _find_image(image: Path, elsewhere: dict[str, Path]) -> Path:
+    """The page image named by the XML; if it is not beside the XML, the only file of that name below the source."""
+    return image if image.exists() else elsewhere.get(image.name, image)
+
+
+def _read_page(path: Path, scale: float) -> np.ndarray | None:
+    """A page image in gray, shrunk by ``scale``; None if unreadable."""
+    page = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if page is None or scale == 1:
+        return page
+    return cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _scaled(points: Points, scale: float) -> Points:
+    """Outline points in a page shrunk by ``scale``."""
+    return points if scale == 1 else tuple((int(round(x * scale)), int(round(y * scale))) for x, y in points)
+
+
+def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: bool = False,
+                 group_pattern: str = "", marks: str = "", scale: float = 1.0) -> dict[str, int]:
+    """Write ``out/train`` and ``out/val`` (PNG + labels.tsv) from every ALTO/PAGE file below ``source``;
+    pages shrunk by ``scale`` first (big scans: faster, smaller crops)."""
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], not {scale}")
+    paths = [p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    found = Counter(p.name for p in paths)
+    images = {p.name: p for p in paths if found[p.name] == 1}  # unambiguous names only
     usable: dict[str, list[XmlLine]] = defaultdict(list)
     counts: Counter[str] = Counter()
     outlines: dict[Path, list[Points]] = defaultdict(list)  # every line of a page, to tell whose stroke is whose
@@ -226,15 +261,16 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
             log.warning("skipping %s: %s", xml, exc)
             counts["unreadable xml"] += 1
             continue
-        group = _slug(str(xml.parent.relative_to(source)))
-        for line in lines:
+        group = document(xml, source, group_pattern)
+        for line in (replace(x, image=_find_image(x.image, images)) for x in lines):
             outlines[line.image].append(line.points)
-            reason = why_skipped(line, all_types=all_types)
+            reason = why_skipped(line, all_types=all_types, marks=marks)
             counts[f"skipped: {reason}" if reason else "usable"] += 1
             if not reason:
                 usable[group].append(line)
     val_groups = held_out({g: len(v) for g, v in usable.items()}, val_fraction)
     labels: dict[str, list[str]] = {"train": [], "val": []}
+    documents: dict[str, set[str]] = {"train": set(), "val": set()}  # those with a line written
     for part in labels:
         _reset(out / part)
     pages: dict[Path, np.ndarray | None] = {}
@@ -243,9 +279,10 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
         for i, line in enumerate(lines):
             if line.image not in pages:
                 pages.clear()  # one page in memory at a time (lines come page by page)
-                pages[line.image] = cv2.imread(str(line.image), cv2.IMREAD_GRAYSCALE)
+                pages[line.image] = _read_page(line.image, scale)
             page = pages[line.image]
-            crop = None if page is None else crop_line(page, line.points, outlines[line.image])
+            crop = None if page is None else crop_line(page, _scaled(line.points, scale),
+                                                       [_scaled(o, scale) for o in outlines[line.image]])
             if crop is None:
                 counts["skipped: no image or empty crop"] += 1
                 counts["usable"] -= 1
@@ -253,10 +290,11 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
             name = f"{group}-{_slug(line.image.stem)}-{i:04d}.png"
             cv2.imwrite(str(out / part / name), crop)
             labels[part].append(f"{name}\t{normalize_text(line.text)}")
+            documents[part].add(group)
     for part, rows in labels.items():
         (out / part / "labels.tsv").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
     result = {**dict(sorted(counts.items())), "train_lines": len(labels["train"]), "val_lines": len(labels["val"]),
-              "train_documents": len(usable) - len(val_groups), "val_documents": len(val_groups)}
+              "train_documents": len(documents["train"]), "val_documents": len(documents["val"])}
     (out / "import.json").write_text(json.dumps(result, indent=1) + "\n")
     return result
 
@@ -268,11 +306,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="output folder (gets train/ and val/)")
     p.add_argument("--val-fraction", type=float, default=0.1, help="share of lines held back, by document")
     p.add_argument("--all-types", action="store_true", help="also typed/printed/signature/interlinear lines")
+    p.add_argument("--group-pattern", default="", help="regular expression: its first match in an XML file's path "
+                   "names the document (default: the folder), e.g. 'wikitexte_[0-9]+' for one writer's pages")
+    p.add_argument("--marks", default="", help="more characters that mark editorial notes in this set: skip its lines")
+    p.add_argument("--scale", type=float, default=1.0, help="shrink pages by this factor first (e.g. 0.5 for 300-dpi "
+                   "scans): faster, smaller crops")
     args = p.parse_args(argv)
     if not args.source.is_dir():
         raise SystemExit(f"{args.source} is not a folder")
     try:
-        result = import_lines(args.source, args.out, args.val_fraction, args.all_types)
+        re.compile(args.group_pattern)
+    except re.error as exc:
+        raise SystemExit(f"--group-pattern is not a regular expression: {exc}") from None
+    try:
+        result = import_lines(args.source, args.out, args.val_fraction, args.all_types, args.group_pattern,
+                              args.marks, args.scale)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     print(json.dumps(result, indent=1))

@@ -184,3 +184,59 @@ def test_import_refuses_a_foreign_folder(tmp_path):
     with pytest.raises(ValueError, match="not written by this importer"):
         import_lines(tmp_path / "src", tmp_path / "out")
     assert (tmp_path / "out" / "train" / "mine.txt").read_text() == "keep me"
+
+
+ESCRIPTORIUM = """<?xml version="1.0" encoding="UTF-8"?>
+<alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
+  <Description><sourceImageInformation><fileName>{image}</fileName></sourceImageInformation></Description>
+  <Tags><OtherTag ID="LT60" LABEL="default"/></Tags>
+  <Layout><Page WIDTH="400" HEIGHT="200"><PrintSpace><TextBlock ID="b">
+    <TextLine ID="l1" TAGREFS="LT60" HPOS="20" VPOS="20" WIDTH="300" HEIGHT="40">
+      <Shape><Polygon POINTS="20 20 320 20 320 60 20 60"/></Shape><String CONTENT="{text}"/></TextLine>
+    <TextLine ID="l2" TAGREFS="LT60" HPOS="20" VPOS="80" WIDTH="300" HEIGHT="40">
+      <Shape><Polygon POINTS="20 80 320 80 320 120 20 120"/></Shape><String CONTENT="a &gt;struck&lt; word"/></TextLine>
+    <TextLine ID="l3" TAGREFS="LT60" HPOS="20" VPOS="130" WIDTH="300" HEIGHT="40">
+      <Shape><Polygon POINTS="20 130 320 130 320 170 20 170"/></Shape><String CONTENT="a #crossed word"/></TextLine>
+  </TextBlock></PrintSpace></Page></Layout>
+</alto>
+"""
+
+
+def test_images_in_another_folder_and_documents_by_pattern(tmp_path):
+    # as in eScriptorium exports with alto/ and jpg/ side by side, one writer's pages named <text>_<page>
+    src = tmp_path / "src"
+    (src / "alto").mkdir(parents=True)
+    (src / "jpg").mkdir()
+    stems = ["text_0001_1", "text_0001_2", "text_0002", "text_0003"]
+    for i, stem in enumerate(stems):
+        _page(src / "jpg" / f"{stem}.jpg", [(20, 20, 320, 60), (20, 80, 320, 120), (20, 130, 320, 170)])
+        (src / "alto" / f"{stem}.xml").write_text(ESCRIPTORIUM.format(image=f"{stem}.jpg", text=f"line {i}"),
+                                                 encoding="utf-8")
+    result = import_lines(src, tmp_path / "out", val_fraction=0.5, group_pattern=r"text_\d+", marks="#")
+    assert result["usable"] == 4 and result["skipped: editorial marks"] == 8  # '>...<' always, '#' as asked
+    train, val = read_folder(tmp_path / "out" / "train"), read_folder(tmp_path / "out" / "val")
+    assert sorted(s.text for s in train + val) == ["line 0", "line 1", "line 2", "line 3"]
+    groups = {s.text: s.group for s in train + val}
+    assert groups["line 0"] == groups["line 1"] == "text_0001" and groups["line 2"] == "text_0002"
+    assert {s.group for s in val}.isdisjoint(s.group for s in train)  # both pages of a writer on one side
+    assert result["train_documents"] + result["val_documents"] == 3
+    folders = import_lines(src, tmp_path / "out2", val_fraction=0.0)  # default: one document, the folder
+    assert folders["train_documents"] == 1 and folders["skipped: editorial marks"] == 4
+
+
+def test_scale_shrinks_pages_and_outlines_alike(tmp_path):
+    _dataset(tmp_path / "src")
+    full = import_lines(tmp_path / "src", tmp_path / "full", val_fraction=0.0)
+    half = import_lines(tmp_path / "src", tmp_path / "half", val_fraction=0.0, scale=0.5)
+    assert half == full  # the same lines, skipped alike
+    shapes = {s.path.name: cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE).shape
+              for s in read_folder(tmp_path / "full" / "train")}
+    for s in read_folder(tmp_path / "half" / "train"):
+        small = cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE)
+        h, w = shapes[s.path.name]
+        # the ink at half size, plus PAD a side as before
+        assert abs(small.shape[0] - ((h - 2 * PAD) / 2 + 2 * PAD)) <= 2
+        assert abs(small.shape[1] - ((w - 2 * PAD) / 2 + 2 * PAD)) <= 2
+        assert small.min() < 40
+    with pytest.raises(ValueError, match="scale"):
+        import_lines(tmp_path / "src", tmp_path / "bad", scale=0)
