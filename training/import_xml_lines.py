@@ -190,6 +190,11 @@ def crop_line(page: np.ndarray, points: Points, others: list[Points] | None = No
     return crop
 
 
+def upright(crop: np.ndarray, text: str) -> str:
+    """'' if a line crop can hold its text written left to right, else why not (a vertical line, a rotated page)."""
+    return "taller than wide" if crop.shape[0] > crop.shape[1] and len(normalize_text(text)) > 2 else ""
+
+
 def held_out(groups: dict[str, int], fraction: float) -> set[str]:
     """Groups for validation: in a fixed pseudo-random order until ``fraction`` of the lines is reached."""
     total = sum(groups.values())
@@ -283,8 +288,9 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
             page = pages[line.image]
             crop = None if page is None else crop_line(page, _scaled(line.points, scale),
                                                        [_scaled(o, scale) for o in outlines[line.image]])
-            if crop is None:
-                counts["skipped: no image or empty crop"] += 1
+            reason = "no image or empty crop" if crop is None else upright(crop, line.text)
+            if reason:
+                counts[f"skipped: {reason}"] += 1
                 counts["usable"] -= 1
                 continue
             name = f"{group}-{_slug(line.image.stem)}-{i:04d}.png"

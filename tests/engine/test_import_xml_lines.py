@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from training.datasets import read_folder
-from training.import_xml_lines import PAD, XmlLine, crop_line, held_out, import_lines, read_xml, why_skipped
+from training.import_xml_lines import PAD, XmlLine, crop_line, held_out, import_lines, read_xml, upright, why_skipped
 
 ALTO = """<?xml version="1.0" encoding="UTF-8"?>
 <alto xmlns="http://www.loc.gov/standards/alto/ns-v4#">
@@ -240,3 +240,9 @@ def test_scale_shrinks_pages_and_outlines_alike(tmp_path):
         assert small.min() < 40
     with pytest.raises(ValueError, match="scale"):
         import_lines(tmp_path / "src", tmp_path / "bad", scale=0)
+
+
+def test_a_vertical_line_is_skipped():
+    assert upright(np.zeros((40, 300), np.uint8), "a line of text") == ""
+    assert upright(np.zeros((300, 40), np.uint8), "a line of text") == "taller than wide"  # a rotated page's line
+    assert upright(np.zeros((60, 40), np.uint8), "A.") == ""  # an initial may be taller than wide
