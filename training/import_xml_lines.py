@@ -289,7 +289,7 @@ def import_lines(source: Path, out: Path, val_fraction: float = 0.1, all_types: 
             crop = None if page is None else crop_line(page, _scaled(line.points, scale),
                                                        [_scaled(o, scale) for o in outlines[line.image]])
             reason = "no image or empty crop" if crop is None else upright(crop, line.text)
-            if reason:
+            if crop is None or reason:
                 counts[f"skipped: {reason}"] += 1
                 counts["usable"] -= 1
                 continue
