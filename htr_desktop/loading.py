@@ -37,7 +37,9 @@ def pages_from_file(path: Path, dpi: int | None = None) -> list[Page]:
         # still try to decode: the suffix may lie; but give a clear message when it is not an image
         try:
             grays = load_pages(path, dpi)
-        except ImageError:
+        except ImageError as exc:
+            if "not a readable image" not in str(exc):  # a clearer reason: empty, too large, a HEIC photo…
+                raise
             raise ImageError(f"{path.name}: not an image (supported: "
                              f"{', '.join(s.lstrip('.') for s in SUPPORTED_SUFFIXES)})") from None
     else:

@@ -123,6 +123,18 @@ def _huge_opaque_png(data: bytes) -> bool:
     return width * height > HUGE_PIXELS and data[25] not in (4, 6)  # colour types 4 and 6 carry alpha
 
 
+def _unsupported_kind(data: bytes) -> str | None:
+    """"HEIC" or "AVIF" for a phone's HEIF photo (an ISO media file of that brand), else None."""
+    if data[4:8] != b"ftyp":
+        return None
+    brands = data[8:12] + data[16:min(len(data), 64)]  # major brand, then the compatible ones
+    if any(b in brands for b in (b"avif", b"avis")):
+        return "AVIF"
+    if any(b in brands for b in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")):
+        return "HEIC"
+    return None
+
+
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """Encoded bytes -> 8-bit gray (EXIF orientation honoured; alpha on white; 16-bit scaled)."""
     if not data:
@@ -145,6 +157,9 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
             raise ImageError(f"{name}: image is too large") from None
         raise ImageError(f"{name}: not a readable image") from None
     if image is None:
+        if (kind := _unsupported_kind(data)) is not None:
+            raise ImageError(f"{name}: {kind} images cannot be read: save it as JPEG or PNG and open that"
+                             + (" (iPhone: Settings > Camera > Formats > Most Compatible)" if kind == "HEIC" else ""))
         raise ImageError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
     _check_size(image, name)
     return to_gray(image)

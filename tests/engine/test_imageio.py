@@ -35,6 +35,26 @@ def test_not_an_image(tmp_path):
         load_image(p)
 
 
+# The first bytes of an iPhone photo (an ISO media file: box size, "ftyp", brand, version, compatible brands).
+HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)
+AVIF_HEAD = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(200)
+
+
+@pytest.mark.parametrize(("head", "kind"), [(HEIC_HEAD, "HEIC"), (AVIF_HEAD, "AVIF")])
+def test_a_heic_or_avif_photo_is_named_with_what_to_do(tmp_path, head, kind):
+    p = tmp_path / "IMG_0001.jpg"  # (phones and mail programs keep the old suffix on HEIC files too)
+    p.write_bytes(head)
+    with pytest.raises(ImageError, match=f"IMG_0001.jpg: {kind} images cannot be read: save it as JPEG or PNG"):
+        load_image(p)
+
+
+def test_an_mp4_is_not_called_a_heic(tmp_path):
+    p = tmp_path / "clip.png"
+    p.write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00isommp42" + bytes(200))
+    with pytest.raises(ImageError, match="not a readable image"):
+        load_image(p)
+
+
 def test_truncated_jpeg(tmp_path, line_image):
     ok, enc = cv2.imencode(".jpg", line_image)
     p = tmp_path / "cut.jpg"

@@ -113,3 +113,17 @@ def test_corrupt_model_bundle_from_settings(qtbot, make_window, settings, tmp_pa
     qtbot.waitUntil(lambda: window.model_label.text() == "No model", timeout=10000)
     assert "model.json cannot be read" in window.messages.text()
     assert window.isVisible()
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("IMG_0001.HEIC", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200),
+     "IMG_0001.HEIC: HEIC images cannot be read: save it as JPEG or PNG"),
+    ("scan.xyz", b"", "scan.xyz: file is empty"),
+])
+def test_a_file_of_another_suffix_says_why_when_it_knows(qtbot, opened, tmp_path, name, data, reason):
+    window, before = opened
+    path = tmp_path / name
+    path.write_bytes(data)
+    window.open_paths([str(path)])
+    _unchanged(window, before)
+    assert reason in window.messages.text()
