@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from htr_desktop.regions import Page
 from htr_desktop.settings import Settings
 from htr_desktop.workspace import Workspace
 
@@ -39,20 +40,35 @@ class Exporter(QObject):
                                                    str(start), ";;".join(export.FORMATS.values()))
         if path:
             fmt = next((k for k, v in export.FORMATS.items() if v == chosen), None)
-            self.export_to(path, all_pages, fmt)
+            if self._may_replace(path, all_pages, fmt):
+                self.export_to(path, all_pages, fmt)
+
+    def _may_replace(self, confirmed: str, all_pages: bool, fmt: str | None) -> bool:
+        """Whether the files to write may replace those already there: the dialog asked only about the name typed,
+        not about the one given a suffix (``letter`` -> ``letter.txt``) or one per page (``letter-p1.xml``)."""
+        from htr_desktop import export
+
+        path, fmt = _target(confirmed, fmt)
+        there = [out for out, _ in export.targets(path, self._pages(all_pages), fmt)
+                 if out.exists() and out != Path(confirmed)]
+        if not there:
+            return True
+        names = ", ".join(p.name for p in there[:3]) + (f" and {len(there) - 3} more" if len(there) > 3 else "")
+        answer = QMessageBox.question(
+            self.window, "Replace files?", f"{names} already {'exists' if len(there) == 1 else 'exist'} in "
+            f"{there[0].parent}. Replace {'it' if len(there) == 1 else 'them'}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _pages(self, all_pages: bool) -> list[Page]:
+        return list(self.workspace.pages) if all_pages else [p for p in [self.workspace.current] if p is not None]
 
     def export_to(self, path: str, all_pages: bool = False, fmt: str | None = None) -> bool:
         """Write the current page (or all pages) to ``path``; the format from ``fmt`` or the suffix (else .txt)."""
         from htr_desktop import export
 
-        if fmt is None:
-            try:
-                fmt = export.fmt_of(path)
-            except ValueError:
-                fmt, path = "txt", f"{path}.txt"
-        elif Path(path).suffix.lower() != export.suffix(fmt):
-            path += export.suffix(fmt)
-        pages = list(self.workspace.pages) if all_pages else [p for p in [self.workspace.current] if p is not None]
+        path, fmt = _target(path, fmt)
+        pages = self._pages(all_pages)
         try:
             written = export.write(path, pages, self.model_version(), fmt)
         except (OSError, ValueError) as exc:
@@ -63,3 +79,17 @@ class Exporter(QObject):
         names = ", ".join(p.name for p in written[:3]) + (f" and {len(written) - 3} more" if len(written) > 3 else "")
         self.notify(f"Exported {names} to {Path(path).parent}", "done")
         return True
+
+
+def _target(path: str, fmt: str | None) -> tuple[str, str]:
+    """The file to write and its format: ``fmt`` (its suffix added when missing), else from the suffix (else .txt)."""
+    from htr_desktop import export
+
+    if fmt is None:
+        try:
+            return path, export.fmt_of(path)
+        except ValueError:
+            return f"{path}.txt", "txt"
+    if Path(path).suffix.lower() != export.suffix(fmt):
+        path += export.suffix(fmt)
+    return path, fmt

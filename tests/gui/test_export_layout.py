@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtWidgets import QFileDialog
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tests.gui.conftest import wait_recognized
 
@@ -29,6 +30,48 @@ def test_export_current_and_all_follow_the_edits(qtbot, window, line_file, page_
     window.actions_["export_all"].trigger()
     assert sorted(p.name for p in tmp_path.glob("all-p*.xml")) == ["all-p1.xml", "all-p2.xml"]
     assert "<String" in (tmp_path / "all-p1.xml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("answer", [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes], ids=["no", "yes"])
+def test_export_asks_before_replacing_a_file_the_dialog_did_not_ask_about(qtbot, window, line_file, page_file,
+                                                                          tmp_path, monkeypatch, answer):
+    """The dialog confirms the name typed; the files written may be others: ``one`` -> ``one.txt``, ``all.xml`` ->
+    ``all-p1.xml``, ``all-p2.xml``. Those already there are replaced only when the user says so."""
+    window.open_paths([str(line_file), str(page_file)])
+    qtbot.waitUntil(lambda: all(p.regions and p.regions[0].confidence is not None for p in window.workspace.pages)
+                    and not window.service.busy, timeout=15000)
+    mine = {tmp_path / "one.txt": "my corrected letter", tmp_path / "all-p2.xml": "<my/>"}
+    for path, text in mine.items():
+        path.write_text(text, encoding="utf-8")
+    asked = []
+
+    def question(_parent, _title, text, *_args):
+        asked.append(text)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "one"), "Text (*.txt)"))
+    window.actions_["export"].trigger()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "all.xml"),
+                                                                         "ALTO XML (*.xml)"))
+    window.actions_["export_all"].trigger()
+    assert asked == [f"one.txt already exists in {tmp_path}. Replace it?",
+                     f"all-p2.xml already exists in {tmp_path}. Replace it?"]
+    replaced = answer == QMessageBox.StandardButton.Yes
+    for path, text in mine.items():
+        assert (path.read_text(encoding="utf-8") != text) is replaced
+    assert (tmp_path / "all-p1.xml").exists() is replaced  # nothing of an export the user declined
+
+
+def test_export_asks_nothing_when_no_file_is_in_the_way(qtbot, window, line_file, tmp_path, monkeypatch):
+    window.open_paths([str(line_file)])
+    wait_recognized(qtbot, window)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: pytest.fail("asked"))
+    (tmp_path / "two.csv").write_text("old", encoding="utf-8")  # the name typed: the dialog itself asked
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "two.csv"),
+                                                                         "CSV table (*.csv)"))
+    window.actions_["export"].trigger()
+    assert (tmp_path / "two.csv").read_text(encoding="utf-8").startswith("page,")
 
 
 def test_error_bar_clears_after_the_next_success(qtbot, window, line_file, tmp_path):
