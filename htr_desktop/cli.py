@@ -146,6 +146,8 @@ def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: 
         from htr_desktop.export import write_error
 
         target = Path(out.folder if out else "") / f"{Path(path).stem}.xml"
+        if isinstance(exc.filename, str) and exc.filename:  # the file it failed on (<stem>-p<n>.xml for a page)
+            target = Path(exc.filename)
         return {"path": path, "error": f"cannot write {target}: {write_error(exc, target)}"}
     except MemoryError:
         return {"path": path, "error": _named(path, "not enough memory to process this image")}

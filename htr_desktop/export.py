@@ -111,8 +111,10 @@ def write(path: str | os.PathLike[str], pages: list[Page], model_version: str = 
         try:
             tmp.write_text(text, encoding="utf-8", newline="")
             os.replace(tmp, out)
-        except OSError:
+        except OSError as exc:
             tmp.unlink(missing_ok=True)  # no half-written file left behind; ``out`` is untouched
+            if exc.filename in (None, str(tmp)):
+                exc.filename = str(out)  # the file it failed on, not its temporary name (or none: a full disk)
             raise
         written.append(out)
     return written

@@ -49,3 +49,24 @@ def test_a_failed_write_leaves_no_part_file_and_keeps_the_old_one(tmp_path, monk
     assert export.write_error(failed.value, target) == "the disk is full"
     assert target.read_text() == "the earlier export"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_a_full_disk_names_the_file_it_could_not_write(tmp_path, monkeypatch):
+    """A multi-page input writes <stem>-p<n>.xml: the message names that file, not <stem>.xml."""
+    from PIL import Image
+
+    from htr_desktop import cli
+    from model.recognizer import Recognizer
+
+    pages = [Image.fromarray(render_text(w)) for w in ("one", "two")]
+    tiff = tmp_path / "multi.tiff"
+    pages[0].save(tiff, save_all=True, append_images=pages[1:])
+
+    def full_disk(*_args, **_kw):
+        raise OSError(28, "No space left on device")  # (as a write fails on a full disk: no file name)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    recognizer = Recognizer.load()
+    doc = cli.recognize_path(recognizer, str(tiff), "line", cli.Output("alto", str(tmp_path / "xml")))
+    assert doc == {"path": str(tiff), "error": f"cannot write {tmp_path / 'xml' / 'multi-p1.xml'}: the disk is full"}
+    assert list((tmp_path / "xml").iterdir()) == []
