@@ -30,11 +30,13 @@ class Output:
     fmt: str = ""
     folder: str = ""
     dpi: int = 200
+    stems: tuple[tuple[str, str], ...] = ()  # (path, file stem) where two inputs share a stem: none overwrites another
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="htr-desktop recognize", description="Recognize handwriting in images.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="image files")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="image or PDF files; a folder gives the images and PDFs directly inside it, by name")
     p.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="page: segment into lines and words; line/word: the image is one line/word; "
                         "auto (default): choose from the image")
@@ -89,8 +91,13 @@ def _emit(result: dict[str, Any], as_json: bool) -> None:
 
 def recognize_path(recognizer: Any, path: str, layout: str, out: Output | None = None) -> dict[str, Any]:
     """Recognize one file as the given layout; returns the JSON-ready result (or an error)."""
-    from model.imageio import ImageError, read_bytes
+    import os
 
+    from model.imageio import SUPPORTED_SUFFIXES, ImageError, read_bytes
+
+    if os.path.isdir(path):  # (folders with images were replaced by them)
+        kinds = ", ".join(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
+        return {"path": path, "error": _named(path, f"no images in this folder (supported: {kinds})")}
     try:
         data = read_bytes(path)
     except ImageError as exc:
@@ -175,7 +182,45 @@ def _write_xml(path: str, grays: list[Any], results: list[Any], out: Output, ver
              for gray, result in zip(grays, results)]
     folder = Path(out.folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return [str(p) for p in export.write(folder / f"{Path(path).stem}.xml", pages, version, out.fmt)]
+    stem = dict(out.stems).get(path, Path(path).stem)
+    return [str(p) for p in export.write(folder / f"{stem}.xml", pages, version, out.fmt)]
+
+
+def _expand(paths: list[str]) -> list[str]:
+    """The inputs, a folder replaced by the images and PDFs directly inside it (by name; none: kept, to say so)."""
+    import os
+
+    out: list[str] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            out.append(path)
+            continue
+        from model.imageio import SUPPORTED_SUFFIXES
+
+        with contextlib.suppress(OSError):
+            inside = sorted(e.path for e in os.scandir(path)
+                            if e.is_file() and Path(e.name).suffix.lower() in SUPPORTED_SUFFIXES)
+            out.extend(inside)
+            if inside:
+                continue
+        out.append(path)  # reported: no images in it (or unreadable)
+    return out
+
+
+def _unique_stems(paths: list[str]) -> tuple[tuple[str, str], ...]:
+    """For inputs whose stems clash (a/p.png b/p.png, p.png p.jpg): the 2nd gets <stem>-2, the 3rd <stem>-3 …"""
+    seen: dict[str, int] = {}
+    taken = {Path(p).stem.casefold() for p in paths}
+    renamed = []
+    for path in dict.fromkeys(paths):  # (the same path twice writes the same file twice: it is one input)
+        stem = Path(path).stem
+        n = seen[stem.casefold()] = seen.get(stem.casefold(), 0) + 1
+        if n > 1:
+            while f"{stem}-{n}".casefold() in taken:
+                n += 1
+            taken.add(f"{stem}-{n}".casefold())
+            renamed.append((path, f"{stem}-{n}"))
+    return tuple(renamed)
 
 
 def run_recognize(argv: list[str]) -> int:
@@ -241,10 +286,11 @@ def _drop_partial(out: Output, paths: list[str], told: set[str]) -> None:
     if not out.fmt:
         return
     folder = glob.escape(out.folder)
+    stems = dict(out.stems)
     for path in paths:
         if path in told:
             continue
-        stem = glob.escape(Path(path).stem)
+        stem = glob.escape(stems.get(path, Path(path).stem))
         for part in glob.glob(f"{folder}/{stem}.xml.part") + glob.glob(f"{folder}/{stem}-p*.xml.part"):
             with contextlib.suppress(OSError):
                 os.unlink(part)
@@ -253,6 +299,7 @@ def _drop_partial(out: Output, paths: list[str], told: set[str]) -> None:
 def _recognize_all(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.paths = _expand(args.paths)
     if args.format and args.out is None:
         parser.error("--format needs --out FOLDER")
     if args.out is not None and not args.format:
@@ -277,7 +324,8 @@ def _recognize_all(argv: list[str]) -> int:
         with interrupt.installed(), RecognizerPool(args.model, decoder=args.decoder, threads=args.threads,
                                                    workers=workers, fork=True) as pool:
             pool.start()
-            out = Output(args.format or "", str(args.out or ""), args.pdf_dpi)
+            out = Output(args.format or "", str(args.out or ""), args.pdf_dpi,
+                         _unique_stems(args.paths) if args.format else ())
             results = pool.map(partial(recognize_path, layout=args.layout, out=out), args.paths)
             try:
                 for result in results:

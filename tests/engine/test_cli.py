@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import pytest
@@ -77,3 +78,24 @@ def test_worker_processes_for_many_inputs_or_a_few_large_ones(tmp_path):
     assert not _worth_workers([str(small)]) and not _worth_workers([str(big)])
     assert not _worth_workers([str(small)] * 3) and not _worth_workers([str(big), str(tmp_path / "missing.png")])
     assert _worth_workers([str(big)] * 2) and _worth_workers([str(small)] * 4)
+
+
+def test_folders_give_their_images_and_no_two_inputs_write_the_same_file(tmp_path):
+    """A folder is read as the images (and PDFs) directly inside it, by name; an empty one says so. Inputs whose
+    stems clash (a/p.png, b/p.png, b/P.jpg) write p.xml, P-2.xml, p-3.xml: none replaces another's file."""
+    for folder, name, word in [("a", "p.png", "hello"), ("b", "p.png", "world"), ("b", "P.jpg", "minute"),
+                               ("b", "notes.txt", "")]:
+        (tmp_path / folder).mkdir(exist_ok=True)
+        if word:
+            cv2.imwrite(str(tmp_path / folder / name), render_text(word))
+        else:
+            (tmp_path / folder / name).write_text("not an image")
+    (tmp_path / "empty").mkdir()
+    out = run_cli("recognize", "--json", "--layout", "line", "--format", "page", "--out", str(tmp_path / "xml"),
+                  str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "empty"))
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["path"] for r in rows] == [str(tmp_path / p) for p in ("a/p.png", "b/P.jpg", "b/p.png", "empty")]
+    assert [Path(r["written"][0]).name for r in rows[:3]] == ["p.xml", "P-2.xml", "p-3.xml"]
+    assert sorted(f.name for f in (tmp_path / "xml").iterdir()) == ["P-2.xml", "p-3.xml", "p.xml"]
+    assert rows[3]["error"].startswith("empty: no images in this folder (supported: png, jpg")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
