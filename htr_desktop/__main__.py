@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+COMMANDS = ("recognize", "serve", "adapt")
+
 
 def _exit_now(code: int) -> None:
     """End this process with ``code`` once the output is flushed, without tearing down the interpreter.
@@ -77,9 +79,28 @@ def main(argv: list[str] | None = None) -> int:
         from htr_desktop.smoke import run_smoke_test
 
         return run_smoke_test()
+    if problem := _cannot_open_window(args):
+        print(f"htr-desktop: {problem}", file=sys.stderr)
+        return 2
     from htr_desktop.app import run_app
 
     return run_app(args)
+
+
+def _cannot_open_window(args: list[str]) -> str:
+    """Why the window cannot open for ``args`` ("" if it can): a mistyped command, or no display to show it on."""
+    import difflib
+    import os
+
+    if args and not args[0].startswith("-") and not os.path.exists(args[0]):
+        close = difflib.get_close_matches(args[0], COMMANDS, n=1, cutoff=0.7)
+        if close:
+            return f"unknown command {args[0]!r} (did you mean {close[0]!r}?); see htr-desktop --help"
+    shown = any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+    if sys.platform.startswith("linux") and not shown and "-platform" not in args:
+        return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set); "
+                "without one use htr-desktop recognize, serve or adapt (see htr-desktop --help)")
+    return ""
 
 
 if __name__ == "__main__":

@@ -33,3 +33,23 @@ def test_good_numbers_pass():
     assert (args.pdf_dpi, args.threads, args.workers) == (300, 2, 1)
     assert serve._parser().parse_args(["--port", "0"]).port == 0
     assert adapt_cli._parser().parse_args(["--lines", "a", "--out", "b", "--minutes", "0.5"]).minutes == 0.5
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("recognise", "recognize"), ("serv", "serve"), ("adpat", "adapt")])
+def test_a_mistyped_command_is_named_not_opened_as_a_file(capsys, tmp_path, monkeypatch, typed, meant):
+    from htr_desktop.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main([typed, "x.png"]) == 2
+    assert capsys.readouterr().err.strip() == (f"htr-desktop: unknown command {typed!r} (did you mean {meant!r}?); "
+                                               "see htr-desktop --help")
+
+
+def test_no_display_is_one_clear_line_not_a_qt_abort(capsys, monkeypatch):
+    from htr_desktop import __main__
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(__main__.sys, "platform", "linux")
+    assert __main__.main(["letter.png"]) == 2
+    assert "no display to open the window on" in capsys.readouterr().err
