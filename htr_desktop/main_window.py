@@ -25,6 +25,7 @@ from htr_desktop.actions import NEED_PAGE, build_actions, fill_menus
 from htr_desktop.alternatives import Suggester
 from htr_desktop.autosave import Autosave
 from htr_desktop.batch_dialog import BatchRunner
+from htr_desktop.closing import close_pages
 from htr_desktop.copying import Copier
 from htr_desktop.exporting import Exporter
 from htr_desktop.image_view import ImageView
@@ -102,8 +103,7 @@ class MainWindow(QMainWindow):
             "open": self.intake.open_files, "open_folder": self.intake.open_folder, "paste": self.intake.paste,
             "scan": self.intake.scan, "export": self.exporter.export,
             "export_all": lambda: self.exporter.export(all_pages=True), "batch": self.batch.ask,
-            "close_page": lambda: ws.close_page(ws.current) if ws.current is not None else None,
-            "close_all": ws.close_all,
+            "close_page": lambda: close_pages(self, ws), "close_all": lambda: close_pages(self, ws, every=True),
             "quit": self.close, "copy": self.copier.copy_selection,
             "copy_all": self.copier.copy_all,
             "delete_region": self.presenter.delete_selected,
