@@ -5,10 +5,17 @@ from __future__ import annotations
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QImage
 
+WEB = ("http", "https", "ftp")
+
 
 def accepts(mime: QMimeData) -> bool:
-    """True when the data holds local files or an image."""
-    return (mime.hasUrls() and any(u.isLocalFile() for u in mime.urls())) or mime.hasImage()
+    """True when the data holds files (local ones are opened; web addresses get a message) or an image."""
+    return (mime.hasUrls() and any(u.isLocalFile() or u.scheme() in WEB for u in mime.urls())) or mime.hasImage()
+
+
+def web_addresses(mime: QMimeData) -> list[str]:
+    """The web addresses (http, https, ftp) among the data's URLs: this offline app does not download them."""
+    return [u.toString() for u in mime.urls() if u.scheme() in WEB] if mime.hasUrls() else []
 
 
 def local_paths(mime: QMimeData) -> list[str]:

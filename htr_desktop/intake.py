@@ -69,6 +69,10 @@ class Intake(QObject):
             self.open_paths(paths)
         elif image is not None:
             self.add_qimage(image, f"{origin} image")
+        elif mime is not None and (web := drops.web_addresses(mime)):
+            self.show_message(f"htr-desktop works offline and does not download {web[0]}: save the image on "
+                              "this computer first, then open or drop that file.", "warning")
+            return True
         return bool(paths) or image is not None
 
     def paste(self) -> None:

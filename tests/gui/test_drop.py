@@ -59,3 +59,13 @@ def test_drop_of_text_is_refused(qtbot, window):
     QApplication.sendEvent(window, enter)
     assert not enter.isAccepted()
     assert window.workspace.pages == []
+
+
+def test_drop_of_a_web_address_says_it_is_not_downloaded(qtbot, window):
+    """A link dragged from a browser without the image's data: a message, not a refused drop that says nothing."""
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.org/scan.jpg")])
+    _drop(window, mime)
+    assert window.workspace.pages == []
+    assert window.messages.text() == ("htr-desktop works offline and does not download https://example.org/scan.jpg: "
+                                      "save the image on this computer first, then open or drop that file.")
