@@ -47,6 +47,7 @@ class Workspace(QObject):
         self._stacks: dict[int, QUndoStack] = {}
         # queued crop -> (region id, its box when queued, the part of it that was cut out or None for all of it)
         self._tickets: dict[int, tuple[int, Box, Box | None]] = {}
+        self._whole: dict[int, str] = {}  # page id -> what its whole-page recognition is called in Edit > Undo
         service.region_done.connect(self._on_region_done)
         service.page_done.connect(self._on_page_done)
         service.task_failed.connect(self._on_task_failed)
@@ -270,8 +271,9 @@ class Workspace(QObject):
         if crops:
             self.service.submit(Task(page_id=page.id, crops=crops))
 
-    def recognize_whole(self, page: Page, layout: str | None = None) -> None:
-        """Queue recognition of a whole page (segmented into lines when it is a page)."""
+    def recognize_whole(self, page: Page, layout: str | None = None, label: str = "Recognize image") -> None:
+        """Queue recognition of a whole page (segmented into lines when it is a page); ``label`` names its undo."""
+        self._whole[page.id] = label
         self.service.submit(Task(page_id=page.id, gray=self._prep(page.gray), layout=layout or self.settings.layout))
 
     def detect_lines(self) -> None:
@@ -279,7 +281,7 @@ class Workspace(QObject):
         if self.current is None:
             self.message.emit("Open an image first.", "warning")
             return
-        self.recognize_whole(self.current, "page")
+        self.recognize_whole(self.current, "page", "Detect lines")
 
     def recognize_all_regions(self) -> None:
         """Re-recognize every region of the current page (e.g. after changing the decoder)."""
@@ -319,7 +321,7 @@ class Workspace(QObject):
             page.regions = kept + list(regions)
             if kept:
                 page.sort_reading_order()
-        self._change(page, "Detect lines", change)
+        self._change(page, self._whole.pop(page.id, "Recognize image"), change)
         if not page.regions:
             self.message.emit(f"No writing found on {page.name}.", "info")
         self.regions_changed.emit(page)

@@ -115,3 +115,10 @@ def test_each_image_has_its_own_undo_history(qtbot, window, page_file, line_file
     assert not window.actions_["undo"].isEnabled()
     window.actions_["prev_page"].trigger()
     assert window.actions_["undo"].isEnabled()
+
+
+def test_undo_names_the_recognition_of_an_opened_image_as_such(qtbot, window, page_file):
+    """Opening an image reads it whole: Edit > Undo says so, not "Detect lines" (which the user did not ask for)."""
+    window.open_paths([str(page_file)])
+    wait_recognized(qtbot, window)
+    assert window.actions_["undo"].text() == "&Undo Recognize image"
