@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QPainter, QPaintEvent, QStatusTipEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from htr_desktop.worker import RecognitionService
@@ -45,6 +45,15 @@ class StatusBar(QStatusBar):
         self.addWidget(self.message_label, 1)
         self._timer = QTimer(self, singleShot=True)
         self._timer.timeout.connect(self.clearMessage)
+        if parent is not None:
+            parent.installEventFilter(self)  # menu and toolbar status tips: elided like any other message
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Show the window's status tips (hovered actions) here, so that they are elided too."""
+        if isinstance(event, QStatusTipEvent):
+            self.showMessage(event.tip())
+            return True
+        return super().eventFilter(watched, event)
 
     def showMessage(self, text: str, timeout: int | None = 0) -> None:
         """Show ``text`` for ``timeout`` ms (0: until the next message)."""

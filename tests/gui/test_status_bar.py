@@ -41,3 +41,17 @@ def test_message_timeout_and_clear(qtbot, window):
     assert bar.currentMessage() == "stays"
     bar.clearMessage()
     assert bar.currentMessage() == ""
+
+
+def test_status_tips_of_hovered_actions_are_elided_too(qtbot, window):
+    from PySide6.QtGui import QStatusTipEvent
+    from PySide6.QtWidgets import QApplication
+
+    window.resize(640, 480)
+    bar = window.statusBar()
+    qtbot.waitUntil(lambda: window.status.zoom_label.isVisible())
+    QApplication.sendEvent(window, QStatusTipEvent(LONG))
+    assert bar.currentMessage() == LONG
+    assert bar.message_label.shown_text().endswith("…")
+    QApplication.sendEvent(window, QStatusTipEvent(""))  # the pointer left the menu
+    assert bar.currentMessage() == ""
