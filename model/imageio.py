@@ -185,13 +185,30 @@ def decode_pages(data: bytes, name: str = "image", dpi: int | None = None) -> li
     if is_pdf(data):
         return render_pdf(data, name, dpi or DEFAULT_DPI)
     if Path(name).suffix.lower() in (".tif", ".tiff") or data[:4] in (b"II*\x00", b"MM\x00*"):
-        buf = np.frombuffer(data, dtype=np.uint8)
-        try:
-            ok, pages = cv2.imdecodemulti(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR)
-        except cv2.error:
-            ok, pages = False, []
-        if ok and len(pages) > 1:
-            for page in pages:
-                _check_size(page, name)
-            return [to_gray(p) for p in pages]
+        pages = _tiff_pages(data, name)
+        if len(pages) > 1:
+            return pages
     return [decode_image(data, name)]
+
+
+def _tiff_pages(data: bytes, name: str) -> list[np.ndarray]:
+    """Every page of a TIFF as 8-bit gray, decoded one at a time (all of a 60-page A4 scan at once in colour took
+    3.1 GB); at most MAX_PAGES, as for a PDF."""
+    from model.pdf import MAX_PAGES
+
+    buf = np.frombuffer(data, dtype=np.uint8)
+    pages: list[np.ndarray] = []
+    while True:
+        try:
+            n = len(pages)
+            ok, mats = cv2.imdecodemulti(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR, None, (n, n + 1))
+        except cv2.error:
+            ok, mats = False, []
+        if not ok or not mats:
+            return pages
+        if len(pages) == MAX_PAGES:
+            raise ImageError(f"{name}: the TIFF has more than {MAX_PAGES} pages; at most {MAX_PAGES} can be opened "
+                             "at once (split it into smaller files)")
+        _check_size(mats[0], name)
+        pages.append(to_gray(mats[0]))
+        del mats

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.imageio import ImageError, decode_image, load_image, load_pages, to_gray
+from model.imageio import ImageError, decode_image, decode_pages, load_image, load_pages, to_gray
 
 
 def _png_header(width: int, height: int) -> bytes:
@@ -117,6 +117,34 @@ def test_multipage_tiff(tmp_path):
     pages[0].save(p, save_all=True, append_images=pages[1:])
     out = load_pages(p)
     assert len(out) == 2 and out[0].mean() < 50 and out[1].mean() > 150
+
+
+def test_a_long_multipage_tiff_is_decoded_a_page_at_a_time(tmp_path):
+    """Memory: the gray pages and one page in colour, not every page in colour at once (3.1 GB for 60 A4 pages)."""
+    import tracemalloc
+
+    pages = [Image.new("L", (1000, 1000), 200 + v) for v in range(12)]
+    p = tmp_path / "scan.tif"
+    pages[0].save(p, save_all=True, append_images=pages[1:], compression="tiff_deflate")
+    data = p.read_bytes()
+    tracemalloc.start()
+    try:
+        out = decode_pages(data, "scan.tif")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [int(page[0, 0]) for page in out] == [200 + v for v in range(12)]
+    gray = 12 * 1000 * 1000
+    assert peak < gray + 4 * 3 * 1000 * 1000  # (all pages in colour: 36 MB more)
+
+
+def test_a_tiff_of_too_many_pages_is_refused_like_a_pdf(tmp_path, monkeypatch):
+    monkeypatch.setattr("model.pdf.MAX_PAGES", 3)
+    pages = [Image.new("L", (40, 20), v) for v in (10, 60, 110, 160)]
+    p = tmp_path / "long.tif"
+    pages[0].save(p, save_all=True, append_images=pages[1:])
+    with pytest.raises(ImageError, match="long.tif: the TIFF has more than 3 pages; at most 3 can be opened"):
+        load_pages(p)
 
 
 def test_to_gray_rejects_empty():
