@@ -94,6 +94,23 @@ class _Benchmark(QObject):
             QTimer.singleShot(0, self.window.close)
 
 
+def report_unexpected_errors(window: Any) -> None:
+    """A bug in an event handler (which Qt would only print on a console nobody sees) is logged and said in the
+    window's message bar: the action did not happen; the work stays (it is saved as usual)."""
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        log.error("unexpected error", exc_info=(kind, value, tb))
+        try:
+            window.show_message(f"Something went wrong ({kind.__name__}: {value}); that action was not completed. "
+                                "Your images and texts are kept.", "error")
+        except Exception:  # noqa: BLE001 - the window itself is broken or gone: the log has it
+            log.exception("cannot show the error")
+
+    sys.excepthook = hook
+
+
 def run_app(args: list[str]) -> int:
     """Open the window (files in ``args`` are opened once it is shown); returns the exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -112,6 +129,7 @@ def run_app(args: list[str]) -> int:
     files = [a for a in args if not a.startswith("-")]
     if os.environ.get(BENCH_ENV):
         _Benchmark(window, files)
+    report_unexpected_errors(window)
     window.show()
     _bench("shown")
 
