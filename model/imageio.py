@@ -158,7 +158,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
         raise ImageError(f"{name}: not a readable image") from None
     if image is None:
         if (kind := _unsupported_kind(data)) is not None:
-            raise ImageError(f"{name}: {kind} images cannot be read: save it as JPEG or PNG and open that"
+            raise ImageError(f"{name}: {kind} images cannot be read: convert it to JPEG or PNG first"
                              + (" (iPhone: Settings > Camera > Formats > Most Compatible)" if kind == "HEIC" else ""))
         raise ImageError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
     _check_size(image, name)

@@ -44,7 +44,7 @@ AVIF_HEAD = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(200)
 def test_a_heic_or_avif_photo_is_named_with_what_to_do(tmp_path, head, kind):
     p = tmp_path / "IMG_0001.jpg"  # (phones and mail programs keep the old suffix on HEIC files too)
     p.write_bytes(head)
-    with pytest.raises(ImageError, match=f"IMG_0001.jpg: {kind} images cannot be read: save it as JPEG or PNG"):
+    with pytest.raises(ImageError, match=f"IMG_0001.jpg: {kind} images cannot be read: convert it to JPEG or PNG"):
         load_image(p)
 
 
