@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
@@ -122,8 +123,15 @@ class _Worker(QObject):
         except Cancelled:
             self.task_done.emit(task, "cancelled")
             return
-        except (ImageError, ValueError, OSError) as exc:
+        except (ImageError, ValueError) as exc:
             self.task_done.emit(task, str(exc))
+            return
+        except OSError as exc:  # a batch's file that cannot be written: in plain words, no errno
+            from htr_desktop.export import write_error
+
+            where = exc.filename if isinstance(exc.filename, str) else ""
+            self.task_done.emit(task, f"cannot write {Path(where).name}: {write_error(exc, where)}" if where
+                                else exc.strerror or str(exc))
             return
         except Exception as exc:  # a model failure must never take the window down
             log.exception("recognition failed")

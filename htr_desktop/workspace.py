@@ -288,8 +288,9 @@ class Workspace(QObject):
         if self.current is not None and self.current.regions:
             self.recognize_regions(self.current, [r for r in self.current.regions if not r.edited])
 
-    def _on_task_failed(self, _page_id: int, message: str) -> None:
-        self.message.emit(message, "error")
+    def _on_task_failed(self, page_id: int, message: str) -> None:
+        if page_id >= 0:  # (a batch, page -1, is reported by its runner)
+            self.message.emit(message, "error")
 
     def _on_region_done(self, page_id: int, ticket: int, result: Region) -> None:
         region_id, box, part = self._tickets.pop(ticket, (0, (0, 0, 0, 0), None))

@@ -84,3 +84,17 @@ def test_batch_names_every_file_it_could_not_read(qtbot, window, folder, tmp_pat
     text = window.messages.text()
     assert "2 image(s) could not be read:" in text
     assert "broken.png: not a readable image" in text and "empty.png: file is empty" in text
+
+
+def test_batch_on_a_full_disk_says_so_in_plain_words_once(qtbot, window, folder, tmp_path, monkeypatch):
+    import os
+
+    def full_disk(*_args, **_kw):
+        raise OSError(28, "No space left on device")  # (as a write on a full disk fails: no file name)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    out = tmp_path / "out"
+    _run(qtbot, window, folder, out, "txt")
+    assert window.messages.text() == (f"Batch stopped: cannot write a.txt: the disk is full. The files written so far "
+                                      f"are in {out}")
+    assert list(out.iterdir()) == []  # nothing half-written
