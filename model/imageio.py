@@ -202,7 +202,11 @@ def _tiff_pages(data: bytes, name: str) -> list[np.ndarray]:
         try:
             n = len(pages)
             ok, mats = cv2.imdecodemulti(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_COLOR, None, (n, n + 1))
-        except cv2.error:
+        except cv2.error as exc:
+            if pages:  # a page after the first: say which, never drop it and those after it silently
+                too_large = "pixels" in str(exc) or "limit" in str(exc).lower()
+                raise ImageError(f"{name}: page {len(pages) + 1} " + ("is too large" if too_large else
+                                                                      "cannot be read (damaged)")) from None
             ok, mats = False, []
         if not ok or not mats:
             return pages

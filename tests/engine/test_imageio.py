@@ -147,6 +147,22 @@ def test_a_tiff_of_too_many_pages_is_refused_like_a_pdf(tmp_path, monkeypatch):
         load_pages(p)
 
 
+def test_a_tiff_page_that_cannot_be_decoded_is_named_not_dropped(tmp_path, monkeypatch):
+    pages = [Image.new("L", (40, 20), v) for v in (10, 60, 110)]
+    p = tmp_path / "scan.tif"
+    pages[0].save(p, save_all=True, append_images=pages[1:])
+    decode = cv2.imdecodemulti
+
+    def second_page_too_large(buf, flags, mats=None, span=(0, 0)):
+        if span[0] == 1:
+            raise cv2.error("imgcodecs: image size exceeds the pixels limit")
+        return decode(buf, flags, mats, span)
+
+    monkeypatch.setattr(cv2, "imdecodemulti", second_page_too_large)
+    with pytest.raises(ImageError, match="scan.tif: page 2 is too large"):
+        load_pages(p)
+
+
 def test_to_gray_rejects_empty():
     with pytest.raises(ImageError):
         to_gray(np.zeros((0, 5), np.uint8))
