@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QSize, Qt, Signal
@@ -120,9 +121,10 @@ class ResultEdit(QTextEdit):
         """Enter or Down on the last line goes to the next row, Up on the first line to the previous one."""
         key = event.key()
         plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        if plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.entered.emit(self.region_id)
-            self.step.emit(self.region_id, 1)
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # a row is one line: never a line break in it
+            if plain:
+                self.entered.emit(self.region_id)
+                self.step.emit(self.region_id, 1)
             return
         if plain and key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
             cursor = self.textCursor()
@@ -135,8 +137,13 @@ class ResultEdit(QTextEdit):
         super().keyPressEvent(event)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
-        """Pasted text is plain too (no doubtful word's underline carried over)."""
+        """Pasted text is plain too (no doubtful word's underline carried over) and one line: line breaks and tabs
+        become spaces (several pasted lines would otherwise split the line in every export)."""
         self.setCurrentCharFormat(QTextCharFormat())
+        if source.hasText():
+            self.textCursor().insertText(re.sub(r"\s*[\r\n\t\v\f\u2028\u2029]+\s*", " ", source.text().strip("\r\n")))
+            self.ensureCursorVisible()
+            return
         super().insertFromMimeData(source)
 
     def word_under(self, point: QPoint) -> tuple[RegionWord, int, int] | None:

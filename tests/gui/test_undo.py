@@ -122,3 +122,22 @@ def test_undo_names_the_recognition_of_an_opened_image_as_such(qtbot, window, pa
     window.open_paths([str(page_file)])
     wait_recognized(qtbot, window)
     assert window.actions_["undo"].text() == "&Undo Recognize image"
+
+
+def test_a_row_stays_one_line_whatever_is_pasted_or_typed(qtbot, window, page_file, tmp_path):
+    """Pasted lines join with spaces and Shift+Enter breaks nothing: a line break would split the line in the
+    text export (and PAGE-XML/ALTO) into lines that are not on the image."""
+    _open(window, page_file)
+    region = window.workspace.add_region((40, 80, 300, 80))
+    wait_recognized(qtbot, window, 1)
+    edit = window.results.rows[region.id].edit
+    edit.setFocus()
+    edit.moveCursor(edit.textCursor().MoveOperation.End)
+    mime = QMimeData()
+    mime.setText(" one\ntwo\r\n\tthree\n")
+    edit.insertFromMimeData(mime)
+    qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert edit.toPlainText() == "w300 low one two three"
+    qtbot.waitUntil(lambda: region.text == "w300 low one two three")
+    assert window.export_to(str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8").splitlines() == ["w300 low one two three"]
