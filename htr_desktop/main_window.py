@@ -39,7 +39,7 @@ from htr_desktop.results import ResultsPanel
 from htr_desktop.save_banner import SaveBanner
 from htr_desktop.settings import Settings
 from htr_desktop.status_area import StatusArea, StatusBar
-from htr_desktop.worker import Loader, RecognitionService
+from htr_desktop.worker import Loader, RecognitionService, no_model_text
 from htr_desktop.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -161,7 +161,6 @@ class MainWindow(QMainWindow):
         res.word_activated.connect(view.highlight_word)
         svc.model_ready.connect(self._model_ready)
         svc.model_failed.connect(self._model_failed)
-        svc.idle.connect(self._recognition_idle)
 
     # --- start, session ------------------------------------------------------------------------------------
     def start(self, paths: list[str] | None = None) -> None:
@@ -281,11 +280,7 @@ class MainWindow(QMainWindow):
     def _model_failed(self, message: str) -> None:
         if self.personal.fall_back(message):
             return
-        self.show_message(f"The model cannot be loaded: {message}. Images can still be opened and edited; "
-                          "choose a model folder in Settings.", "error")
-
-    def _recognition_idle(self) -> None:
-        self.statusBar().showMessage("Recognition finished", 3000)
+        self.show_message(no_model_text(message), "error")
         if self.settings.auto_copy and self.workspace.current is not None and self.workspace.current.text:
             self.copier.copy_all()
 

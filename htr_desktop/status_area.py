@@ -95,6 +95,13 @@ class StatusArea(QObject):
         service.progress.connect(self._progress)
         service.item_progress.connect(self._item_progress)
         service.file_progress.connect(self._file_progress)
+        service.idle.connect(self._idle)
+
+    def _idle(self) -> None:
+        if not self.service.failed:  # (a failure says so above the image: never "finished" then)
+            bar = self.parent()
+            if isinstance(bar, QStatusBar):
+                bar.showMessage("Recognition finished", 3000)
 
     def show_zoom(self, zoom: float) -> None:
         """The view's zoom (1.0 = 100 %)."""

@@ -108,7 +108,7 @@ class _Worker(QObject):
             return
         recognizer = self._model()
         if recognizer is None:
-            self.task_done.emit(task, f"no model: {self.error}")
+            self.task_done.emit(task, no_model_text(self.error))
             return
         chunked = ChunkedRecognizer(recognizer, stop, self.task_progress.emit)
         try:
@@ -140,6 +140,12 @@ class _Worker(QObject):
         self.task_done.emit(task, "")
 
 
+def no_model_text(error: str) -> str:
+    """What the window says when the model cannot be loaded (at start and for each image it cannot read)."""
+    return (f"The model cannot be loaded: {error}. Images can still be opened and edited; choose a model folder in "
+            "Settings.")
+
+
 class RecognitionService(QObject):
     """GUI-side front of the worker thread: submit tasks, cancel, and follow progress through signals."""
 
@@ -165,6 +171,7 @@ class RecognitionService(QObject):
         self.done = 0
         self.info: Any = None
         self.error = ""
+        self.failed = 0  # tasks that failed since the service was last idle
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("recognition")
         self.worker = _Worker(loader, self._generation)
@@ -221,6 +228,7 @@ class RecognitionService(QObject):
     def _on_task_done(self, task: Task, error: str) -> None:
         self.done += 1
         if error and error != "cancelled":
+            self.failed += 1
             self.task_failed.emit(task.page_id, error)
         elif task.job is not None and not error:
             self.job_done.emit(task)
@@ -228,6 +236,7 @@ class RecognitionService(QObject):
             self.done = self.total = 0
             self.progress.emit(0, 0)
             self.idle.emit()
+            self.failed = 0
         else:
             self.progress.emit(self.done, self.total)
 

@@ -104,6 +104,20 @@ def test_missing_model_window_still_works(qtbot, make_window, line_file):
     assert "no model" in window.messages.text()
 
 
+def test_missing_model_is_said_once_and_never_called_finished(qtbot, make_window, line_file):
+    def broken():
+        raise ModelError("model folder not found: /nowhere/model")
+
+    window = make_window(loader=broken)
+    qtbot.waitUntil(lambda: window.model_label.text() == "No model", timeout=10000)
+    window.open_paths([str(line_file)])
+    qtbot.waitUntil(lambda: not window.service.busy)
+    qtbot.wait(50)
+    assert window.messages.text() == ("The model cannot be loaded: model folder not found: /nowhere/model. Images can "
+                                      "still be opened and edited; choose a model folder in Settings.")
+    assert window.statusBar().currentMessage() != "Recognition finished"
+
+
 def test_corrupt_model_bundle_from_settings(qtbot, make_window, settings, tmp_path):
     bundle = tmp_path / "bundle"
     bundle.mkdir()

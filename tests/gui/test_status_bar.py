@@ -55,3 +55,8 @@ def test_status_tips_of_hovered_actions_are_elided_too(qtbot, window):
     assert bar.message_label.shown_text().endswith("…")
     QApplication.sendEvent(window, QStatusTipEvent(""))  # the pointer left the menu
     assert bar.currentMessage() == ""
+
+
+def test_a_recognition_that_went_well_is_called_finished(qtbot, window, line_file):
+    window.open_paths([str(line_file)])
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "Recognition finished", timeout=15000)
