@@ -123,3 +123,43 @@ def test_ridge_seeds_and_nearest_curve_match_the_plain_definitions():
     small_idx, small_dist = _nearest_curve(ys, xs, curves, budget=10)
     big_idx, big_dist = _nearest_curve(ys, xs, curves, budget=10**9)
     assert np.array_equal(small_idx, big_idx) and np.array_equal(small_dist, big_dist)
+
+
+def _joined_word(img: np.ndarray, text: str, x: int, base: int) -> int:
+    """Draw a cursive-like word (script letters joined along the baseline into one piece); the next word's x."""
+    (w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.5, 2)
+    cv2.putText(img, text, (x, base), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.5, 0, 2, cv2.LINE_AA)
+    cv2.line(img, (x + 4, base), (x + w - 4, base), 0, 2, cv2.LINE_AA)
+    return x + w + 28
+
+
+def _low_word(img: np.ndarray, x: int, base: int) -> int:
+    """Draw a low, flat word as IAM writers write "me" or "on": long thin joins, short upstrokes; the next x."""
+    pts = []
+    for k in range(4):
+        pts += [(x + 22 * k, base), (x + 22 * k + 2, base - 12), (x + 22 * k + 4, base)]
+    cv2.polylines(img, [np.array([*pts, (x + 88, base)], np.int32)], False, 0, 2, cv2.LINE_AA)
+    return x + 88 + 28
+
+
+def test_low_words_at_a_line_end_are_writing_and_rule_dashes_are_not():
+    words = [["held", "the", "light", "by"], ["", "kind", "bold", "the", "light"],
+             ["the", "bold", "held", "dog", ""], ["light", "kind", "held", "by"]]
+    img = np.full((640, 1300), 240, np.uint8)
+    ends = []
+    for i, line in enumerate(words):
+        layer = np.full_like(img, 255)
+        x = 100
+        for word in line:
+            x = _joined_word(layer, word, x, 150 + 120 * i) if word else _low_word(layer, x, 150 + 120 * i)
+        xs = np.nonzero((layer < 160).any(axis=0))[0]
+        ends.append((int(xs[0]), int(xs[-1])))
+        img = np.minimum(img, layer)
+    right = ends[3][1]
+    for x in range(right + 40, 1250, 70):  # a ruled line broken into dashes after the last line's writing
+        cv2.line(img, (x, 152 + 360), (x + 50, 152 + 360), 60, 2)
+    lines = segment_page(img)
+    assert len(lines) == 4
+    for (start, end), line in zip(ends, lines):
+        x, _, w, _ = line.box
+        assert abs(x - start) <= 2 and abs(x + w - 1 - end) <= 2  # low words (line 2's first, line 3's last) kept
