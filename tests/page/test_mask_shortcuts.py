@@ -119,7 +119,7 @@ def _remove_dark_areas_plain(binary: np.ndarray) -> np.ndarray:
     drop = (solid > 0.4 * np.maximum(total, 1)) & (total > 4 * size * size)
     h, w = binary.shape
     bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
-    drop |= (np.maximum(bw / w, bh / h) > 0.3) & (total < 3.0 * max(sw, 1.0) * np.hypot(bw, bh))
+    drop |= (np.maximum(bw, bh) > 0.3 * max(h, w)) & (total < 3.0 * max(sw, 1.0) * np.hypot(bw, bh))
     drop[0] = False
     if not drop.any():
         return binary
