@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         res.word_activated.connect(view.highlight_word)
         svc.model_ready.connect(self._model_ready)
         svc.model_failed.connect(self._model_failed)
+        svc.idle.connect(self._recognition_idle)
 
     # --- start, session ------------------------------------------------------------------------------------
     def start(self, paths: list[str] | None = None) -> None:
@@ -281,6 +282,8 @@ class MainWindow(QMainWindow):
         if self.personal.fall_back(message):
             return
         self.show_message(no_model_text(message), "error")
+
+    def _recognition_idle(self) -> None:
         if self.settings.auto_copy and self.workspace.current is not None and self.workspace.current.text:
             self.copier.copy_all()
 
