@@ -296,12 +296,18 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def docs_folder(value: str) -> Path | None:
+    """``--docs``: a folder, or None for '' (``Path('')`` would be the current folder)."""
+    return Path(value) if value else None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry."""
     p = argparse.ArgumentParser(prog="python -m training tune-decoder")
     p.add_argument("--model", type=Path, default=Path("resources/model"), help="bundle folder")
     p.add_argument("--sets", default="iam,names", help="validation sets: iam, names")
-    p.add_argument("--docs", type=Path, default=Path("docs"), help="where decoding.md and the plot go ('' = none)")
+    p.add_argument("--docs", type=docs_folder, default=Path("docs"),
+                   help="where decoding.md and the plot go ('' = none)")
     p.add_argument("--apply", action="store_true", help="write the tuned configuration into the bundle's model.json")
     p.add_argument("--no-grid", action="store_true",
                    help="keep model.json's beam, LM and word-list settings; compare decoders and fit confidences only")

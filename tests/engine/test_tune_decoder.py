@@ -57,3 +57,12 @@ def test_run_scores_names_case_insensitively():
     lower = ValidationSet("names", ["jean dupont"], [vsets[1].outputs[0]], False)
     r = run(read_info(BUNDLE).decoder.with_name("greedy"), BUNDLE, [lower], timed=False)
     assert r.cer["names"] < 0.2
+
+
+def test_docs_empty_means_no_docs():
+    from pathlib import Path
+
+    from training.tune_decoder import docs_folder
+
+    assert docs_folder("") is None  # not Path(""), which is the current folder: the files landed in the checkout
+    assert docs_folder("out/docs") == Path("out/docs")
