@@ -223,7 +223,7 @@ class Recognizer:
             spec = replace(spec, x_scale=spec.x_scale * stretch)
         parts = [prepare_line_parts(img, spec) for img in images]
         runs = self._run([p.tensor for p in parts], max_batch)
-        if stretch is not None:
+        if stretch is not None or self.config.dense_below <= 0:  # a fixed stretch, or no second readings: done
             return list(zip(parts, runs))
         stretches = {i: self.config.stretch_for(out.shape[0], greedy_length(out))
                      for i, (out, _) in enumerate(runs) if out is not None}
