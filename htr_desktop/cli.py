@@ -137,11 +137,12 @@ def recognize_bytes(recognizer: Any, item: tuple[str, bytes], layout: str, out: 
             doc["note"] = "no writing found"
         if out is not None and out.fmt:
             from htr_desktop.interrupt import held
-            from model.pool import InterruptedAfter
+            from model.pool import InterruptedAfter, keep
 
             try:
                 with held():  # Ctrl+C waits until this input's files are written
                     doc["written"] = _write_xml(path, grays, [r for _, r in results], out, recognizer.info.version)
+                    keep(doc)  # written: told even if Ctrl+C comes before it is returned
             except KeyboardInterrupt:
                 if "written" not in doc:
                     raise
@@ -332,6 +333,7 @@ def _recognize_all(argv: list[str]) -> int:
                     with interrupt.held():  # Ctrl+C never cuts a printed result in two
                         _emit(result, args.json)
                         done += 1
+                        results.told()
                     failures += "error" in result
             except KeyboardInterrupt:  # queued inputs dropped; those started finish (files complete) and are told
                 try:

@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -45,6 +46,7 @@ _load_error = ""
 STOP_SIGNAL = getattr(signal, "SIGUSR1", None)  # stop_now(): a worker's item stops where ``unstoppable()`` allows
 STOP_GRACE_S = 10.0  # stop_now(): workers still running after this are killed
 _stop = {"running": False, "held": 0, "pending": False, "stopping": False}  # a worker's stop_now() state
+_keeper: list[Callable[[Any], None]] = []  # in this process: where keep() puts the result of the item running here
 
 
 def available_cores() -> int:
@@ -150,6 +152,24 @@ def _call(fn: Callable[[Any, T], R], item: T) -> R:
         return fn(_recognizer, item)
     finally:
         _stop["running"] = False
+
+
+def keep(result: Any) -> None:
+    """Called by an item's function once the item is done beyond undoing (its files written): if Ctrl+C comes before
+    the function returns, ``Results.rest()`` still gives ``result``. Only for items read in this process (a worker
+    process's item is kept by ``InterruptedAfter`` and its future)."""
+    if _keeper:
+        _keeper[-1](result)
+
+
+@contextlib.contextmanager
+def _keeping(store: Callable[[Any], None]) -> Iterator[None]:
+    """Within: ``keep(result)`` calls ``store(result)``."""
+    _keeper.append(store)
+    try:
+        yield
+    finally:
+        _keeper.pop()
 
 
 def _ready(_: int) -> str:
@@ -308,11 +328,16 @@ class InterruptedAfter(KeyboardInterrupt):
 
 class Results(Iterator[R]):
     """``map``'s results in order. After Ctrl+C (while reading them or in the caller's loop), ``rest()`` gives those
-    finished but not yet read; a KeyboardInterrupt while one is read loses nothing that was finished."""
+    finished but not yet told; a KeyboardInterrupt while one is read or handed over loses nothing that was finished.
+
+    The caller calls ``told()`` once it has dealt with the result it read (printed it), in a block Ctrl+C does not
+    cut: until then that result also counts as not told, as Ctrl+C may come just after ``next()`` returned it.
+    """
 
     def __init__(self, count: int) -> None:
         self._next = 0  # the index of the next result to read
         self._count = count
+        self._handed: tuple[int, R] | None = None  # the last result read, until told()
         self.unfinished = 0  # after rest(): items given to a worker that did not finish (stopped, or failed)
 
     def __iter__(self) -> Results[R]:
@@ -323,6 +348,7 @@ class Results(Iterator[R]):
         if i >= self._count:
             self.close()
             raise StopIteration
+        self._handed = None  # (the caller reads on: it told the last one)
         try:
             value = self._take(i)
         except KeyboardInterrupt:
@@ -331,8 +357,14 @@ class Results(Iterator[R]):
             self._next = self._count  # an item's error ends the results, as a generator's would
             self.close()
             raise
+        self._handed = (i, value)  # (in this order: at every point item i is in _handed or at _next for rest())
         self._next = i + 1
+        self._forget(i)
         return value
+
+    def told(self) -> None:
+        """The caller has dealt with the last result it read: ``rest()`` leaves it out."""
+        self._handed = None
 
     def rest(self, wait: bool = True) -> list[R]:
         """After Ctrl+C: no item starts; those started finish (``wait``); the finished ones not read yet, in order.
@@ -343,10 +375,17 @@ class Results(Iterator[R]):
         self.close()
         if wait:
             self._wait()
-        found = [self._finished(i) for i in range(self._next, self._count)]
-        self.unfinished = sum(not ok and self._started(i) for i, (ok, _) in enumerate(found, self._next))
+        start = self._next
+        found = [self._finished(i) for i in range(start, self._count)]
+        self.unfinished = sum(not ok and self._started(i) for i, (ok, _) in enumerate(found, start))
         self._next = self._count
+        handed, self._handed = self._handed, None
+        if handed is not None and handed[0] < start:  # read but not told (at start: it is among those found)
+            found.insert(0, (True, handed[1]))
         return [value for ok, value in found if ok]
+
+    def _forget(self, i: int) -> None:
+        """Item i was read: drop what was kept of it."""
 
     def _started(self, i: int) -> bool:
         """Whether item i was given to a worker (not dropped before it began)."""
@@ -381,10 +420,14 @@ class _Local(Results[R]):
 
     def _take(self, i: int) -> R:
         try:
-            return self._call(i)
+            with _keeping(partial(self._kept.__setitem__, i)):
+                return self._call(i)
         except InterruptedAfter as stop:
             self._kept[i] = stop.result
             raise
+
+    def _forget(self, i: int) -> None:
+        self._kept.pop(i, None)
 
     def _finished(self, i: int) -> tuple[bool, Any]:
         return (i in self._kept, self._kept.pop(i, None))
@@ -478,7 +521,9 @@ class _Shared(Results[R]):
                 j = self._ends[1]
             began = time.perf_counter()
             try:
-                self._own[j] = (True, self._run(j))
+                with _keeping(partial(self._own_result, j)):
+                    result = self._run(j)
+                self._own[j] = (True, result)
             except InterruptedAfter as stop:  # finished (its files written) as Ctrl+C came
                 self._own[j] = (True, stop.result)
                 raise
@@ -489,11 +534,18 @@ class _Shared(Results[R]):
                     self._feed()
                 self._deepen = 0
         if i in self._own:
-            ok, value = self._own.pop(i)
+            ok, value = self._own[i]  # (dropped once handed over: _forget)
             if not ok:
+                del self._own[i]
                 raise value
             return value  # type: ignore[no-any-return]
         return _result(self._futures[i])  # type: ignore[arg-type]
+
+    def _own_result(self, j: int, result: Any) -> None:
+        self._own[j] = (True, result)
+
+    def _forget(self, i: int) -> None:
+        self._own.pop(i, None)
 
     def close(self) -> None:
         with self._lock:
@@ -534,4 +586,4 @@ def _result(future: Future[R]) -> R:
         raise RuntimeError("a recognition worker process stopped unexpectedly (out of memory?)") from None
 
 
-__all__ = ["InterruptedAfter", "RecognizerPool", "Results", "available_cores", "can_fork", "default_workers"]
+__all__ = ["InterruptedAfter", "RecognizerPool", "Results", "available_cores", "can_fork", "default_workers", "keep"]

@@ -8,7 +8,7 @@ import cv2
 import pytest
 
 from model.bundle import ModelError
-from model.pool import InterruptedAfter, RecognizerPool, available_cores, default_workers
+from model.pool import InterruptedAfter, RecognizerPool, available_cores, default_workers, keep
 from model.recognizer import Recognizer
 from tests.conftest import render_text
 
@@ -46,6 +46,7 @@ def test_after_ctrl_c_the_items_started_still_come_in_order(pool):
     texts = [p.text for p in Recognizer.load(decoder="greedy").recognize(images)]
     results = pool.map(_text, images)
     assert next(results) == texts[0]
+    results.told()
     rest = results.rest()  # (as after Ctrl+C) none starts now; those already given to a worker finish
     assert rest == texts[1:1 + len(rest)] and list(results) == []
 
@@ -60,9 +61,38 @@ def test_an_item_finished_as_ctrl_c_came_is_not_lost():
     with RecognizerPool(decoder="greedy", workers=1) as p:
         results = p.map(_stop_at, ["a", "stop", "b"])
         assert next(results) == "a"
+        results.told()
         with pytest.raises(KeyboardInterrupt):
             next(results)
         assert results.rest() == ["STOP"] and list(results) == []
+
+
+def _kept_then_stopped(recognizer, word):
+    if word == "stop":  # its files written (kept), then Ctrl+C before the function returned
+        keep(word.upper())
+        raise KeyboardInterrupt
+    return word
+
+
+def test_an_item_kept_before_ctrl_c_reached_its_return_is_not_lost():
+    with RecognizerPool(decoder="greedy", workers=1) as p:
+        results = p.map(_kept_then_stopped, ["a", "stop", "b"])
+        assert next(results) == "a"
+        results.told()
+        with pytest.raises(KeyboardInterrupt):
+            next(results)
+        assert results.rest() == ["STOP"] and list(results) == []
+
+
+@pytest.mark.parametrize("told", [True, False])
+def test_a_result_read_but_not_told_comes_again_from_rest(told):
+    """Ctrl+C just after ``next()`` returned a result, before the caller printed it: rest() still gives it."""
+    with RecognizerPool(decoder="greedy", workers=1) as p:
+        results = p.map(_stop_at, ["a", "b", "c"])
+        assert next(results) == "a"
+        if told:
+            results.told()
+        assert results.rest() == ([] if told else ["a"])
 
 
 def test_one_worker_runs_in_process():
