@@ -57,16 +57,6 @@ def _stop_at(recognizer, word):
     return word
 
 
-def test_an_item_finished_as_ctrl_c_came_is_not_lost():
-    with RecognizerPool(decoder="greedy", workers=1) as p:
-        results = p.map(_stop_at, ["a", "stop", "b"])
-        assert next(results) == "a"
-        results.told()
-        with pytest.raises(KeyboardInterrupt):
-            next(results)
-        assert results.rest() == ["STOP"] and list(results) == []
-
-
 def _kept_then_stopped(recognizer, word):
     if word == "stop":  # its files written (kept), then Ctrl+C before the function returned
         keep(word.upper())
@@ -74,9 +64,10 @@ def _kept_then_stopped(recognizer, word):
     return word
 
 
-def test_an_item_kept_before_ctrl_c_reached_its_return_is_not_lost():
+@pytest.mark.parametrize("fn", [_stop_at, _kept_then_stopped], ids=["as-it-ended", "before-it-returned"])
+def test_an_item_finished_as_ctrl_c_came_is_not_lost(fn):
     with RecognizerPool(decoder="greedy", workers=1) as p:
-        results = p.map(_kept_then_stopped, ["a", "stop", "b"])
+        results = p.map(fn, ["a", "stop", "b"])
         assert next(results) == "a"
         results.told()
         with pytest.raises(KeyboardInterrupt):
