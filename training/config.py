@@ -44,7 +44,9 @@ class TrainConfig:
     names_dir: str = ""
     names_val_from: int = 10001  # name crops numbered from here on are held back for validation
     val_font_lines: int = 0  # lines rendered in the held-out fonts (training.fonts.VALIDATION_FAMILIES); 0 = none
-    extra_folders: tuple[str, ...] = ()  # plain folders of labelled images (licence permitting)
+    extra_folders: tuple[str, ...] = ()  # plain folders of labelled images (licence permitting), read as lines
+    other_folders: tuple[str, ...] = ()  # more such folders, a source of their own (e.g. other languages' hands)
+    other_weight: float = 0.0  # their share of the real batches (beside line/word/name_weight); 0 = unused
     real_fraction: float = 0.55  # batches of real crops; the rest synthetic
     line_weight: float = 0.55  # shares of the real batches: IAM lines (given and rebuilt), words, names
     word_weight: float = 0.15

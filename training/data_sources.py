@@ -100,8 +100,10 @@ def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list
     extra = [s for folder in cfg.extra_folders for s in read_folder(cfg.path(folder))]
     n = cfg.workers
     line_items = load_real(lines + rebuilt + extra, charset, n)
+    other = [s for folder in cfg.other_folders for s in read_folder(cfg.path(folder))] if cfg.other_weight else []
     sources = [Source("lines", line_items, cfg.line_weight), Source("words", load_real(words, charset, n),
-               cfg.word_weight), Source("names", load_real(names, charset, n), cfg.name_weight)]
+               cfg.word_weight), Source("names", load_real(names, charset, n), cfg.name_weight),
+               Source("other", load_real(other, charset, n), cfg.other_weight)]
     val_sets = []
     if lines_val:
         val_sets.append(ValidationTensors("iam", prepare_validation(load_real(lines_val, charset, n), spec)))
@@ -113,12 +115,13 @@ def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list
         val_sets.append(ValidationTensors("fonts", prepare_validation(held_out, spec)))
     fonts = load_fonts(font_paths(cfg.fonts_dir or str(font_dir())), charset)
     counts = {"iam_lines": len(lines), "iam_rebuilt_lines": len(rebuilt), "iam_words": len(words),
-              "names": len(names), "extra": len(extra), "fonts": len(fonts),
+              "names": len(names), "extra": len(extra), **({"other": len(other)} if other else {}), "fonts": len(fonts),
               **{f"val_{v.name}": len(v.items) for v in val_sets}}
     log.info("data: %s", counts)
     cfg.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     (cfg.checkpoint_dir / "data.json").write_text(json.dumps(counts, indent=1))
     if not any(s.items for s in sources) and not fonts:
-        raise ValueError("no training data: give iam_gt/iam_words/names_csv/extra_folders or fetch fonts")
+        raise ValueError("no training data: give iam_gt/iam_words/names_csv/extra_folders/other_folders or fetch "
+                         "fonts")
     return sources, val_sets, fonts
 
