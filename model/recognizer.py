@@ -20,7 +20,9 @@ from model.bundle import ModelError, ModelInfo, model_folder, read_info
 from model.decode import Decoded, greedy_decode, greedy_length, softmax
 from model.decoder_config import DECODERS, DecoderConfig
 from model.imageio import ImageError
+from model.input_spec import InputSpec
 from model.lexicon import Lexicon, alternatives
+from model.long_lines import piece_columns
 from model.preprocess import PreparedLine, has_ink, pad_batch, prepare_line, prepare_line_parts
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,18 @@ class Prediction:
     words: tuple[Word, ...] = field(default_factory=tuple)
 
 
+def joined(pieces: Sequence[Prediction]) -> Prediction:
+    """One line's prediction from those of its pieces, left to right: texts joined by a space, the confidence
+    their geometric mean weighted by length (as a line's is over its characters)."""
+    read = [p for p in pieces if p.text]
+    if not read:
+        return Prediction("", 0.0)
+    weights = np.array([len(p.text) for p in read], np.float64)
+    logs = np.log(np.maximum([p.confidence for p in read], 1e-6))
+    confidence = float(np.exp(np.sum(weights * logs) / weights.sum()))
+    return Prediction(" ".join(p.text for p in read), confidence, tuple(w for p in read for w in p.words))
+
+
 class Recognizer:
     """Loads a model bundle once and recognizes batches of word or line images."""
 
@@ -70,6 +84,7 @@ class Recognizer:
         self._beam: BeamDecoder | None = None
         self._lexicon: Lexicon | None = None
         self._lock = threading.Lock()
+        self.split_long_lines = True  # read lines too wide for the network in pieces (False: squeezed, as before)
         self._models: dict[int, bytes] = {}
         # Interpreters by (batch, width): re-allocating tensors for every new width costs as much as a run.
         self._pool: OrderedDict[tuple[int, int], Any] = OrderedDict()
@@ -189,18 +204,37 @@ class Recognizer:
         """Recognize word/line crops (any numpy image); batched by similar width.
 
         Raises ImageError for an empty or unusable image; blank crops give empty text. Each word gets the box
-        where the network read it (``model.alignment``).
+        where the network read it (``model.alignment``). A line too wide for the network is read in pieces cut
+        at gaps between words (``model.long_lines``), their texts joined by a space.
         """
-        results = []
-        for part, (out, columns_per_frame) in self._read_lines(images, max_batch):
-            if out is None:
-                results.append(Prediction("", 0.0))
-                continue
-            d = self.decode(out)
-            boxes = aligned_word_boxes([(w.start, w.end) for w in d.words], part, columns_per_frame)
-            words = tuple(Word(w.text, w.confidence, w.alternatives, box) for w, box in zip(d.words, boxes))
-            results.append(Prediction(d.text, d.confidence, words))
-        return results
+        spec = self.info.input_spec
+        arrays = [np.asarray(img) if img is not None else img for img in images]
+        pieces: list[PreparedLine] = []
+        owners: list[tuple[int, int]] = []  # (image, x offset of the piece in it)
+        for i, img in enumerate(arrays):
+            part = prepare_line_parts(img, spec)
+            columns = piece_columns(part, spec, img.shape[1]) if self.split_long_lines else None
+            if columns is None:
+                pieces.append(part)
+                owners.append((i, 0))
+            else:
+                pieces.extend(prepare_line_parts(img[:, a:b], spec) for a, b in columns)
+                owners.extend((i, a) for a, _ in columns)
+        read: list[list[Prediction]] = [[] for _ in arrays]
+        for (i, offset), (part, (out, columns_per_frame)) in zip(owners, self._read_parts(pieces, max_batch)):
+            read[i].append(self._prediction(part, out, columns_per_frame, offset))
+        return [preds[0] if len(preds) == 1 else joined(preds) for preds in read]
+
+    def _prediction(self, part: PreparedLine, out: np.ndarray | None, columns_per_frame: int, offset: int
+                    ) -> Prediction:
+        """Decode one crop's logits; word boxes moved ``offset`` pixels right (a piece of a wider line)."""
+        if out is None:
+            return Prediction("", 0.0)
+        d = self.decode(out)
+        boxes = aligned_word_boxes([(w.start, w.end) for w in d.words], part, columns_per_frame)
+        boxes = [(x + offset, y, w, h) for x, y, w, h in boxes]
+        words = tuple(Word(w.text, w.confidence, w.alternatives, box) for w, box in zip(d.words, boxes))
+        return Prediction(d.text, d.confidence, words)
 
     def outputs(self, images: Sequence[np.ndarray], max_batch: int | None = None, stretch: float | None = None
                 ) -> list[np.ndarray | None]:
@@ -218,10 +252,18 @@ class Recognizer:
         each and are dropped or merged. Such a line (told by the first reading's length) is resized again with a
         horizontal stretch (as ``InputSpec.x_scale`` would: the same preprocessing) and that reading replaces the first.
         """
+        spec = self._spec(stretch)
+        return self._read_parts([prepare_line_parts(img, spec) for img in images], max_batch, stretch)
+
+    def _spec(self, stretch: float | None) -> InputSpec:
+        """The input spec, stretched ``stretch`` times wider when given."""
         spec = self.info.input_spec
-        if stretch is not None:
-            spec = replace(spec, x_scale=spec.x_scale * stretch)
-        parts = [prepare_line_parts(img, spec) for img in images]
+        return spec if stretch is None else replace(spec, x_scale=spec.x_scale * stretch)
+
+    def _read_parts(self, parts: list[PreparedLine], max_batch: int | None, stretch: float | None = None
+                    ) -> list[tuple[PreparedLine, tuple[np.ndarray | None, int]]]:
+        """``_read_lines`` for crops already prepared (with the spec stretched by ``stretch`` when given)."""
+        spec = self._spec(stretch)
         runs = self._run([p.tensor for p in parts], max_batch)
         if stretch is not None or self.config.dense_below <= 0:  # a fixed stretch, or no second readings: done
             return list(zip(parts, runs))
