@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 POOL_MIN_INPUTS = 4  # from this many inputs on, the CLI spreads them over one worker process per core
 POOL_MIN_BYTES = 500_000  # or from 2 inputs on when their files total this much (pages: ~0.5 s each, not ~0.01 s)
 LAYOUTS = ("auto", "page", "line", "word")
+STDIN = "<stdin>"  # how the image read from standard input ("-") is named in results and errors
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class Output:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="htr-desktop recognize", description="Recognize handwriting in images.")
+    p = argparse.ArgumentParser(prog="htr-desktop recognize", description="Recognize handwriting in images.",
+                                epilog="example: scanimage --format=png | htr-desktop recognize --json -")
     p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="image or PDF files; a folder gives the images and PDFs directly inside it, by name")
+                   help="image or PDF files; a folder gives the images and PDFs directly inside it, by name; "
+                        f"- reads one image or PDF from standard input (named {STDIN} in the results)")
     p.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="page: segment into lines and words; line/word: the image is one line/word; "
                         "auto (default): choose from the image")
@@ -105,6 +108,40 @@ def recognize_path(recognizer: Any, path: str, layout: str, out: Output | None =
     except Exception as exc:  # noqa: BLE001 - never a traceback for one bad file
         return {"path": path, "error": _named(path, f"cannot be read ({exc})")}
     return recognize_bytes(recognizer, (path, data), layout, out)
+
+
+def recognize_input(recognizer: Any, item: str | tuple[str, bytes] | dict[str, Any], layout: str,
+                    out: Output | None = None) -> dict[str, Any]:
+    """Recognize a file path, or ``(name, bytes)`` read from standard input; a dict is an error result already."""
+    if isinstance(item, dict):
+        return item
+    if isinstance(item, tuple):
+        return recognize_bytes(recognizer, item, layout, out)
+    return recognize_path(recognizer, item, layout, out)
+
+
+def read_stdin() -> dict[str, Any] | tuple[str, bytes]:
+    """Standard input's bytes as ``(STDIN, data)``, or an error result saying why there is no image there."""
+    from model.imageio import MAX_FILE_BYTES
+
+    stream = sys.stdin
+    problem = ""
+    data = b""
+    if stream is None:
+        problem = "standard input is closed"
+    elif stream.isatty():
+        problem = "standard input is a terminal: pipe an image into it (htr-desktop recognize - < photo.jpg)"
+    else:
+        try:
+            data = stream.buffer.read(MAX_FILE_BYTES + 1)
+        except (OSError, ValueError, AttributeError) as exc:
+            problem = f"standard input cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        else:
+            if not data:
+                problem = "standard input is empty (no image was piped in)"
+            elif len(data) > MAX_FILE_BYTES:
+                problem = f"standard input is too large (over {MAX_FILE_BYTES / 1e6:.0f} MB)"
+    return {"path": STDIN, "error": f"{STDIN}: {problem}"} if problem else (STDIN, data)
 
 
 def _page_json(result: Any, layout: str) -> dict[str, Any]:
@@ -208,6 +245,15 @@ def _expand(paths: list[str]) -> list[str]:
     return out
 
 
+def _output_stems(paths: list[str]) -> tuple[tuple[str, str], ...]:
+    """``_unique_stems``, the image from standard input written as ``stdin.xml`` (``stdin-2.xml`` on a clash)."""
+    placeholder = "./stdin"
+    stems = dict(_unique_stems([placeholder if p == STDIN else p for p in paths]))
+    if STDIN in paths:
+        stems[STDIN] = stems.pop(placeholder, "stdin")
+    return tuple(stems.items())
+
+
 def _unique_stems(paths: list[str]) -> tuple[tuple[str, str], ...]:
     """For inputs whose stems clash (a/p.png b/p.png, p.png p.jpg): the 2nd gets <stem>-2, the 3rd <stem>-3 …"""
     seen: dict[str, int] = {}
@@ -300,6 +346,8 @@ def _drop_partial(out: Output, paths: list[str], told: set[str]) -> None:
 def _recognize_all(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.paths.count("-") > 1:
+        parser.error("- (standard input) can be given only once")
     args.paths = _expand(args.paths)
     if args.format and args.out is None:
         parser.error("--format needs --out FOLDER")
@@ -322,12 +370,14 @@ def _recognize_all(argv: list[str]) -> int:
     stopped = ""  # after a second Ctrl+C: inputs that were running were stopped unfinished
     _preload(bool(args.format))
     try:
+        items = [read_stdin() if p == "-" else p for p in args.paths]  # (Ctrl+C while waiting for it: one line)
+        args.paths = [STDIN if p == "-" else p for p in args.paths]
         with interrupt.installed(), RecognizerPool(args.model, decoder=args.decoder, threads=args.threads,
                                                    workers=workers, fork=True) as pool:
             pool.start()
             out = Output(args.format or "", str(args.out or ""), args.pdf_dpi,
-                         _unique_stems(args.paths) if args.format else ())
-            results = pool.map(partial(recognize_path, layout=args.layout, out=out), args.paths)
+                         _output_stems(args.paths) if args.format else ())
+            results = pool.map(partial(recognize_input, layout=args.layout, out=out), items)
             try:
                 for result in results:
                     with interrupt.held():  # Ctrl+C never cuts a printed result in two
