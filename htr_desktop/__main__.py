@@ -49,6 +49,12 @@ def _headless(command: str, argv: list[str]) -> int:
         from htr_desktop.interrupt import report
 
         return report(command)
+    except ImportError as exc:  # Ctrl+C inside a compiled module's initialisation comes out as an ImportError
+        from htr_desktop.interrupt import caused_by_ctrl_c, report
+
+        if not caused_by_ctrl_c(exc):
+            raise
+        return report(command)
 
 
 def main(argv: list[str] | None = None) -> int:

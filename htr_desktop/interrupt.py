@@ -50,6 +50,19 @@ def held() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+def caused_by_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from a Ctrl+C: pybind11 modules (LiteRT's) turn one raised while they initialise into
+    ``ImportError("initialization failed")`` with the KeyboardInterrupt as its cause."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def report(command: str, detail: str = "") -> int:
     """Print the one line saying ``htr-desktop <command>`` was interrupted; returns the exit code 130."""
     with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr closed: the exit code still says it

@@ -138,3 +138,26 @@ def test_a_ctrl_c_held_from_the_start_is_reported_once_the_command_runs(tmp_path
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and out == "", err
     assert err.strip() == "htr-desktop recognize: interrupted"
+
+
+def _import_failing(cause: BaseException):
+    def run_recognize(argv):
+        try:
+            raise cause
+        except BaseException as exc:  # as pybind11 does when its module's initialisation raises
+            raise ImportError("initialization failed") from exc
+    return run_recognize
+
+
+def test_ctrl_c_while_a_compiled_module_initialises_is_an_interruption(monkeypatch, capsys):
+    """LiteRT's module turns a Ctrl+C during its import into ImportError('initialization failed'): still 130 and
+    one line, no traceback."""
+    import htr_desktop.cli
+    from htr_desktop.__main__ import main
+
+    monkeypatch.setattr(htr_desktop.cli, "run_recognize", _import_failing(KeyboardInterrupt()))
+    assert main(["recognize", "a.png"]) == 130
+    assert capsys.readouterr().err.strip() == "htr-desktop recognize: interrupted"
+    monkeypatch.setattr(htr_desktop.cli, "run_recognize", _import_failing(OSError("libfoo.so: cannot open")))
+    with pytest.raises(ImportError):  # a real import failure is not taken for one
+        main(["recognize", "a.png"])
