@@ -4,10 +4,12 @@ word confidences from the n-best posterior."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import math
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -52,21 +54,25 @@ def quiet_stderr() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """One n-best reading: its words (with frame spans) and its total score."""
+    """One n-best reading: its words (with frame spans), its total score and its frame path (searched frames)."""
 
     text: str
     ids: np.ndarray
     char_confidences: np.ndarray
     words: tuple[tuple[str, int, int, int, int], ...]  # (text, first char, end char, first frame, last frame)
     score: float
+    path: np.ndarray | None = None  # label per searched frame (blank = 0)
 
 
 @dataclass(frozen=True)
 class Search:
-    """The n-best hypotheses of one line, best first, and the words of its greedy (best path) reading."""
+    """The n-best hypotheses of one line, best first, the words of its greedy (best path) reading, each output
+    frame's entropy and, for each character of the best hypothesis, how likely its other case was."""
 
     hyps: list[Hypothesis]
     greedy_words: tuple[tuple[str, int, int, int, int], ...]
+    entropy: np.ndarray = field(default_factory=lambda: np.zeros(0))  # nats, per output frame
+    case_doubt: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per character of hyps[0]: see case_doubt
 
 
 class BeamDecoder:
@@ -105,6 +111,11 @@ class BeamDecoder:
         caps = config.lm_weight if config.caps_lm_weight is None else config.caps_lm_weight
         self._caps_decoder = self._decoder if caps == config.lm_weight else decoder(caps)
         self._chars = np.array(["", *charset.chars])  # label id -> character (blank -> "")
+        self._swap = swapped_case_ids(charset)
+        weights, names = config.confidence_weights, config.confidence_features
+        if weights is not None and (len(names or FEATURES[: len(weights) - 1]) != len(weights) - 1
+                                    or any(n not in FEATURES for n in names or ())):
+            log.warning("the word-confidence weights do not match the known features; confidences are unfitted")
         self._word_scores: dict[str, float] = {}
         self._lm_scores: dict[str, float] = {}
         self.lexicon: Lexicon | None = None
@@ -120,9 +131,9 @@ class BeamDecoder:
     def search(self, logits: np.ndarray) -> Search:
         """The final beam as n-best hypotheses (distinct texts), word-list rescored if configured; and the greedy
         reading's words."""
-        logp = log_softmax(logits)
-        frames = skip_blanks(logp, self.config.blank_skip)
-        logp = np.ascontiguousarray(logp[frames], dtype=np.float32)
+        full = log_softmax(logits)
+        frames = skip_blanks(full, self.config.blank_skip)
+        logp = np.ascontiguousarray(full[frames], dtype=np.float32)
         probs = np.exp(logp)
         g_ids, g_starts, g_ends, _ = char_runs(logp.argmax(axis=-1), probs)
         greedy_text = "".join(self._chars[g_ids].tolist())
@@ -130,7 +141,10 @@ class BeamDecoder:
         # Block capitals (names and form fields, mostly) get their own LM weight: prose knows few of them.
         decoder = self._caps_decoder if mostly_capitals(greedy_text) else self._decoder
         results = decoder.decode(logp.ctypes.data, logp.shape[0], logp.shape[1])
-        return Search(self._hypotheses(results, frames, probs), greedy)
+        hyps = self._hypotheses(results, frames, probs)
+        entropy = -(np.exp(full) * full).sum(axis=1)
+        doubt = case_doubt(hyps[0].path, probs, self._swap) if hyps and hyps[0].path is not None else np.zeros(0)
+        return Search(hyps, greedy, entropy, doubt)
 
     def _hypotheses(self, results: list, frames: np.ndarray, probs: np.ndarray) -> list[Hypothesis]:
         """Distinct readings of the final beam within the n-best margin, best first."""
@@ -149,7 +163,7 @@ class BeamDecoder:
                 score += sum(self._word_score(w[0]) for w in words)
             known = best.get(text)
             if known is None or known.score < score:  # same text, another alignment: keep the better one
-                best[text] = Hypothesis(text, ids, confs, words, score)
+                best[text] = Hypothesis(text, ids, confs, words, score, path)
         return sorted(best.values(), key=lambda h: h.score, reverse=True)
 
     def _word_score(self, word: str) -> float:
@@ -190,8 +204,8 @@ class BeamDecoder:
         words = []
         for (text, _, _, f0, f1), ev in zip(top.words, self.evidence(search, temperature)):
             alternatives = tuple(sorted(ev.others, key=lambda w: -ev.others[w]))
-            words.append(DecodedWord(text, word_confidence(ev.features, self.config.confidence_weights), f0, f1,
-                                     alternatives))
+            confidence = word_confidence(ev.features, self.config.confidence_weights, self.config.confidence_features)
+            words.append(DecodedWord(text, confidence, f0, f1, alternatives))
         return with_case_rule(Decoded(top.text, tuple(float(c) for c in top.char_confidences), tuple(words)))
 
     def decode(self, logits: np.ndarray) -> Decoded:
@@ -209,10 +223,54 @@ def skip_blanks(logp: np.ndarray, threshold: float) -> np.ndarray:
     return np.nonzero(~drop)[0]
 
 
-#: What a word's confidence is computed from (``DecoderConfig.confidence_weights`` weighs them, after a bias).
+def swapped_case_ids(charset: Charset) -> np.ndarray:
+    """Label id -> the label id of the same letter in the other case (-1 when there is none; blank = 0)."""
+    swap = np.full(len(charset.chars) + 1, -1, dtype=np.int64)
+    index = {c: i + 1 for i, c in enumerate(charset.chars)}
+    for c, i in index.items():
+        other = c.swapcase()
+        if other != c and len(other) == 1 and other in index:
+            swap[i] = index[other]
+    return swap
+
+
+#: A log-probability ratio below any real one (1e-6 against 1): no other case, or no doubt at all.
+NO_DOUBT = float(np.log(1e-6))
+
+
+def case_doubt(path: np.ndarray, probs: np.ndarray, swap: np.ndarray) -> np.ndarray:
+    """For each character emitted by a frame ``path`` (label per frame of ``probs``): log p(the same letter in the
+    other case) - log p(the letter), at the frame where the letter is most likely; ``NO_DOUBT`` for a character
+    without another case."""
+    if len(path) == 0:
+        return np.zeros(0)
+    change = np.ones(len(path), dtype=bool)
+    change[1:] = path[1:] != path[:-1]
+    run_start = np.nonzero(change)[0]
+    run_id = np.cumsum(change) - 1
+    frame_probs = probs[np.arange(len(path)), path]
+    run_best = np.maximum.reduceat(frame_probs, run_start)
+    t = np.arange(len(path))
+    best_frame = np.minimum.reduceat(np.where(frame_probs >= run_best[run_id], t, len(path)), run_start)
+    labels = path[run_start]
+    keep = labels != 0
+    labels, best_frame = labels[keep], best_frame[keep]
+    other = swap[labels]
+    p_self = np.maximum(probs[best_frame, labels], 1e-6)
+    p_other = np.maximum(probs[best_frame, np.maximum(other, 0)], 1e-6)
+    return np.where(other > 0, np.maximum(np.log(p_other) - np.log(p_self), NO_DOUBT), NO_DOUBT)
+
+
+#: What a word's confidence is computed from (``DecoderConfig.confidence_weights`` weighs the ones named by
+#: ``confidence_features``, after a bias; a bundle without names uses the first ones, in this order).
 FEATURES = ("log n-best agreement", "log mean character confidence", "log lowest character confidence",
             "1 / characters", "in the word list", "block capitals", "greedy reads it too",
-            "LM log10 probability per character")
+            "LM log10 probability per character",
+            "highest frame entropy", "frame entropy sum", "case doubt", "frames per character", "n-best readings",
+            "highest entropy between words", "best other reading in the word list",
+            "capitals line x in the word list", "capitals line x LM log10 probability per character",
+            "capitals line x 1 / characters", "capitals line x neighbours' lowest character confidence")
+_FEATURE_INDEX = {name: i for i, name in enumerate(FEATURES)}
 
 
 @dataclass(frozen=True)
@@ -227,16 +285,24 @@ def word_evidence(search: Search, temperature: float = 1.0, listed: Callable[[st
                   lm_per_char: Callable[[str], float] | None = None) -> list[WordEvidence]:
     """For each word of the top hypothesis, the ``FEATURES``: the n-best posterior mass that reads the same word at
     the same place, its characters' confidences, length, word-list membership, case, whether the greedy reading
-    agrees, its LM score; and the other readings of its place with their posterior."""
+    agrees, its LM score, the network's doubt over its frames and the gaps beside it, whether its letters could be
+    the other case, and the same for lines in capitals; and the other readings of its place with their posterior."""
     hyps = search.hyps
     scores = np.array([h.score for h in hyps]) / max(temperature, 1e-6)
     post = np.exp(scores - scores.max())
     post /= post.sum()
+    top = hyps[0]
+    caps_line = float(mostly_capitals(top.text))
+    # Python lists: a line's words are few and short, and numpy calls on tiny slices cost more than the work.
+    entropy = search.entropy.tolist()
+    doubts = search.case_doubt.tolist()
+    logc_all = np.log(np.maximum(top.char_confidences, 1e-6)).tolist()
+    lowest = [min(logc_all[c0:c1]) if c1 > c0 else 0.0 for _, c0, c1, _, _ in top.words]
     evidence = []
-    for text, c0, c1, f0, f1 in hyps[0].words:
+    for k, (text, c0, c1, f0, f1) in enumerate(top.words):
         agree = 0.0
         others: dict[str, float] = {}
-        for p, h in zip(post, hyps):
+        for p, h in zip(post.tolist(), hyps):
             for wt, _, _, g0, g1 in h.words:
                 if g1 >= f0 and g0 <= f1:  # overlapping frames
                     if wt == text:
@@ -244,19 +310,41 @@ def word_evidence(search: Search, temperature: float = 1.0, listed: Callable[[st
                         break
                     others[wt] = others.get(wt, 0.0) + p
         greedy = any(wt == text and g1 >= f0 and g0 <= f1 for wt, _, _, g0, g1 in search.greedy_words)
-        logc = np.log(np.maximum(hyps[0].char_confidences[c0:c1], 1e-6))
-        features = np.array([np.log(min(1.0, max(agree, 1e-4))), logc.mean() if len(logc) else 0.0,
-                             logc.min() if len(logc) else 0.0, 1.0 / max(1, c1 - c0),
-                             float(listed(text)) if listed else 0.0, float(is_block_capitals(text)), float(greedy),
-                             lm_per_char(text) if lm_per_char else 0.0])
+        logc = logc_all[c0:c1]
+        span = entropy[f0: f1 + 1]
+        before = entropy[top.words[k - 1][4] + 1 if k > 0 else 0: f0]
+        after = entropy[f1 + 1: top.words[k + 1][3] if k + 1 < len(top.words) else len(entropy)]
+        doubt = doubts[c0:c1]
+        alternative = max(others, key=others.__getitem__) if others else None
+        in_list = float(listed(text)) if listed else 0.0
+        lm = lm_per_char(text) if lm_per_char else 0.0
+        neighbours = lowest[max(0, k - 1): k] + lowest[k + 1: k + 2]
+        features = np.array([
+            math.log(min(1.0, max(agree, 1e-4))), sum(logc) / len(logc) if logc else 0.0, min(logc, default=0.0),
+            1.0 / max(1, c1 - c0), in_list, float(is_block_capitals(text)), float(greedy), lm,
+            max(span, default=0.0), sum(span), max(doubt, default=NO_DOUBT), (f1 - f0 + 1) / max(1, c1 - c0),
+            float(len(hyps)), max(max(before, default=0.0), max(after, default=0.0)),
+            float(listed(alternative)) if listed and alternative else 0.0,
+            caps_line * in_list, caps_line * lm, caps_line / max(1, c1 - c0),
+            caps_line * (min(neighbours) if neighbours else 0.0)])
         evidence.append(WordEvidence(features, others))
     return evidence
 
 
-def word_confidence(features: np.ndarray, weights: tuple[float, ...] | None = None) -> float:
-    """A word's confidence: a logistic model of its features when weights were fitted on validation data, else
-    n-best agreement times the square root of its characters' mean confidence."""
-    if weights is None or len(weights) != len(FEATURES) + 1:
-        return float(np.exp(features[0] + 0.5 * features[1]))
-    z = weights[0] + float(np.dot(weights[1:], features))
-    return float(1.0 / (1.0 + np.exp(-z)))
+@functools.lru_cache(maxsize=16)
+def _feature_index(names: tuple[str, ...]) -> list[int]:
+    """Positions of the named features in ``FEATURES`` (an unknown name gets one past the end)."""
+    return [_FEATURE_INDEX.get(n, len(FEATURES)) for n in names]
+
+
+def word_confidence(features: np.ndarray, weights: tuple[float, ...] | None = None,
+                    names: tuple[str, ...] | None = None) -> float:
+    """A word's confidence: a logistic model of the features ``names`` (default: the first ones of ``FEATURES``)
+    when weights were fitted on validation data, else n-best agreement times the square root of its characters'
+    mean confidence."""
+    if weights is not None:
+        index = _feature_index(tuple(names) if names else FEATURES[: len(weights) - 1])
+        if len(index) == len(weights) - 1 and all(i < len(features) for i in index):
+            z = weights[0] + float(np.dot(weights[1:], features[index]))
+            return float(1.0 / (1.0 + math.exp(-min(max(z, -30.0), 30.0))))
+    return float(np.exp(features[0] + 0.5 * features[1]))

@@ -46,7 +46,8 @@ class DecoderConfig:
     nbest: int = 8  # hypotheses kept for word confidences, alternatives and word-list rescoring
     nbest_margin: float = 10.0  # ... if their score is within this of the best one
     nbest_temperature: float = 1.0  # n-best scores are divided by this before the softmax (word confidences)
-    confidence_weights: tuple[float, ...] | None = None  # bias + one weight per model.beam.FEATURES (fitted)
+    confidence_weights: tuple[float, ...] | None = None  # bias + one weight per confidence feature (fitted)
+    confidence_features: tuple[str, ...] | None = None  # their names (model.beam.FEATURES); None: the first ones
     low_confidence: float = 0.5  # the app flags words whose confidence is below this
     dense_below: float = 0.0  # a line read at fewer network frames a character than this is read again wider (0: off)
     dense_target: float = 3.0  # ... stretched to this many frames a character ...
@@ -90,6 +91,8 @@ class DecoderConfig:
             values["name"] = canonical_name(str(values.get("name", "greedy")))
             if values.get("confidence_weights") is not None:
                 values["confidence_weights"] = tuple(float(w) for w in values["confidence_weights"])
+            if values.get("confidence_features") is not None:
+                values["confidence_features"] = tuple(str(n) for n in values["confidence_features"])
             return cls(**values)
         legacy = legacy or {}
         lexicon = legacy.get("lexicon_params", {})

@@ -148,3 +148,29 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5
         if test.any() and (~test).any():
             out[test] = predict_logistic(fit_logistic(x[~test], y[~test]), x[test])
     return out
+
+
+def nested_flagging(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold confidences and, per word, a threshold chosen without its fold: for each fold, the threshold
+    ``choose_threshold`` picks on the out-of-fold confidences of the other folds' words (inner folds by line too),
+    and the model fitted on all of them scores the fold. Returns (confidences, thresholds)."""
+    fold = groups % folds
+    conf, thresholds = np.zeros(len(y)), np.zeros(len(y))
+    for k in range(folds):
+        test = fold == k
+        if not test.any() or not (~test).any():
+            continue
+        inner = out_of_fold(x[~test], y[~test], groups[~test] // folds, folds)
+        thresholds[test] = choose_threshold(inner, y[~test].astype(bool)).threshold
+        conf[test] = predict_logistic(fit_logistic(x[~test], y[~test]), x[test])
+    return conf, thresholds
+
+
+def flagging_at(conf: np.ndarray, right: np.ndarray, thresholds: np.ndarray) -> Flagging:
+    """Like ``flagging``, with a threshold per word (``nested_flagging``); ``threshold`` is their mean."""
+    flagged = conf < thresholds
+    wrong = ~right
+    precision = float((flagged & wrong).sum() / max(1, flagged.sum()))
+    recall = float((flagged & wrong).sum() / max(1, wrong.sum()))
+    return Flagging(float(thresholds.mean()) if len(conf) else 0.0, precision, recall,
+                    float(flagged.mean()) if len(conf) else 0.0)

@@ -28,6 +28,8 @@ from training.confidence import (
     choose_threshold,
     fit_logistic,
     flagging,
+    flagging_at,
+    nested_flagging,
     out_of_fold,
     plot_reliability,
     reliability,
@@ -38,6 +40,9 @@ from training.metrics import score
 from training.validation import ValidationSet, load_sets
 
 log = logging.getLogger(__name__)
+
+#: The word-confidence features of model 0.6.1 and older (compared in the docs).
+FIRST_FEATURES = FEATURES[:8]
 
 BUDGET_MS = 2.0  # decoding time allowed per line (docs/benchmarks.md measures it)
 BEAMS = ((12, 4, 8.0), (16, 5, 5.0), (20, 5, 5.0), (16, 5, 8.0), (20, 5, 6.0), (24, 5, 6.0))
@@ -161,10 +166,11 @@ def _fmt(r: Run) -> str:
 
 def confidence_report(folder: Path, sets: list[ValidationSet], winner: Run, docs: Path | None
                       ) -> tuple[float, tuple[float, ...] | None, float, dict[str, object]]:
-    """Fit the word-confidence model (logistic, on n-best agreement, character confidences, length, word list,
-    case), pick the n-best temperature by cross-validated ROC AUC, choose the flag threshold, plot reliability.
+    """Fit the word-confidence model (logistic, on ``model.beam.FEATURES``), pick the n-best temperature by
+    cross-validated ROC AUC, choose the flag threshold, plot reliability.
 
-    Returns (temperature, weights, threshold, facts); the figures are out-of-fold (5 folds by line).
+    Returns (temperature, weights, threshold, facts); the figures are out-of-fold (5 folds by line), and the
+    "nested" flag figures also choose each fold's threshold without that fold.
     """
     runs = {t: winner if t == winner.config.nbest_temperature
             else run(winner.config, folder, sets, temperature=t, timed=False)
@@ -179,31 +185,39 @@ def confidence_report(folder: Path, sets: list[ValidationSet], winner: Run, docs
     fitted = {}
     for t, r in runs.items():
         groups, x, ok, names = arrays(r)
-        fitted[t] = (out_of_fold(x, ok.astype(float), groups), x, ok, names)
+        fitted[t] = (out_of_fold(x, ok.astype(float), groups), x, ok, names, groups)
     aucs = {t: roc_auc(v[0], v[2]) for t, v in fitted.items()}
     temperature = max(aucs, key=lambda t: aucs[t])
-    conf, x, ok, names = fitted[temperature]
+    conf, x, ok, names, groups = fitted[temperature]
     weights = tuple(round(float(w), 4) for w in fit_logistic(x, ok.astype(float))) if winner.config.uses_beam else None
     baseline = np.array([word_confidence(f) for f in x])
-    flag = choose_threshold(conf, ok)
+    flag = choose_threshold(conf, ok)  # the app's threshold: chosen on the out-of-fold confidences of all words
+    nested_conf, nested_thresholds = nested_flagging(x, ok.astype(float), groups)
+    nested = flagging_at(nested_conf, ok, nested_thresholds)
+    first = len(FIRST_FEATURES)  # the features of model 0.6.1 and older, for comparison
     facts: dict[str, object] = {
         "temperature": temperature, "auc_by_temperature": {str(t): round(v, 4) for t, v in aucs.items()},
         "words": int(len(ok)), "wrong_words": int((~ok).sum()), "auc": round(roc_auc(conf, ok), 4),
+        "auc_first_features": round(roc_auc(out_of_fold(x[:, :first], ok.astype(float), groups), ok), 4),
         "auc_agreement_times_characters": round(roc_auc(baseline, ok), 4),
         "auc_agreement_only": round(roc_auc(x[:, 0], ok), 4),
         "auc_character_confidence_only": round(roc_auc(x[:, 1], ok), 4),
         "weights": dict(zip(("bias", *FEATURES), weights or ())),
         "threshold": round(flag.threshold, 3), "flag_precision": round(flag.precision, 3),
-        "flag_recall": round(flag.recall, 3), "flagged_share": round(flag.flagged_share, 3), "per_set": {},
+        "flag_recall": round(flag.recall, 3), "flagged_share": round(flag.flagged_share, 3),
+        "nested_flag_precision": round(nested.precision, 3), "nested_flag_recall": round(nested.recall, 3),
+        "nested_thresholds": sorted({round(float(v), 3) for v in nested_thresholds}), "per_set": {},
     }
     curves = {}
     for vset in sets:
         sel = names == vset.name
         c, k = conf[sel], ok[sel]
         f = flagging(c, k, flag.threshold)
+        n = flagging_at(nested_conf[sel], k, nested_thresholds[sel])
         facts["per_set"][vset.name] = {  # type: ignore[index]
             "words": int(len(k)), "wrong": int((~k).sum()), "auc": round(roc_auc(c, k), 4),
-            "flag_precision": round(f.precision, 3), "flag_recall": round(f.recall, 3)}
+            "flag_precision": round(f.precision, 3), "flag_recall": round(f.recall, 3),
+            "nested_flag_precision": round(n.precision, 3), "nested_flag_recall": round(n.recall, 3)}
         curves[f"{vset.name} (AUC {roc_auc(c, k):.2f})"] = reliability(c, k)
     if docs is not None:
         plot_reliability(docs / "confidence-reliability.png", curves, flag.threshold,
@@ -262,24 +276,40 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         f"space score {c.space_score:g}; word list weight "
         f"{c.words_weight:g}, unknown word {c.words_unknown:g}.", "",
         "## Word confidences", "",
-        "A word's confidence is a logistic model of its n-best agreement (the posterior share of the n-best "
-        "hypotheses that read the same word at the same place), its characters' confidences (mean and lowest, "
-        "from the best path), its length, whether the word list has it, whether it is in block capitals, whether "
-        "the greedy reading has it too and its LM probability per character; "
-        "the weights are fitted on the validation words and stored in `model.json`. The figures below are "
-        "out-of-fold (5 folds by line: each word scored by a model fitted without its line).", "",
+        "A word's confidence is a logistic model of features the decoder computes anyway or almost for free "
+        "(`model.beam.FEATURES`): its n-best agreement (the posterior share of the n-best hypotheses that read the "
+        "same word at the same place), its characters' confidences (mean and lowest, from the best path), its "
+        "length, whether the word list has it, whether it is in block capitals, whether the greedy reading has it "
+        "too, its LM probability per character; the network's doubt over its frames (highest and summed frame "
+        "entropy) and over the gaps beside it (a missed or invented word boundary), whether a letter could be the "
+        "other case (p(other case) / p(letter)), frames per character, how many distinct n-best readings the line "
+        "has, whether the best other reading is in the word list; and, for lines mostly in capitals (names), "
+        "separate weights for word-list membership, LM probability, length and the neighbouring words' lowest "
+        "character confidence. The weights are fitted on the validation words and stored in `model.json` with "
+        "the features' names. The figures below are out-of-fold (5 folds by line: each word scored by a model "
+        "fitted without its line).", "",
         f"Over {conf['words']} words ({conf['wrong_words']} wrong) of both sets with `{winner}`: ROC AUC "
-        f"**{conf['auc']}** for right vs wrong words (agreement x sqrt(character confidence), unfitted: "
+        f"**{conf['auc']}** for right vs wrong words (the eight features of model 0.6.1 and older: "
+        f"{conf['auc_first_features']}; agreement x sqrt(character confidence), unfitted: "
         f"{conf['auc_agreement_times_characters']}; agreement alone {conf['auc_agreement_only']}; character "
         f"confidences alone {conf['auc_character_confidence_only']}; n-best temperature {conf['temperature']}).",
         "",
-        f"The app flags words below **{conf['threshold']}**: {100 * float(conf['flag_precision']):.0f} % of flagged "  # type: ignore[arg-type]
-        f"words are wrong and {100 * float(conf['flag_recall']):.0f} % of wrong words are flagged "  # type: ignore[arg-type]
-        f"({100 * float(conf['flagged_share']):.0f} % of all words are flagged).", "",  # type: ignore[arg-type]
-        "| set | words | wrong | AUC | flagged that are wrong | wrong that are flagged |", "|---|---|---|---|---|---|"]
+        f"The app flags words below **{conf['threshold']}** (the threshold that maximises the smaller of the two "
+        "shares below on the out-of-fold confidences of all words): "
+        f"{100 * float(conf['flag_precision']):.1f} % of flagged "  # type: ignore[arg-type]
+        f"words are wrong and {100 * float(conf['flag_recall']):.1f} % of wrong words are flagged "  # type: ignore[arg-type]
+        f"({100 * float(conf['flagged_share']):.0f} % of all words are flagged). "  # type: ignore[arg-type]
+        "Choosing each fold's threshold without looking at that fold (on the out-of-fold confidences of the other "
+        "folds) gives "
+        f"{100 * float(conf['nested_flag_precision']):.1f} % and "  # type: ignore[arg-type]
+        f"{100 * float(conf['nested_flag_recall']):.1f} % (the \"nested\" columns). The features were chosen on "  # type: ignore[arg-type]
+        "these same words, so even these figures are slightly optimistic.", "",
+        "| set | words | wrong | AUC | flagged that are wrong | wrong that are flagged | nested: flagged that are "
+        "wrong | nested: wrong that are flagged |", "|---|---|---|---|---|---|---|---|"]
     for name, f in conf["per_set"].items():  # type: ignore[attr-defined]
-        lines.append(f"| {name} | {f['words']} | {f['wrong']} | {f['auc']} | {100 * f['flag_precision']:.0f} % | "
-                     f"{100 * f['flag_recall']:.0f} % |")
+        lines.append(f"| {name} | {f['words']} | {f['wrong']} | {f['auc']} | {100 * f['flag_precision']:.1f} % | "
+                     f"{100 * f['flag_recall']:.1f} % | {100 * f['nested_flag_precision']:.1f} % | "
+                     f"{100 * f['nested_flag_recall']:.1f} % |")
     lines += ["", "![Reliability: share of right words per confidence bin](confidence-reliability.png)", ""]
     if names:
         lines += ["## Names: not turned into dictionary words", "",
@@ -323,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     winner = min(runs, key=lambda k: (runs[k].objective(runs["greedy"]), DECODERS.index(k)))
     temperature, weights, threshold, conf = confidence_report(folder, sets, runs[winner], args.docs or None)
     final = replace(runs[winner].config, nbest_temperature=temperature, confidence_weights=weights,
-                    low_confidence=threshold)
+                    confidence_features=FEATURES if weights else None, low_confidence=threshold)
     names = names_check(folder, sets, runs)
     summary = {name: {"cer": {k: round(v, 4) for k, v in r.cer.items()},
                       "wer": {k: round(v, 4) for k, v in r.wer.items()}, "ms": round(r.ms, 3)}
@@ -337,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         info = read_info(folder)
         info.decoder = final
         info.figures["decoders_val_cer"] = {name: r["cer"] for name, r in summary.items()}  # details: docs/decoding.md
-        info.figures["word_confidence"] = {k: conf[k] for k in ("auc", "threshold", "flag_precision", "flag_recall")}
+        info.figures["word_confidence"] = {k: conf[k] for k in ("auc", "threshold", "flag_precision", "flag_recall",
+                                                                 "nested_flag_precision", "nested_flag_recall")}
         write_info(folder, info)
     return 0

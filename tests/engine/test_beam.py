@@ -134,8 +134,8 @@ def test_lexicon_near_keeps_case_and_punctuation():
 def test_fitted_confidence_weights_are_used(bundle):
     from model.beam import FEATURES, word_confidence
 
-    features = np.array([np.log(0.9), np.log(0.8), np.log(0.5), 0.25, 1.0, 0.0, 1.0, -0.5])
-    assert len(features) == len(FEATURES)
+    features = np.array([np.log(0.9), np.log(0.8), np.log(0.5), 0.25, 1.0, 0.0, 1.0, -0.5]
+                        + [3.0] * (len(FEATURES) - 8))  # the later features: unused by nine weights
     assert math.isclose(word_confidence(features), 0.9 * math.sqrt(0.8), rel_tol=1e-9)
     weights = (0.0, 2.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
     z = 2.0 * np.log(0.9) + 1.0
@@ -183,3 +183,74 @@ def test_lines_in_capitals_get_their_own_lm_weight(bundle):
     assert BeamDecoder(CS, replace(config, caps_lm_weight=0.0), bundle).decode(np.log(probs)).text == "TBE"
     lower = np.log(ambiguous_the())  # not in capitals: the usual weight still applies
     assert BeamDecoder(CS, replace(config, caps_lm_weight=0.0), bundle).decode(lower).text == "the"
+
+
+def test_case_doubt_compares_the_other_case_at_the_letters_best_frame():
+    from model.beam import NO_DOUBT, case_doubt, swapped_case_ids
+
+    swap = swapped_case_ids(CS)
+    a, big_a, dot = (CS.encode(c)[0] for c in "aA.")
+    assert swap[a] == big_a and swap[big_a] == a and swap[dot] == -1 and swap[0] == -1
+    probs = frames(["a", "a", "", "."])
+    probs[0, a], probs[0, big_a] = 0.5, 0.4  # the first frame of the 'a' run is the less sure one ...
+    probs[1, a], probs[1, big_a] = 0.7, 0.1  # ... its best frame is this one: doubt = log(0.1 / 0.7)
+    doubt = case_doubt(np.array([a, a, 0, dot]), probs, swap)
+    assert len(doubt) == 2
+    assert math.isclose(doubt[0], math.log(0.1 / 0.7), rel_tol=1e-9)
+    assert doubt[1] == NO_DOUBT  # '.' has no other case
+
+
+def test_evidence_sees_frame_doubt_case_doubt_and_capital_lines(bundle):
+    from model.beam import FEATURES
+
+    beam = BeamDecoder(CS, DecoderConfig(name="beam+lm", lm="lm.arpa", words="words.tsv.gz", lm_weight=1.0), bundle)
+    sharp = frames(["t", "", "h", "", "e", " ", "c", "", "a", "", "t"], sharp=0.97)
+    unsure = sharp.copy()
+    unsure[8, CS.encode("a")[0]], unsure[8, CS.encode("A")[0]] = 0.5, 0.45  # 'a' or 'A'?
+    first, second = (dict(zip(FEATURES, ev.features)) for ev in beam.evidence(beam.search(np.log(unsure))))
+    assert second["case doubt"] > math.log(0.8) > first["case doubt"]
+    assert second["highest frame entropy"] > first["highest frame entropy"] + 0.3
+    assert first["frames per character"] == 5 / 3
+    assert first["capitals line x in the word list"] == 0.0  # not a line in capitals
+    caps = frames(["T", "", "H", "", "E", " ", "C", "", "A", "", "T"], sharp=0.97)
+    first, second = (dict(zip(FEATURES, ev.features)) for ev in beam.evidence(beam.search(np.log(caps))))
+    assert first["capitals line x 1 / characters"] == 1 / 3
+    assert first["capitals line x neighbours' lowest character confidence"] == second["log lowest character confidence"]
+
+
+def test_evidence_sees_doubt_about_a_word_boundary(bundle):
+    from model.beam import FEATURES
+
+    beam = BeamDecoder(CS, DecoderConfig(name="beam"), bundle)
+    path = ["c", "", "a", "", "t", "", "", "s", "", "a", "", "t"]
+    clear, vague = frames(path, sharp=0.97), frames(path, sharp=0.97)
+    vague[5, 0], vague[5, CS.encode(" ")[0]] = 0.5, 0.45  # blank or a space between 'cat' and 'sat'?
+    [one] = beam.evidence(beam.search(np.log(clear)))
+    [other] = beam.evidence(beam.search(np.log(vague)))
+    key = FEATURES.index("highest entropy between words")
+    assert beam.decode(np.log(vague)).text == "catsat"
+    assert one.features[key] == 0.0 and other.features[key] == 0.0  # one word: no gap beside it ...
+    spaced = frames(["c", "", "a", "", "t", " ", " ", "s", "", "a", "", "t"], sharp=0.97)
+    spaced[5, 0], spaced[5, CS.encode(" ")[0]] = 0.45, 0.5  # ... two words with a doubtful gap
+    first, _ = beam.evidence(beam.search(np.log(spaced)))
+    assert first.features[key] > 0.5
+
+
+def test_confidence_weights_by_feature_name():
+    from model.beam import FEATURES, word_confidence
+
+    features = np.arange(len(FEATURES), dtype=float) / 10
+    named = word_confidence(features, (0.5, 2.0), ("case doubt",))
+    assert math.isclose(named, 1 / (1 + math.exp(-(0.5 + 2.0 * features[FEATURES.index("case doubt")]))))
+    old = (0.0,) * 8 + (1.0,)  # a bundle without names: the first eight features, in order
+    assert math.isclose(word_confidence(features, old), 1 / (1 + math.exp(-features[7])))
+    unfitted = word_confidence(features)
+    assert word_confidence(features, (0.5, 2.0), ("no such feature",)) == unfitted
+
+
+def test_confidence_feature_names_round_trip_through_model_json():
+    config = DecoderConfig(confidence_weights=(1.0, 2.0), confidence_features=("case doubt",))
+    assert DecoderConfig.from_json(config.to_json()) == config
+    import json
+
+    assert DecoderConfig.from_json(json.loads(json.dumps(config.to_json()))) == config

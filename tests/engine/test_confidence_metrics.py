@@ -43,3 +43,22 @@ def test_logistic_fit_separates_and_out_of_fold_is_honest():
     noise = rng.normal(size=(400, 3))  # nothing to learn: held-out predictions must not look informative
     held_out = out_of_fold(noise, y, np.arange(400))
     assert abs(roc_auc(held_out, y.astype(bool)) - 0.5) < 0.1
+
+
+def test_nested_thresholds_never_see_the_fold_they_flag():
+    from training.confidence import flagging_at, nested_flagging
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(500, 2))
+    y = (x[:, 0] + 0.5 * rng.normal(size=500) > -0.8).astype(float)
+    groups = np.arange(500) // 5  # five words a line
+    conf, thresholds = nested_flagging(x, y, groups)
+    in_fold = groups % 5 == 0
+    flipped = y.copy()
+    flipped[in_fold] = 1 - flipped[in_fold]  # fold 0's labels change: its threshold and confidences must not
+    conf2, thresholds2 = nested_flagging(x, flipped, groups)
+    assert np.array_equal(thresholds[in_fold], thresholds2[in_fold])
+    assert np.allclose(conf[in_fold], conf2[in_fold])
+    assert not np.array_equal(thresholds[~in_fold], thresholds2[~in_fold])  # the others did see fold 0
+    f = flagging_at(conf, y.astype(bool), thresholds)
+    assert 0.5 < f.precision <= 1.0 and 0.5 < f.recall <= 1.0
