@@ -18,7 +18,8 @@ from htr_desktop.workspace import Workspace
 if TYPE_CHECKING:
     from htr_desktop.scan_dialog import ScanDialog
 
-IMAGE_FILTER = "Images and PDF (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.pbm *.pgm *.ppm *.pdf);;All files (*)"
+IMAGE_FILTER = ("Images and PDF (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.pbm *.pgm *.ppm *.heic *.heif *.pdf);;"
+                "All files (*)")
 
 
 class Intake(QObject):

@@ -22,7 +22,8 @@ HUGE_PIXELS = 30_000_000  # larger images are decoded straight to gray (bounded 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_FILE_BYTES = 300 * 1024 * 1024
-SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm", ".pdf")
+SUPPORTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".pbm", ".pgm", ".ppm", ".heic",
+                      ".heif", ".pdf")
 
 
 class ImageError(ValueError):
@@ -123,8 +124,8 @@ def _huge_opaque_png(data: bytes) -> bool:
     return width * height > HUGE_PIXELS and data[25] not in (4, 6)  # colour types 4 and 6 carry alpha
 
 
-def _unsupported_kind(data: bytes) -> str | None:
-    """"HEIC" or "AVIF" for a phone's HEIF photo (an ISO media file of that brand), else None."""
+def _heif_kind(data: bytes) -> str | None:
+    """"HEIC" or "AVIF" for a phone's HEIF photo (an ISO media file of that brand), else None (AVIF is not read)."""
     if data[4:8] != b"ftyp":
         return None
     brands = data[8:12] + data[16:min(len(data), 64)]  # major brand, then the compatible ones
@@ -135,10 +136,41 @@ def _unsupported_kind(data: bytes) -> str | None:
     return None
 
 
+def decode_heif(data: bytes, name: str) -> np.ndarray:
+    """A HEIC/HEIF photo's primary image as 8-bit gray, upright, through ``pi_heif`` (libheif; imported only now).
+
+    Its size is checked before the pixels are decoded (a decompression bomb is refused unread).
+    """
+    try:
+        import pi_heif
+    except ImportError:
+        raise ImageError(f"{name}: HEIC images cannot be read here (the pi-heif package is missing): convert it to "
+                         "JPEG or PNG first") from None
+    import io
+
+    try:
+        heif = pi_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+        w, h = heif.size
+        if w * h > MAX_PIXELS:
+            raise ImageError(f"{name}: image is too large ({w}x{h} pixels)")
+        pixels = np.asarray(heif)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError(f"{name}: not enough memory to decode this image") from None
+    except Exception:  # noqa: BLE001 - libheif's errors (RuntimeError, ValueError, …) all mean a damaged file
+        raise ImageError(f"{name}: not a readable HEIC image (damaged, truncated or of an unsupported kind)") from None
+    if pixels.ndim == 3 and pixels.shape[2] in (3, 4):  # RGB(A) -> OpenCV's BGR(A)
+        pixels = pixels[:, :, [2, 1, 0, 3][: pixels.shape[2]]]
+    return to_gray(pixels)
+
+
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     """Encoded bytes -> 8-bit gray (EXIF orientation honoured; alpha on white; 16-bit scaled)."""
     if not data:
         raise ImageError(f"{name}: file is empty")
+    if _heif_kind(data) == "HEIC":
+        return decode_heif(data, name)
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
         if data[:3] == JPEG_MAGIC or _huge_opaque_png(data):
@@ -157,9 +189,8 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
             raise ImageError(f"{name}: image is too large") from None
         raise ImageError(f"{name}: not a readable image") from None
     if image is None:
-        if (kind := _unsupported_kind(data)) is not None:
-            raise ImageError(f"{name}: {kind} images cannot be read: convert it to JPEG or PNG first"
-                             + (" (iPhone: Settings > Camera > Formats > Most Compatible)" if kind == "HEIC" else ""))
+        if (kind := _heif_kind(data)) is not None:
+            raise ImageError(f"{name}: {kind} images cannot be read: convert it to JPEG or PNG first")
         raise ImageError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
     _check_size(image, name)
     return to_gray(image)

@@ -2,9 +2,9 @@
 
 ``python scripts/smoke_bundle.py dist/htr-desktop/htr-desktop`` checks, each reported on its own line:
 ``--version`` names the app and model versions; ``recognize --json`` reads the shipped sample line and its text is
-within ``--max-cer`` of the sidecar ``.txt``; PDF input; ``serve``; Ctrl+C on ``recognize`` from its start to mid-run
-(one line, exit code 130, no traceback); the GUI opens its main window offscreen and under Xvfb (if
-``xvfb-run`` exists). Exit code 0 only if every check passed.
+within ``--max-cer`` of the sidecar ``.txt``; PDF input; a HEIC photo of the sample (pi-heif, libheif);
+``serve``; Ctrl+C on ``recognize`` from its start to mid-run (one line, exit code 130, no traceback); the GUI
+opens its main window offscreen and under Xvfb (if ``xvfb-run`` exists). Exit code 0 only if every check passed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SAMPLE = "sample-line.png"
+HEIC_SAMPLE = Path("tests") / "data" / "sample-line.heic"  # the sample as an iPhone would save it (HEVC)
 PLACEHOLDER_MARK = "placeholder"  # the untrained stand-in bundle says so in its version
 ENV_DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "QT_PLUGIN_PATH", "QT_QPA_PLATFORM_PLUGIN_PATH")
 
@@ -99,6 +100,19 @@ def check_recognize(exe: Path, cwd: Path, sample: Path, max_cer: float, model_ve
                      "placeholder; the bundle ran end to end, the text check becomes strict once the trained model "
                      "lands")
     return Check("recognize", False, detail)
+
+
+def check_heic(exe: Path, cwd: Path, heic: Path, max_cer: float) -> Check:
+    """``recognize --json`` on the sample saved as HEIC: pi-heif and libheif load inside the bundle and it reads."""
+    expected = (cwd / SAMPLE).with_suffix(".txt").read_text(encoding="utf-8").strip()
+    shutil.copy(heic, cwd / heic.name)
+    proc = run([str(exe), "recognize", "--json", heic.name], cwd, clean_env(), 300)
+    try:
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return Check("heic", False, _failure(proc))
+    ok = proc.returncode == 0 and "text" in result and cer(expected, result["text"]) <= max_cer
+    return Check("heic", ok, f"{heic.name} -> {result.get('text', result)!r}")
 
 
 def check_pdf(exe: Path, cwd: Path) -> Check:
@@ -232,6 +246,7 @@ def smoke(exe: Path, max_cer: float, gui: bool = True) -> list[Check]:
             shutil.copy(f, cwd / f.name)
         version, model_version = check_version(exe, cwd)
         checks = [version, check_recognize(exe, cwd, cwd / sample.name, max_cer, model_version), check_pdf(exe, cwd),
+                  check_heic(exe, cwd, Path(__file__).resolve().parent.parent / HEIC_SAMPLE, max_cer),
                   check_serve(exe, cwd, cwd / sample.name), check_ctrl_c(exe, cwd, cwd / sample.name)]
         if gui:
             checks.append(check_gui(exe, cwd, under_xvfb=False))

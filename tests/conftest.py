@@ -21,6 +21,21 @@ def render_text(text: str, height: int = 80, scale: float = 1.4, thickness: int 
     return img
 
 
+def encode_heic(image: np.ndarray, orientation: int = 1) -> bytes:
+    """An iPhone-like HEIC (HEVC, x265 through pillow-heif, a dev dependency) of a gray/RGB/RGBA uint8 image."""
+    import io
+
+    import pillow_heif
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(Image.fromarray(image).convert("RGBA" if image.ndim == 3 and image.shape[2] == 4 else "RGB")
+                            ).save(buf, format="HEIF", quality=90, exif=exif.tobytes())
+    return buf.getvalue()
+
+
 @pytest.fixture
 def line_image() -> np.ndarray:
     return render_text("hello world")

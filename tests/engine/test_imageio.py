@@ -1,3 +1,4 @@
+import re
 import struct
 import zlib
 
@@ -40,11 +41,14 @@ HEIC_HEAD = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200)
 AVIF_HEAD = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(200)
 
 
-@pytest.mark.parametrize(("head", "kind"), [(HEIC_HEAD, "HEIC"), (AVIF_HEAD, "AVIF")])
-def test_a_heic_or_avif_photo_is_named_with_what_to_do(tmp_path, head, kind):
+@pytest.mark.parametrize(("head", "message"), [
+    (HEIC_HEAD, "not a readable HEIC image (damaged, truncated"),  # a HEIC is read (tests/engine/test_heic.py)
+    (AVIF_HEAD, "AVIF images cannot be read: convert it to JPEG or PNG"),
+])
+def test_a_heic_or_avif_photo_is_named_with_what_to_do(tmp_path, head, message):
     p = tmp_path / "IMG_0001.jpg"  # (phones and mail programs keep the old suffix on HEIC files too)
     p.write_bytes(head)
-    with pytest.raises(ImageError, match=f"IMG_0001.jpg: {kind} images cannot be read: convert it to JPEG or PNG"):
+    with pytest.raises(ImageError, match=re.escape(f"IMG_0001.jpg: {message}")):
         load_image(p)
 
 

@@ -131,7 +131,7 @@ def test_corrupt_model_bundle_from_settings(qtbot, make_window, settings, tmp_pa
 
 @pytest.mark.parametrize(("name", "data", "reason"), [
     ("IMG_0001.HEIC", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200),
-     "IMG_0001.HEIC: HEIC images cannot be read: convert it to JPEG or PNG first"),
+     "IMG_0001.HEIC: not a readable HEIC image (damaged, truncated or of an unsupported kind)"),
     ("scan.xyz", b"", "scan.xyz: file is empty"),
 ])
 def test_a_file_of_another_suffix_says_why_when_it_knows(qtbot, opened, tmp_path, name, data, reason):

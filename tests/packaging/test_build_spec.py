@@ -19,9 +19,16 @@ def spec_constant(name: str):
     raise AssertionError(f"build.spec assigns no {name}")
 
 
-@pytest.mark.parametrize("module", ["tensorflow", "keras", "tf_keras", "training", "tkinter", "PIL", "PyQt5"])
+@pytest.mark.parametrize("module", ["tensorflow", "keras", "tf_keras", "training", "tkinter", "PyQt5"])
 def test_spec_excludes_training_and_unused_stacks(module):
     assert module in spec_constant("EXCLUDES")
+
+
+def test_spec_ships_heic_decoding_with_its_licences_but_not_pils_other_codecs():
+    assert {"pi_heif", "PIL.Image"} <= spec_constant("REQUIRED_MODULES")
+    assert {"_pi_heif.", "pi_heif.libs/libheif-", "pi_heif.libs/libde265-"} <= spec_constant("REQUIRED_BINARY_PREFIXES")
+    assert {"PIL._avif", "PIL._webp", "PIL._imagingcms", "PIL.ImageTk"} <= set(spec_constant("EXCLUDES"))
+    assert '"pi_heif-licenses"' in SPEC.read_text(encoding="utf-8")
 
 
 def test_spec_ships_resources_without_the_fine_tuning_model():
