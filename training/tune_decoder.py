@@ -38,7 +38,7 @@ from training.confidence import (
     roc_auc,
 )
 from training.metrics import score
-from training.validation import ValidationSet, load_sets
+from training.validation import ValidationSet, compute, font_samples, load_sets
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,20 @@ def confidence_report(folder: Path, sets: list[ValidationSet], winner: Run, docs
     return temperature, weights, flag.threshold, facts
 
 
+def confidence_check(folder: Path, sets: list[ValidationSet], config: DecoderConfig) -> dict[str, object]:
+    """How the fitted confidences and threshold do on sets that fitted and tuned nothing (ROC AUC, flag shares)."""
+    out: dict[str, object] = {}
+    for vset in sets:
+        r = run(config, folder, [vset], timed=False)
+        conf = np.array([word_confidence(f, config.confidence_weights, config.confidence_features)
+                         for _, f, _ in r.words[vset.name]])
+        ok = np.array([k for _, _, k in r.words[vset.name]], dtype=bool)
+        f = flagging(conf, ok, config.low_confidence)
+        out[vset.name] = {"words": int(len(ok)), "wrong": int((~ok).sum()), "auc": round(roc_auc(conf, ok), 4),
+                          "flag_precision": round(f.precision, 3), "flag_recall": round(f.recall, 3)}
+    return out
+
+
 def names_check(folder: Path, sets: list[ValidationSet], runs: dict[str, Run]) -> dict[str, object] | None:
     """What the LM and the word list do to names: CER, and names read right before and wrong after (and back)."""
     names = next((s for s in sets if s.name == "names"), None)
@@ -312,6 +326,14 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         lines.append(f"| {name} | {f['words']} | {f['wrong']} | {f['auc']} | {100 * f['flag_precision']:.1f} % | "
                      f"{100 * f['flag_recall']:.1f} % | {100 * f['nested_flag_precision']:.1f} % | "
                      f"{100 * f['nested_flag_recall']:.1f} % |")
+    for name, f in conf.get("check", {}).items():  # type: ignore[attr-defined]
+        lines.append(f"| {name} (check: never fitted on) | {f['words']} | {f['wrong']} | {f['auc']} | "
+                     f"{100 * f['flag_precision']:.1f} % | {100 * f['flag_recall']:.1f} % | | |")
+    if conf.get("check"):
+        lines += ["", "A check row scores words of a set that neither fitted the weights, nor chose the features, "
+                  "the threshold or the decoder settings, with the app's weights and threshold (`fonts`: 200 lines "
+                  "in the held-out @fontsource fonts, `training.fonts.VALIDATION_FAMILIES`; rendered in handwriting "
+                  "fonts, not written by hand, so its errors are of other kinds)."]
     lines += ["", "![Reliability: share of right words per confidence bin](confidence-reliability.png)", ""]
     if names:
         lines += ["## Names: not turned into dictionary words", "",
@@ -343,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--apply", action="store_true", help="write the tuned configuration into the bundle's model.json")
     p.add_argument("--no-grid", action="store_true",
                    help="keep model.json's beam, LM and word-list settings; compare decoders and fit confidences only")
+    p.add_argument("--check", default="", help="'fonts': also score the fitted word confidences on lines in the "
+                   "held-out fonts, never used for fitting or tuning (rendered once; needs npm the first time)")
     args = p.parse_args(argv)
     folder = args.model
     rec = Recognizer.load(folder, decoder="greedy")
@@ -357,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     final = replace(runs[winner].config, nbest_temperature=temperature, confidence_weights=weights,
                     confidence_features=FEATURES if weights else None, low_confidence=threshold)
     names = names_check(folder, sets, runs)
+    if "fonts" in args.check.split(","):
+        conf["check"] = confidence_check(folder, [compute(rec, "fonts", font_samples(), True)], final)
     summary = {name: {"cer": {k: round(v, 4) for k, v in r.cer.items()},
                       "wer": {k: round(v, 4) for k, v in r.wer.items()}, "ms": round(r.ms, 3)}
                for name, r in runs.items()}
