@@ -52,6 +52,8 @@ class DecoderConfig:
     dense_below: float = 0.0  # a line read at fewer network frames a character than this is read again wider (0: off)
     dense_target: float = 3.0  # ... stretched to this many frames a character ...
     dense_max_stretch: float = 1.5  # ... but at most this much wider
+    dense_guess: float = 0.0  # characters per stroke crossing the line's body, to guess a dense line before reading it
+    dense_tolerance: float = 0.2  # a line read at a guessed stretch is read again only if that stretch is this far off
 
     @property
     def uses_beam(self) -> bool:
@@ -68,11 +70,25 @@ class DecoderConfig:
         """Whether n-best hypotheses are rescored with the word list."""
         return self.name.endswith("+words") and self.words is not None
 
-    def stretch_for(self, frames: int, characters: int) -> float:
-        """How much wider to read again a line the network read as ``characters`` in ``frames`` (1: keep it)."""
+    def stretch_for(self, frames: float, characters: float) -> float:
+        """How much wider to read a line read as ``characters`` in ``frames`` (1: as it is)."""
         if self.dense_below <= 0 or characters < 2 or frames >= self.dense_below * characters:
             return 1.0
         return min(self.dense_max_stretch, self.dense_target * characters / frames)
+
+    def guess_stretch(self, frames: int, strokes: float) -> float:
+        """The stretch to read a line at first: ``frames`` its plain reading would have, ``strokes`` its ink's."""
+        if self.dense_guess <= 0:
+            return 1.0
+        return self.stretch_for(frames, self.dense_guess * strokes)
+
+    def again_stretch(self, first: float, frames: int, characters: int) -> float | None:
+        """The stretch to read a line again at, after reading it at ``first`` as ``characters`` in ``frames``;
+        None keeps that reading (a guessed stretch within ``dense_tolerance`` of what that reading asks for)."""
+        stretch = self.stretch_for(frames / first, characters)
+        if first == 1.0:
+            return stretch if stretch > 1.0 else None
+        return None if abs(stretch - first) <= self.dense_tolerance + 1e-9 else stretch
 
     def with_name(self, name: str | None) -> DecoderConfig:
         """The same settings under another decoder name (None keeps this one)."""

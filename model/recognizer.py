@@ -19,6 +19,7 @@ from model.beam import BeamDecoder, quiet_stderr
 from model.bundle import ModelError, ModelInfo, model_folder, read_info
 from model.decode import Decoded, greedy_decode, greedy_length, softmax
 from model.decoder_config import DECODERS, DecoderConfig
+from model.density import strokes
 from model.imageio import ImageError
 from model.input_spec import InputSpec
 from model.lexicon import Lexicon, alternatives
@@ -81,6 +82,7 @@ class Recognizer:
         self.config: DecoderConfig = info.decoder.with_name(decoder)  # ValueError for an unknown name
         self.decoder = self.config.name
         self.threads = threads or DEFAULT_THREADS
+        self._downsample = int(info.extra.get("network", {}).get("width_downsample", 4))  # input columns per frame
         self._beam: BeamDecoder | None = None
         self._lexicon: Lexicon | None = None
         self._lock = threading.Lock()
@@ -244,13 +246,20 @@ class Recognizer:
         """
         return [out for _, (out, _) in self._read_lines(images, max_batch, stretch)]
 
+    def density(self, part: PreparedLine) -> tuple[int, float]:
+        """A crop prepared as it is: the frames its reading will have and the strokes of its ink ((0, 0) if blank)."""
+        if part.cropped is None:
+            return 0, 0.0
+        return -(-part.tensor.shape[1] // self._downsample) + 2, strokes(part.ink)  # frames as ``_run`` keeps them
+
     def _read_lines(self, images: Sequence[np.ndarray], max_batch: int | None, stretch: float | None = None
                     ) -> list[tuple[PreparedLine, tuple[np.ndarray | None, int]]]:
-        """Prepare and run every crop; a line written too densely for the network's frames is read again wider.
+        """Prepare and run every crop; a line written too densely for the network's frames is read wider.
 
         The network emits one frame per 4 input columns; small, tightly written letters get fewer than two frames
-        each and are dropped or merged. Such a line (told by the first reading's length) is resized again with a
-        horizontal stretch (as ``InputSpec.x_scale`` would: the same preprocessing) and that reading replaces the first.
+        each and are dropped or merged. A line whose ink looks that dense is read at once at a guessed stretch
+        (horizontal, as ``InputSpec.x_scale`` would: the same preprocessing); a line whose reading turns out too
+        dense (told by its length), or read at a stretch too far from what its reading asks for, is read again.
         """
         spec = self._spec(stretch)
         return self._read_parts([prepare_line_parts(img, spec) for img in images], max_batch, stretch)
@@ -264,13 +273,15 @@ class Recognizer:
                     ) -> list[tuple[PreparedLine, tuple[np.ndarray | None, int]]]:
         """``_read_lines`` for crops already prepared (with the spec stretched by ``stretch`` when given)."""
         spec = self._spec(stretch)
+        if stretch is not None or self.config.dense_below <= 0:  # a fixed stretch, or no dense-line reading: done
+            return list(zip(parts, self._run([p.tensor for p in parts], max_batch)))
+        guess = self.config.dense_guess > 0
+        firsts = [self.config.guess_stretch(*self.density(p)) if guess else 1.0 for p in parts]
+        parts = [p if s == 1.0 else p.stretched(replace(spec, x_scale=spec.x_scale * s)) for p, s in zip(parts, firsts)]
         runs = self._run([p.tensor for p in parts], max_batch)
-        if stretch is not None or self.config.dense_below <= 0:  # a fixed stretch, or no second readings: done
-            return list(zip(parts, runs))
-        stretches = {i: self.config.stretch_for(out.shape[0], greedy_length(out))
-                     for i, (out, _) in enumerate(runs) if out is not None}
-        wider = {i: parts[i].stretched(replace(spec, x_scale=spec.x_scale * s))
-                 for i, s in stretches.items() if s > 1.0}
+        again = {i: self.config.again_stretch(firsts[i], out.shape[0], greedy_length(out))
+                 for i, (out, _) in enumerate(runs) if out is not None}
+        wider = {i: parts[i].stretched(replace(spec, x_scale=spec.x_scale * s)) for i, s in again.items() if s}
         for i, run in zip(wider, self._run([p.tensor for p in wider.values()], max_batch)):
             if run[0] is not None:
                 parts[i], runs[i] = wider[i], run
