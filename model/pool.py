@@ -523,7 +523,7 @@ class _Shared(Results[R]):
             try:
                 with _keeping(partial(self._own_result, j)):
                     result = self._run(j)
-                self._own[j] = (True, result)
+                self._own_result(j, result)
             except InterruptedAfter as stop:  # finished (its files written) as Ctrl+C came
                 self._own[j] = (True, stop.result)
                 raise

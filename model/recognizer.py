@@ -272,16 +272,15 @@ class Recognizer:
     def _read_parts(self, parts: list[PreparedLine], max_batch: int | None, stretch: float | None = None
                     ) -> list[tuple[PreparedLine, tuple[np.ndarray | None, int]]]:
         """``_read_lines`` for crops already prepared (with the spec stretched by ``stretch`` when given)."""
-        spec = self._spec(stretch)
         if stretch is not None or self.config.dense_below <= 0:  # a fixed stretch, or no dense-line reading: done
             return list(zip(parts, self._run([p.tensor for p in parts], max_batch)))
         guess = self.config.dense_guess > 0
         firsts = [self.config.guess_stretch(*self.density(p)) if guess else 1.0 for p in parts]
-        parts = [p if s == 1.0 else p.stretched(replace(spec, x_scale=spec.x_scale * s)) for p, s in zip(parts, firsts)]
+        parts = [p if s == 1.0 else p.stretched(self._spec(s)) for p, s in zip(parts, firsts)]
         runs = self._run([p.tensor for p in parts], max_batch)
         again = {i: self.config.again_stretch(firsts[i], out.shape[0], greedy_length(out))
                  for i, (out, _) in enumerate(runs) if out is not None}
-        wider = {i: parts[i].stretched(replace(spec, x_scale=spec.x_scale * s)) for i, s in again.items() if s}
+        wider = {i: parts[i].stretched(self._spec(s)) for i, s in again.items() if s}
         for i, run in zip(wider, self._run([p.tensor for p in wider.values()], max_batch)):
             if run[0] is not None:
                 parts[i], runs[i] = wider[i], run
