@@ -53,6 +53,8 @@ class TrainConfig:
     name_weight: float = 0.3
     synth_line_fraction: float = 0.6  # of synthetic batches: lines; the rest words/names
     synth_form_fraction: float = 0.3  # of synthetic word batches: names in form fields (labels, boxes)
+    synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
+    font_styles: bool = False  # also train on the training families' bold, hairline and italic styles
     checkpoint_every: int = 100  # steps between resumable checkpoints
     fonts_dir: str = ""
     init_from: str = ""  # .keras weights to fine-tune from

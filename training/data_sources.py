@@ -24,7 +24,7 @@ from training.datasets import (
     split_by_groups,
     split_kaggle,
 )
-from training.fonts import font_dir
+from training.fonts import fetch_font_styles, font_dir, style_dir
 from training.iam_lines import rebuild_iam_lines
 from training.pipeline import RealImage, Source, font_paths, load_real, prepare_validation
 from training.synth import Font, load_fonts
@@ -114,6 +114,9 @@ def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list
     if held_out:
         val_sets.append(ValidationTensors("fonts", prepare_validation(held_out, spec)))
     fonts = load_fonts(font_paths(cfg.fonts_dir or str(font_dir())), charset)
+    if cfg.font_styles:
+        fetch_font_styles()
+        fonts += load_fonts(font_paths(str(style_dir())), charset)
     counts = {"iam_lines": len(lines), "iam_rebuilt_lines": len(rebuilt), "iam_words": len(words),
               "names": len(names), "extra": len(extra), **({"other": len(other)} if other else {}), "fonts": len(fonts),
               **{f"val_{v.name}": len(v.items) for v in val_sets}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import tarfile
 from pathlib import Path
@@ -90,6 +91,12 @@ def font_dir() -> Path:
     return Path(user_cache_dir("htr-desktop")) / "fonts"
 
 
+def packed(folder: Path, family: str) -> Path | None:
+    """The ``npm pack`` archive of ``family`` in ``folder`` (not that of a longer name: caveat, not caveat-brush)."""
+    found = re.compile(rf"fontsource-{re.escape(family)}-\d[^/]*\.tgz")
+    return next((p for p in sorted(folder.glob(f"fontsource-{family}-*.tgz")) if found.fullmatch(p.name)), None)
+
+
 def fetch_fonts(families: tuple[str, ...] = FONTSOURCE_FAMILIES, dest: Path | None = None) -> list[Path]:
     """``npm pack`` each family (if not cached) and extract its latin 400 ``.woff2``; return the files."""
     dest = dest or font_dir()
@@ -98,7 +105,7 @@ def fetch_fonts(families: tuple[str, ...] = FONTSOURCE_FAMILIES, dest: Path | No
     for family in families:
         target = dest / f"{family}.woff2"
         if not target.exists():
-            tgz = next(dest.glob(f"fontsource-{family}-*.tgz"), None)
+            tgz = packed(dest, family)
             if tgz is None:
                 try:
                     subprocess.run(["npm", "pack", f"@fontsource/{family}"], cwd=dest, check=True,
@@ -106,7 +113,7 @@ def fetch_fonts(families: tuple[str, ...] = FONTSOURCE_FAMILIES, dest: Path | No
                 except (OSError, subprocess.SubprocessError) as exc:
                     log.warning("could not fetch @fontsource/%s: %s", family, exc)
                     continue
-                tgz = next(dest.glob(f"fontsource-{family}-*.tgz"), None)
+                tgz = packed(dest, family)
             if tgz is None:
                 continue
             with tarfile.open(tgz) as tar:
@@ -122,11 +129,62 @@ def fetch_fonts(families: tuple[str, ...] = FONTSOURCE_FAMILIES, dest: Path | No
     return fonts
 
 
+def style_dir() -> Path:
+    """Where the other weights and italics of the training families are kept (a folder of their own)."""
+    return font_dir() / "styles"
+
+
+_STYLE_FILE = re.compile(r"-latin-(\d{3})-(normal|italic)\.woff2$")
+
+
+def pick_styles(available: set[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The styles worth training on besides regular 400: the boldest weight (600 and up), every italic at 400 or
+    the boldest, and, for a family whose heaviest weight is 400 (hairline school hands), its lightest."""
+    normal = sorted(w for w, s in available if s == "normal")
+    italic = sorted(w for w, s in available if s == "italic")
+    picked: list[tuple[int, str]] = []
+    if normal and normal[-1] >= 600:
+        picked.append((normal[-1], "normal"))
+    elif normal and normal[-1] <= 400 and normal[0] < 400:
+        picked.append((normal[0], "normal"))
+    picked += sorted({(w, "italic") for w in italic if w == 400 or w == italic[-1]})
+    return picked
+
+
+def fetch_font_styles(families: tuple[str, ...] = FONTSOURCE_FAMILIES, dest: Path | None = None) -> list[Path]:
+    """Extract :func:`pick_styles` of each family from its already packed ``@fontsource`` archive into
+    :func:`style_dir` as ``<family>-<weight>-<style>.woff2``; return the files (families without other styles
+    give none)."""
+    dest = dest or style_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    files = []
+    for family in families:
+        tgz = packed(font_dir(), family)
+        if tgz is None:
+            continue
+        with tarfile.open(tgz) as tar:
+            members = {}
+            for m in tar.getmembers():
+                found = _STYLE_FILE.search(m.name)
+                if found and m.name.endswith(f"/{family}-latin-{found[1]}-{found[2]}.woff2"):
+                    members[(int(found[1]), found[2])] = m
+            for weight, style in pick_styles(set(members)):
+                target = dest / f"{family}-{weight}-{style}.woff2"
+                if not target.exists():
+                    extracted = tar.extractfile(members[(weight, style)])
+                    if extracted is None:
+                        continue
+                    target.write_bytes(extracted.read())
+                files.append(target)
+    return files
+
+
 def main() -> None:
-    """``python -m training.fonts``: fetch the fonts and print where they are."""
+    """``python -m training.fonts``: fetch the fonts (and their other styles) and print where they are."""
     logging.basicConfig(level=logging.INFO)
     fonts = fetch_fonts()
-    print(f"{len(fonts)} fonts in {font_dir()}")
+    styles = fetch_font_styles()
+    print(f"{len(fonts)} fonts in {font_dir()}, {len(styles)} more weights and italics in {style_dir()}")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ class BatchMaker:
     synth_line_fraction: float = 0.6
     synth_form_fraction: float = 0.3  # of synthetic word batches: names written in form fields
     seed: int = 1
+    synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     augment: bool = True
     shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
     width_downsample: int = 4  # the network's input columns per output frame
@@ -132,7 +133,8 @@ class BatchMaker:
         rng = np.random.default_rng([self.seed, self.shard, step])
         use_real = rng.random() < self.real_fraction or not self.fonts
         source = self.sources[int(rng.choice(len(self.sources), p=self._weights))] if use_real else None
-        sampler = None if use_real else TextSampler(self.charset, seed=int(rng.integers(1 << 31)))
+        sampler = None if use_real else TextSampler(self.charset, seed=int(rng.integers(1 << 31)),
+                                                      caps_lines=self.synth_caps_lines)
         r = rng.random()
         kind = "line" if r < self.synth_line_fraction else (
             "form" if rng.random() < self.synth_form_fraction else "word")

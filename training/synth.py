@@ -31,8 +31,9 @@ def word_list(lang: str = "en", n: int = 40000) -> tuple[tuple[str, ...], np.nda
 class TextSampler:
     """Random words, lines and uppercase names, written as people write them."""
 
-    def __init__(self, charset: Charset, seed: int | None = None) -> None:
+    def __init__(self, charset: Charset, seed: int | None = None, caps_lines: float = 0.0) -> None:
         self.charset = charset
+        self.caps_lines = caps_lines  # share of lines written wholly in block capitals, as on forms and notes
         self.rng = random.Random(seed)
         self.nprng = np.random.default_rng(seed)
         self.en_words, self.en_weights = word_list("en")
@@ -91,7 +92,10 @@ class TextSampler:
                 toks[i] = f"'{toks[i]}'"
         if self.rng.random() < 0.35 and toks[-1][-1] not in _PUNCT_END:
             toks[-1] += self.rng.choice("..........,!?:;")
-        return self.charset.filter(" ".join(toks))
+        text = " ".join(toks)
+        if self.caps_lines and self.rng.random() < self.caps_lines:
+            text = text.upper()
+        return self.charset.filter(text)
 
     def word(self) -> str:
         """A single word, sometimes capitalised, with trailing punctuation, or a number."""
