@@ -76,8 +76,8 @@ def is_reserved(path: Path) -> bool:
 
 
 def is_validation(path: Path) -> bool:
-    """Whether a font file is one of the held-out validation families."""
-    stem = _squash(path.stem)
+    """Whether a font file is one of the held-out validation families (in any weight or style)."""
+    stem = _squash(re.sub(r"-\d{3}-(normal|italic)$", "", path.stem))
     return any(stem == _squash(family) for family in VALIDATION_FAMILIES)
 
 

@@ -62,3 +62,23 @@ def test_rendered_lines_keep_all_their_ink_inside(fonts):
         img = render(text, font, rng)
         ink = img < 200
         assert not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any()), text
+
+
+def test_lines_in_block_capitals_only_when_asked():
+    plain = [TextSampler(CS, seed=4).line() for _ in range(1)] + [TextSampler(CS, seed=4, caps_lines=0.0).line()]
+    assert plain[0] == plain[1]  # the default draws the same lines as before
+    caps = TextSampler(CS, seed=4, caps_lines=1.0)
+    lines = [caps.line() for _ in range(50)]
+    assert all(t == t.upper() and any(c.isalpha() for c in t) for t in lines)
+    some = TextSampler(CS, seed=4, caps_lines=0.3)
+    shares = sum(t == t.upper() for t in (some.line() for _ in range(400))) / 400
+    assert 0.2 < shares < 0.45
+
+
+def test_synthetic_batches_carry_the_capitals_share(fonts):
+    from training.pipeline import BatchMaker
+
+    maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0, synth_caps_lines=1.0)
+    _, labels = maker.make(0)
+    texts = [CS.decode([i for i in row if i]) for row in labels]
+    assert len(texts) == 4 and all(t == t.upper() and " " in t for t in texts)
