@@ -44,6 +44,14 @@ FONTSOURCE_FAMILIES = (
     "edu-vic-wa-nt-hand", "playwrite-au-qld", "playwrite-ca", "playwrite-de-sas", "playwrite-dk-uloopet",
     "playwrite-fr-moderne", "playwrite-it-moderna", "playwrite-is", "playwrite-pl", "playwrite-vn",
     "bilbo", "caramel", "charm", "grechen-fuemen", "licorice",
+    # added in session 9 (Google Fonts' "handwriting" category, latin, not Debian's, looked at one by one): more
+    # school models (italic ones among them), casual print hands, slanted and brush hands
+    "playwrite-at", "playwrite-br", "playwrite-cu", "playwrite-hr-lijeva", "playwrite-mx", "playwrite-no",
+    "playwrite-pt", "playwrite-sk", "playwrite-tz", "cause", "sedgwick-ave-display", "slackside-one", "fuggles",
+    "ruthie", "jim-nightshade", "grey-qo", "redressed", "estonia", "explora", "lugrasimo", "comforter",
+    "kolker-brush", "gwendolyn", "sofia", "norican", "pacifico", "felipa", "fondamento", "eagle-lake", "borel",
+    "puppies-play", "twinkle-star", "butterfly-kids", "molle", "qwitcher-grypen", "send-flowers", "style-script",
+    "tangerine", "whisper", "windsong",
 )
 
 #: Handwriting families that Debian packages (fonts-dancingscript, fonts-kristi, fonts-nanum-extra's NanumPen,
