@@ -60,12 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kind", choices=["names", "lines", "words"], default="names")
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seed", type=int, default=7, help="another seed gives another set of texts and jitter")
     args = p.parse_args(argv)
     files: list[Path] = []
     for f in args.fonts:
         files += sorted(x for x in f.rglob("*") if x.suffix.lower() in (".ttf", ".otf")) if f.is_dir() else [f]
     try:
-        print(render_set(files, args.kind, args.count, args.out), "samples in", args.out)
+        print(render_set(files, args.kind, args.count, args.out, args.seed), "samples in", args.out)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     return 0
