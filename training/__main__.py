@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m training", description="Train and export htr-desktop models.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("fonts", help="fetch the @fontsource handwriting fonts with npm")
+    sub.add_parser("fonts", help="fetch the @fontsource handwriting fonts (and their other styles) with npm")
     tr = sub.add_parser("train", help="train a CRNN")
     tr.add_argument("--config", help="TOML config file (see training/configs/)")
     tr.add_argument("--epochs", type=int)
