@@ -55,7 +55,10 @@ def test_litert_matches_keras_across_widths(tiny_bundle, width):
     lite, ref = rec.logits(x), np.asarray(model(x, training=False))
     assert lite.shape == ref.shape == (1, width // 4, rec.info.charset.num_classes)
     assert np.abs(softmax(lite) - softmax(ref)).max() < 0.1  # int8 weights (dynamic-range quantisation)
-    assert (lite.argmax(-1) == ref.argmax(-1)).mean() > 0.95
+    # The tiny model has barely learnt (its logits span about 0.2), so its best class is a near tie that int8 weights
+    # may tip either way; what must hold is that LiteRT's logits follow Keras's closely across the whole spread.
+    assert np.abs(lite - ref).max() < 0.05 * np.ptp(ref)
+    assert np.corrcoef(lite.ravel(), ref.ravel())[0, 1] > 0.999
 
 
 def test_batched_equals_single(tiny_bundle):
