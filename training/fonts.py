@@ -142,9 +142,6 @@ def style_dir() -> Path:
     return font_dir() / "styles"
 
 
-_STYLE_FILE = re.compile(r"-latin-(\d{3})-(normal|italic)\.woff2$")
-
-
 def pick_styles(available: set[tuple[int, str]]) -> list[tuple[int, str]]:
     """The styles worth training on besides regular 400: the boldest weight (600 and up), every italic at 400 or
     the boldest, and, for a family whose heaviest weight is 400 (hairline school hands), its lightest."""
@@ -170,12 +167,10 @@ def fetch_font_styles(families: tuple[str, ...] = FONTSOURCE_FAMILIES, dest: Pat
         tgz = packed(font_dir(), family)
         if tgz is None:
             continue
+        style_file = re.compile(rf"/{re.escape(family)}-latin-(\d{{3}})-(normal|italic)\.woff2$")
         with tarfile.open(tgz) as tar:
-            members = {}
-            for m in tar.getmembers():
-                found = _STYLE_FILE.search(m.name)
-                if found and m.name.endswith(f"/{family}-latin-{found[1]}-{found[2]}.woff2"):
-                    members[(int(found[1]), found[2])] = m
+            members = {(int(found[1]), found[2]): m for m in tar.getmembers()
+                       if (found := style_file.search(m.name))}
             for weight, style in pick_styles(set(members)):
                 target = dest / f"{family}-{weight}-{style}.woff2"
                 if not target.exists():
