@@ -94,6 +94,7 @@ class BatchMaker:
     synth_form_fraction: float = 0.3  # of synthetic word batches: names written in form fields
     seed: int = 1
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
+    synth_tracking: float = 0.0  # of synthetic lines and words: drawn letter by letter, crowded or spread
     augment: bool = True
     shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
     width_downsample: int = 4  # the network's input columns per output frame
@@ -117,8 +118,10 @@ class BatchMaker:
                 text = sampler.name() if r.random() < 0.35 else sampler.word()
             font = self.fonts[int(rng.integers(len(self.fonts)))]
             if can_render(text, font):
-                image = render_form_field(text, font, r) if kind == "form" else render(text, font, r)
-                return image, text
+                if kind == "form":
+                    return render_form_field(text, font, r), text
+                crowd = tracking(r) if self.synth_tracking and r.random() < self.synth_tracking else 0.0
+                return render(text, font, r, tracking=crowd), text
         return render("a", self.fonts[0], r), "a"
 
     def sample(self, rng: np.random.Generator, source: Source) -> tuple[np.ndarray, str]:
@@ -160,6 +163,14 @@ class BatchMaker:
         for i, ll in enumerate(labels):
             target[i, : len(ll)] = ll
         return batch, target
+
+
+def tracking(rng: random.Random) -> float:
+    """A letter spacing for ``synth.render``, in x-heights: mostly crowded (letters touching and overlapping, as in
+    fast narrow hands and slanted fonts that set their letters too tight), sometimes spread."""
+    if rng.random() < 0.7:
+        return rng.uniform(-0.22, -0.03)
+    return rng.uniform(0.05, 0.35)
 
 
 def prepare_validation(real: list[RealImage], spec: InputSpec) -> list[tuple[np.ndarray, str]]:

@@ -165,18 +165,36 @@ def load_fonts(paths: list[Path], charset: Charset, min_coverage: float = 0.9) -
     return fonts
 
 
-def render(text: str, font: Font, rng: random.Random) -> np.ndarray:
+def _letter_pens(word: str, f: ImageFont.FreeTypeFont, tracking: float) -> list[float]:
+    """Pen x of each letter of ``word`` drawn with ``tracking`` px between letters (the font's own advances kept)."""
+    return [f.getlength(word[:i]) + i * tracking for i in range(len(word))]
+
+
+def _word_box(word: str, f: ImageFont.FreeTypeFont, tracking: float) -> tuple[int, int, int, int]:
+    """(l, t, r, b) around the pen of ``word`` as drawn (letter by letter when ``tracking`` is not 0)."""
+    if not tracking or len(word) < 2:
+        return tuple(int(v) for v in f.getbbox(word, anchor="ls"))  # type: ignore[return-value]
+    boxes = [(x + b[0], b[1], x + b[2], b[3]) for x, b in
+             zip(_letter_pens(word, f, tracking), (f.getbbox(ch, anchor="ls") for ch in word))]
+    return (int(min(b[0] for b in boxes)), int(min(b[1] for b in boxes)),
+            int(max(b[2] for b in boxes)) + 1, int(max(b[3] for b in boxes)))
+
+
+def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0) -> np.ndarray:
     """Render text word by word (jittered spacing, baseline and size) -> gray uint8, ink dark.
 
     The canvas is sized from every word's drawn box, so a drifting baseline or a tall swash is never cut off
-    (the label must describe all of the image's ink, and only it).
+    (the label must describe all of the image's ink, and only it). ``tracking`` (a fraction of the x-height, may be
+    negative) draws each word letter by letter that much tighter or looser than the font sets it: real hands crowd
+    and spread their letters in ways a font's fixed advances never do.
     """
     words = text.split(" ")
     f = font.font
+    track = tracking * X_HEIGHT
     space = max(4, int(f.getlength(" ") * rng.uniform(0.7, 1.6)))
     ascent, descent = f.getmetrics()
-    widths = [int(f.getlength(w)) + 2 for w in words]
-    boxes = [tuple(int(v) for v in f.getbbox(w, anchor="ls")) for w in words]  # (l, t, r, b) around the pen
+    widths = [int(f.getlength(w) + track * (len(w) - 1)) + 2 for w in words]
+    boxes = [_word_box(w, f, track) for w in words]  # (l, t, r, b) around the pen
     drift = rng.uniform(-0.03, 0.03)
     x = X_HEIGHT + rng.randint(0, 6)
     pens: list[tuple[int, int]] = []  # (x, baseline offset) of each word
@@ -192,7 +210,11 @@ def render(text: str, font: Font, rng: random.Random) -> np.ndarray:
     img = Image.new("L", (max(right + shift + X_HEIGHT, 8), max(bottom - top + 2 * pad, 8)), 255)
     draw = ImageDraw.Draw(img)
     for w, (px, y) in zip(words, pens):
-        draw.text((px + shift, pad - top + y), w, font=f, fill=0, anchor="ls")
+        if not track or len(w) < 2:
+            draw.text((px + shift, pad - top + y), w, font=f, fill=0, anchor="ls")
+            continue
+        for ch, lx in zip(w, _letter_pens(w, f, track)):
+            draw.text((px + shift + lx, pad - top + y), ch, font=f, fill=0, anchor="ls")
     return np.asarray(img)
 
 

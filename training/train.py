@@ -169,7 +169,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     sources, val_sets, fonts = load_data(cfg, charset, spec)
     maker = BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
                        cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard,
-                       width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines)
+                       width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
+                       synth_tracking=cfg.synth_tracking)
     total = cfg.epochs * cfg.steps_per_epoch
     strategy = _strategy(cfg.strategy)
     with strategy.scope():

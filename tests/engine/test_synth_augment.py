@@ -82,3 +82,36 @@ def test_synthetic_batches_carry_the_capitals_share(fonts):
     _, labels = maker.make(0)
     texts = [CS.decode([i for i in row if i]) for row in labels]
     assert len(texts) == 4 and all(t == t.upper() and " " in t for t in texts)
+
+
+def test_tracking_crowds_and_spreads_letters_and_keeps_the_ink_inside(fonts):
+    """Letters drawn tighter or looser than the font sets them: narrower / wider lines, no ink cut off."""
+    text = "Rand guarantees these minimum"
+    for font in fonts:
+        widths = {}
+        for t in (-0.22, 0.0, 0.3):
+            img = render(text, font, random.Random(1), tracking=t)
+            ink = img < 200
+            assert not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any()), (font.path, t)
+            cols = np.nonzero(ink.any(axis=0))[0]
+            widths[t] = cols[-1] - cols[0]
+        letters = len(text.replace(" ", "")) - len(text.split())  # gaps between letters
+        assert widths[-0.22] < widths[0.0] - 0.15 * 16 * letters
+        assert widths[0.3] > widths[0.0] + 0.25 * 16 * letters
+
+
+def test_tracking_zero_draws_the_same_image_as_before(fonts):
+    a = render("Hello there, world", fonts[0], random.Random(7))
+    b = render("Hello there, world", fonts[0], random.Random(7), tracking=0.0)
+    assert np.array_equal(a, b)
+
+
+def test_synthetic_batches_crowd_letters_only_when_asked(fonts):
+    from training.pipeline import BatchMaker
+
+    def batch(share: float) -> np.ndarray:
+        maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0,
+                           synth_tracking=share, augment=False)
+        return maker.make(3)[0]
+
+    assert batch(1.0).shape != batch(0.0).shape or not np.array_equal(batch(1.0), batch(0.0))
