@@ -85,7 +85,7 @@ def held_out_font_lines(count: int) -> list[RealImage]:
         log.warning("fonts validation: only %d of %d held-out families could be fetched",
                     len(files), len(VALIDATION_FAMILIES))
     try:
-        return [RealImage(img, text) for img, text in render_samples(files, "lines", count, seed=11)]
+        return [RealImage(img, text) for img, text, _ in render_samples(files, "lines", count, seed=11)]
     except ValueError as exc:
         log.warning("fonts validation skipped: %s", exc)
         return []

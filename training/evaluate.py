@@ -15,6 +15,7 @@ from model.preprocess import prepare_line
 from model.recognizer import DECODERS, Recognizer
 from training.datasets import Sample, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
 from training.metrics import char_errors, score
+from training.render_eval import read_fonts
 from training.validation import font_samples, iam_samples, name_samples, readable
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,22 @@ def save_grid(path: Path, images: list[np.ndarray], truths: list[str], preds: li
         cv2.imwrite(str(path), np.vstack(rows))
 
 
+def by_font(names: list[str], truths: list[str], preds: list[str], fonts: dict[str, str]) -> dict[str, float]:
+    """CER per font of a rendered set (``fonts``: image name -> font file), fonts in name order."""
+    errors: dict[str, int] = {}
+    chars: dict[str, int] = {}
+    for name, t, p in zip(names, truths, preds):
+        font = fonts.get(name)
+        if font is not None:
+            errors[font] = errors.get(font, 0) + char_errors(t, p)
+            chars[font] = chars.get(font, 0) + len(t)
+    return {f: round(errors[f] / max(1, chars[f]), 4) for f in sorted(errors)}
+
+
 def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, grid: int = 24,
-             case_sensitive: bool = True) -> dict[str, object]:
-    """Recognize every sample, write the TSV and grid into ``out``; return the scores."""
+             case_sensitive: bool = True, fonts: dict[str, str] | None = None) -> dict[str, object]:
+    """Recognize every sample, write the TSV and grid into ``out``; return the scores (and the CER per font when
+    ``fonts`` names each image's font)."""
     loaded = readable(samples)
     images = [img for _, img in loaded]
     truths = [recognizer.info.charset.filter(s.text) for s, _ in loaded]
@@ -75,6 +89,9 @@ def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, gr
 
     result: dict[str, object] = dict(score([fold(t) for t in truths], [fold(p) for p in preds]).as_dict())
     result["case_sensitive"] = case_sensitive
+    if fonts:
+        result["cer_by_font"] = by_font([p.name for p in paths], [fold(t) for t in truths], [fold(p) for p in preds],
+                                        fonts)
     result["ms_per_sample"] = round(1000 * seconds / max(1, len(images)), 1)
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -106,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ignore-case", action="store_true", help="score upper-cased texts (always so for --set names)")
     args = p.parse_args(argv)
     samples = load_samples(args)
+    fonts = read_fonts(Path(args.folder)) if args.folder else {}
     results = {}
     for decoder in args.decoder or ["greedy"]:
         rec = Recognizer.load(args.model, decoder=decoder)
         out = args.out / decoder.replace("+", "_") if args.out else None
-        results[decoder] = evaluate(rec, samples, out, case_sensitive=args.set != "names" and not args.ignore_case)
+        results[decoder] = evaluate(rec, samples, out, case_sensitive=args.set != "names" and not args.ignore_case,
+                                    fonts=fonts)
         print(json.dumps({"decoder": decoder, **results[decoder]}), flush=True)
     return 0

@@ -17,9 +17,21 @@ import numpy as np
 from model.charset import Charset
 from training.synth import TextSampler, can_render, load_fonts
 
+FONTS_FILE = "fonts.tsv"  # image name <TAB> font file name
 
-def render_samples(font_files: list[Path], kind: str, count: int, seed: int = 7) -> list[tuple[np.ndarray, str]]:
-    """``count`` (gray image, text) samples of ``kind`` (names | lines | words), the fonts in turn; deterministic."""
+
+def read_fonts(folder: Path) -> dict[str, str]:
+    """Image name -> font file name of a rendered set ({} for a folder without fonts.tsv)."""
+    listing = folder / FONTS_FILE
+    if not listing.is_file():
+        return {}
+    pairs = (line.split("\t") for line in listing.read_text(encoding="utf-8").splitlines() if "\t" in line)
+    return {name: font for name, font in pairs}
+
+
+def render_samples(font_files: list[Path], kind: str, count: int, seed: int = 7) -> list[tuple[np.ndarray, str, str]]:
+    """``count`` (gray image, text, font file name) samples of ``kind`` (names | lines | words), the fonts in turn;
+    deterministic."""
     from training.synth import render
 
     charset = Charset()
@@ -28,7 +40,7 @@ def render_samples(font_files: list[Path], kind: str, count: int, seed: int = 7)
         raise ValueError("no usable fonts")
     sampler = TextSampler(charset, seed=seed)
     rng = random.Random(seed)
-    samples: list[tuple[np.ndarray, str]] = []
+    samples: list[tuple[np.ndarray, str, str]] = []
     make = {"names": sampler.name, "lines": sampler.line, "words": sampler.word}[kind]
     while len(samples) < count:
         text = make()
@@ -37,19 +49,24 @@ def render_samples(font_files: list[Path], kind: str, count: int, seed: int = 7)
             continue
         img = render(text, font, rng)
         noise = np.random.default_rng(len(samples)).normal(0, 4, img.shape)
-        samples.append((np.clip(img.astype(np.float32) * 0.85 + 30 + noise, 0, 255).astype(np.uint8), text))
+        samples.append((np.clip(img.astype(np.float32) * 0.85 + 30 + noise, 0, 255).astype(np.uint8), text,
+                        font.path.name))
     return samples
 
 
 def render_set(font_files: list[Path], kind: str, count: int, out: Path, seed: int = 7) -> int:
-    """Write ``count`` rendered samples of ``kind`` (names | lines | words); returns how many."""
+    """Write ``count`` rendered samples of ``kind`` (names | lines | words) with labels.tsv and fonts.tsv (each
+    image's font, for ``evaluate``'s per-font figures); returns how many."""
     out.mkdir(parents=True, exist_ok=True)
     labels: list[str] = []
-    for i, (img, text) in enumerate(render_samples(font_files, kind, count, seed)):
+    fonts: list[str] = []
+    for i, (img, text, font) in enumerate(render_samples(font_files, kind, count, seed)):
         name = f"{kind}-{i:04d}.png"
         cv2.imwrite(str(out / name), img)
         labels.append(f"{name}\t{text}")
+        fonts.append(f"{name}\t{font}")
     (out / "labels.tsv").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    (out / FONTS_FILE).write_text("\n".join(fonts) + "\n", encoding="utf-8")
     return len(labels)
 
 

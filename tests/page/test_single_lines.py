@@ -56,9 +56,9 @@ def test_handwriting_font_lines_are_lines():
     if len(fonts) < 2:
         pytest.skip("npm could not fetch @fontsource fonts")
     samples = render_samples(fonts, "lines", 24, seed=7)
-    layouts = [choose_layout(img) for img, _ in samples]
+    layouts = [choose_layout(img) for img, _, _ in samples]
     assert layouts.count("page") == 0, layouts
-    assert sum(one_line(img) for img, _ in samples) >= 22
+    assert sum(one_line(img) for img, _, _ in samples) >= 22
 
 
 def test_short_pages_stay_pages():
