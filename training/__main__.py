@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     tr.add_argument("--stop-after", type=int, dest="stop_after", help="stop after this many steps")
     sub.add_parser("evaluate", help="score a model bundle on labelled images", add_help=False)
     sub.add_parser("export", help="export a .keras checkpoint to a model bundle", add_help=False)
+    sub.add_parser("average", help="average the weights of several checkpoints of one network", add_help=False)
     sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
     sub.add_parser("tune-decoder", help="tune and compare the decoders on the validation sets", add_help=False)
     sub.add_parser("tune-dense", help="choose when densely written lines are read again wider", add_help=False)
@@ -87,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.import_xml_lines import main as import_main
 
         return import_main(rest)
+    if args.command == "average":
+        from training.average import main as average_main
+
+        return average_main(rest)
     if args.command == "export":
         from training.export import main as export_main
 
