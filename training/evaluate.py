@@ -62,14 +62,13 @@ def save_grid(path: Path, images: list[np.ndarray], truths: list[str], preds: li
 
 def by_font(names: list[str], truths: list[str], preds: list[str], fonts: dict[str, str]) -> dict[str, float]:
     """CER per font of a rendered set (``fonts``: image name -> font file), fonts in name order."""
-    errors: dict[str, int] = {}
-    chars: dict[str, int] = {}
+    groups: dict[str, tuple[list[str], list[str]]] = {}
     for name, t, p in zip(names, truths, preds):
-        font = fonts.get(name)
-        if font is not None:
-            errors[font] = errors.get(font, 0) + char_errors(t, p)
-            chars[font] = chars.get(font, 0) + len(t)
-    return {f: round(errors[f] / max(1, chars[f]), 4) for f in sorted(errors)}
+        if name in fonts:
+            group = groups.setdefault(fonts[name], ([], []))
+            group[0].append(t)
+            group[1].append(p)
+    return {f: round(score(*groups[f]).cer, 4) for f in sorted(groups)}
 
 
 def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, grid: int = 24,

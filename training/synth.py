@@ -170,12 +170,11 @@ def _letter_pens(word: str, f: ImageFont.FreeTypeFont, tracking: float) -> list[
     return [f.getlength(word[:i]) + i * tracking for i in range(len(word))]
 
 
-def _word_box(word: str, f: ImageFont.FreeTypeFont, tracking: float) -> tuple[int, int, int, int]:
-    """(l, t, r, b) around the pen of ``word`` as drawn (letter by letter when ``tracking`` is not 0)."""
-    if not tracking or len(word) < 2:
+def _word_box(word: str, f: ImageFont.FreeTypeFont, pens: list[float] | None) -> tuple[int, int, int, int]:
+    """(l, t, r, b) around the pen of ``word`` as drawn: whole, or letter by letter at ``pens``."""
+    if pens is None:
         return tuple(int(v) for v in f.getbbox(word, anchor="ls"))  # type: ignore[return-value]
-    boxes = [(x + b[0], b[1], x + b[2], b[3]) for x, b in
-             zip(_letter_pens(word, f, tracking), (f.getbbox(ch, anchor="ls") for ch in word))]
+    boxes = [(x + b[0], b[1], x + b[2], b[3]) for x, b in zip(pens, (f.getbbox(ch, anchor="ls") for ch in word))]
     return (int(min(b[0] for b in boxes)), int(min(b[1] for b in boxes)),
             int(max(b[2] for b in boxes)) + 1, int(max(b[3] for b in boxes)))
 
@@ -194,7 +193,8 @@ def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0) -> 
     space = max(4, int(f.getlength(" ") * rng.uniform(0.7, 1.6)))
     ascent, descent = f.getmetrics()
     widths = [int(f.getlength(w) + track * (len(w) - 1)) + 2 for w in words]
-    boxes = [_word_box(w, f, track) for w in words]  # (l, t, r, b) around the pen
+    letters = [_letter_pens(w, f, track) if track and len(w) > 1 else None for w in words]  # None: drawn whole
+    boxes = [_word_box(w, f, pens) for w, pens in zip(words, letters)]  # (l, t, r, b) around the pen
     drift = rng.uniform(-0.03, 0.03)
     x = X_HEIGHT + rng.randint(0, 6)
     pens: list[tuple[int, int]] = []  # (x, baseline offset) of each word
@@ -209,12 +209,10 @@ def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0) -> 
     shift = max(0, 2 - left)  # a swash left of the first pen position
     img = Image.new("L", (max(right + shift + X_HEIGHT, 8), max(bottom - top + 2 * pad, 8)), 255)
     draw = ImageDraw.Draw(img)
-    for w, (px, y) in zip(words, pens):
-        if not track or len(w) < 2:
-            draw.text((px + shift, pad - top + y), w, font=f, fill=0, anchor="ls")
-            continue
-        for ch, lx in zip(w, _letter_pens(w, f, track)):
-            draw.text((px + shift + lx, pad - top + y), ch, font=f, fill=0, anchor="ls")
+    for w, (px, y), word_pens in zip(words, pens, letters):
+        parts = zip(w, word_pens) if word_pens else [(w, 0)]  # letter by letter, or the whole word at its pen
+        for part, lx in parts:
+            draw.text((px + shift + lx, pad - top + y), part, font=f, fill=0, anchor="ls")
     return np.asarray(img)
 
 
