@@ -48,6 +48,20 @@ def _stroke(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def _ink_gaps(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Pen skips and faded stretches: ink lifted back to paper in soft blobs about a stroke wide, so strokes break
+    where a dry pen, a pencil or a thin font leaves gaps. Paper is never touched."""
+    ink = img < 128
+    if not ink.any():
+        return img
+    stroke = max(1.0, 2.0 * float(np.median(cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)[ink])))
+    field = cv2.GaussianBlur(rng.normal(0, 1, img.shape).astype(np.float32), (0, 0), rng.uniform(1.0, 2.0) * stroke)
+    field /= float(field.std()) + 1e-6
+    level = rng.uniform(1.3, 2.3)  # higher: fewer, smaller gaps
+    lift = np.clip((field - level) / 0.4, 0.0, 1.0)
+    return (img + (255.0 - img) * lift).astype(np.uint8)
+
+
 def _photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Ink and paper tone, paper texture, illumination gradient, blur, noise, JPEG."""
     h, w = img.shape
@@ -74,11 +88,14 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> 
     return out
 
 
-def augment(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
-    """Randomly distort a uint8 gray crop; ``strength`` 0..1 scales the photometric part."""
+def augment(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0, gaps: float = 0.0) -> np.ndarray:
+    """Randomly distort a uint8 gray crop; ``strength`` 0..1 scales the photometric part, ``gaps`` is the chance of
+    breaking strokes (0: the random draws are exactly those of before it existed)."""
     if rng.random() < 0.85:
         img = _geometry(img, rng)
     if rng.random() < 0.5:
         img = _elastic(img, rng, rng.uniform(0.5, 2.0))
     img = _stroke(img, rng)
+    if gaps and rng.random() < gaps:
+        img = _ink_gaps(img, rng)
     return _photometric(img, rng, strength)

@@ -55,6 +55,7 @@ class TrainConfig:
     synth_form_fraction: float = 0.3  # of synthetic word batches: names in form fields (labels, boxes)
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: letters crowded or spread (see pipeline.tracking)
+    ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips and fading
     font_styles: bool = False  # also train on the training families' bold, hairline and italic styles
     checkpoint_every: int = 100  # steps between resumable checkpoints
     fonts_dir: str = ""

@@ -95,6 +95,7 @@ class BatchMaker:
     seed: int = 1
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: drawn letter by letter, crowded or spread
+    ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips (augment._ink_gaps)
     augment: bool = True
     shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
     width_downsample: int = 4  # the network's input columns per output frame
@@ -129,7 +130,8 @@ class BatchMaker:
         item = source.items[int(rng.integers(len(source.items)))]
         if not self.augment:
             return item.image, item.text
-        return augment(rescale(item.image, rng, self.spec), rng, strength=source.strength), item.text
+        image = rescale(item.image, rng, self.spec)
+        return augment(image, rng, strength=source.strength, gaps=self.ink_gaps), item.text
 
     def make(self, step: int) -> tuple[np.ndarray, np.ndarray]:
         """Batch ``step``: (images (b, h, w, 1), labels (b, L) zero-padded)."""
@@ -150,7 +152,7 @@ class BatchMaker:
                 assert sampler is not None
                 image, text = self._synthetic(rng, sampler, kind)
                 if self.augment:
-                    image = augment(image, rng, strength=1.0)
+                    image = augment(image, rng, strength=1.0, gaps=self.ink_gaps)
             x = prepare_line(image, self.spec)
             ids = self.charset.encode(text)
             if not ctc_feasible(ids, x.shape[1], self.width_downsample):

@@ -170,7 +170,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     maker = BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
                        cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard,
                        width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
-                       synth_tracking=cfg.synth_tracking)
+                       synth_tracking=cfg.synth_tracking, ink_gaps=cfg.ink_gaps)
     total = cfg.epochs * cfg.steps_per_epoch
     strategy = _strategy(cfg.strategy)
     with strategy.scope():

@@ -115,3 +115,39 @@ def test_synthetic_batches_crowd_letters_only_when_asked(fonts):
         return maker.make(3)[0]
 
     assert batch(1.0).shape != batch(0.0).shape or not np.array_equal(batch(1.0), batch(0.0))
+
+
+def test_ink_gaps_break_strokes_and_leave_the_paper_alone(fonts):
+    from training.augment import _ink_gaps
+
+    img = render("minimum handwriting", fonts[0], random.Random(4))
+    ink = img < 128
+    removed = []
+    for seed in range(8):
+        out = _ink_gaps(img, np.random.default_rng(seed))
+        assert out.dtype == np.uint8 and out.shape == img.shape
+        assert (out >= img).all()  # ink is only ever lifted, never added
+        assert np.array_equal(out[~ink & (img == 255)], img[~ink & (img == 255)])
+        removed.append(int((ink & (out >= 128)).sum()))
+    # some ink goes, but only a small part of it: the words stay words
+    assert max(removed) > 0 and sum(removed) / 8 < 0.3 * int(ink.sum())
+    assert np.array_equal(_ink_gaps(img, np.random.default_rng(3)), _ink_gaps(img, np.random.default_rng(3)))
+
+
+def test_augment_without_ink_gaps_draws_as_before(fonts):
+    """``gaps=0`` must not draw from the generator, so older configs make the very same batches."""
+    from training import augment as aug
+
+    img = render("same as ever", fonts[1], random.Random(5))
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        reference = img
+        if rng.random() < 0.85:
+            reference = aug._geometry(reference, rng)
+        if rng.random() < 0.5:
+            reference = aug._elastic(reference, rng, rng.uniform(0.5, 2.0))
+        reference = aug._photometric(aug._stroke(reference, rng), rng, 1.0)
+        assert np.array_equal(augment(img, np.random.default_rng(seed), gaps=0.0), reference)
+    gapped = [augment(img, np.random.default_rng(s), gaps=1.0) for s in range(6)]
+    plain = [augment(img, np.random.default_rng(s)) for s in range(6)]
+    assert any(g.shape != p.shape or not np.array_equal(g, p) for g, p in zip(gapped, plain))
