@@ -55,8 +55,9 @@ def _ink_gaps(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if not ink.any():
         return img
     stroke = max(1.0, 2.0 * float(np.median(cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3)[ink])))
-    field = cv2.GaussianBlur(rng.normal(0, 1, img.shape).astype(np.float32), (0, 0), rng.uniform(1.0, 2.0) * stroke)
-    field /= float(field.std()) + 1e-6
+    noise = rng.normal(0, 1, img.shape).astype(np.float32)
+    field = np.asarray(cv2.GaussianBlur(noise, (0, 0), rng.uniform(1.0, 2.0) * stroke), np.float32)
+    field = field / (float(field.std()) + 1e-6)
     level = rng.uniform(1.3, 2.3)  # higher: fewer, smaller gaps
     lift = np.clip((field - level) / 0.4, 0.0, 1.0)
     return (img + (255.0 - img) * lift).astype(np.uint8)
