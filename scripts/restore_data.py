@@ -19,6 +19,8 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from training.datasets import read_form_list, read_group_list
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 
@@ -52,8 +54,6 @@ class Snapshot:
 
     def __init__(self, gitdir: Path, commit: str = "HEAD") -> None:
         self.gitdir, self.commit = gitdir, commit
-        self._cat = subprocess.Popen(["git", "--git-dir", str(gitdir), "cat-file", "--batch"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
     def files(self, under: str) -> Iterator[tuple[str, str]]:
         """(object id, path) of every file under ``under``."""
@@ -63,44 +63,34 @@ class Snapshot:
             meta, path = line.split("\t", 1)
             yield meta.split()[2], path
 
-    def read(self, sha: str) -> bytes | None:
-        """The object's bytes, or None when the snapshot lacks it."""
-        assert self._cat.stdin and self._cat.stdout
-        self._cat.stdin.write(sha.encode() + b"\n")
-        self._cat.stdin.flush()
-        header = self._cat.stdout.readline().split()
-        if header[-1] == b"missing":
-            return None
-        data = self._cat.stdout.read(int(header[2]))
-        self._cat.stdout.read(1)
-        return data
-
     def copy(self, under: str, dest: Path, keep: Callable[[str], bool] = lambda _: True,
              strip: str = "") -> tuple[int, int]:
         """Copy the kept files under ``under`` to ``dest`` (paths less ``strip``); (copied, absent)."""
         copied = absent = 0
-        for sha, path in self.files(under):
-            if not keep(path):
-                continue
-            data = self.read(sha)
-            if data is None:
-                absent += 1
-                continue
-            target = dest / path.removeprefix(strip)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            copied += 1
+        with subprocess.Popen(["git", "--git-dir", str(self.gitdir), "cat-file", "--batch"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE) as cat:
+            assert cat.stdin and cat.stdout
+            for sha, path in self.files(under):
+                if not keep(path):
+                    continue
+                cat.stdin.write(sha.encode() + b"\n")
+                cat.stdin.flush()
+                header = cat.stdout.readline().split()
+                if header[-1] == b"missing":  # an object the snapshot lacks
+                    absent += 1
+                    continue
+                target = dest / path.removeprefix(strip)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(cat.stdout.read(int(header[2])))
+                cat.stdout.read(1)  # the newline after each object
+                copied += 1
+            cat.stdin.close()
         return copied, absent
 
     def show(self, path: str) -> bytes:
         """One file's bytes."""
         return subprocess.run(["git", "--git-dir", str(self.gitdir), "show", f"{self.commit}:{path}"],
                               capture_output=True, check=True).stdout
-
-
-def read_list(path: Path) -> set[str]:
-    """The non-empty lines of a list file."""
-    return {line.strip() for line in path.read_text().splitlines() if line.strip()}
 
 
 def iam_lines(mirrors: Path, data: Path, groups: set[str]) -> str:
@@ -119,10 +109,7 @@ def iam_words(mirrors: Path, data: Path, forms: set[str]) -> str:
     dest = data / "iam-words"
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "words_new.txt").write_bytes(snap.show("dataset/words_new.txt"))
-    copied = absent = 0
-    for form in sorted(forms):
-        c, a = snap.copy(f"{WORDS_DIR}{form.split('-')[0]}/{form}/", dest / "words", strip=WORDS_DIR)
-        copied, absent = copied + c, absent + a
+    copied, absent = snap.copy(WORDS_DIR, dest / "words", lambda p: p.split("/")[-2] in forms, strip=WORDS_DIR)
     return f"{copied} word crops of {len(forms)} forms ({absent} absent)"
 
 
@@ -158,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--shared", type=Path, default=SHARED, help="folder with the allowed group and form lists")
     p.add_argument("--only", nargs="*", default=None, help="these folders only (e.g. iam-lines names timeus-lines)")
     args = p.parse_args(argv)
-    groups = read_list(args.shared / "iam_train_groups.txt")
-    forms = read_list(args.shared / "iam_extra_forms.txt")
+    groups = set(read_group_list(args.shared / "iam_train_groups.txt"))
+    forms = read_form_list(args.shared / "iam_extra_forms.txt")
     steps: list[tuple[str, Callable[[], str]]] = [
         ("iam-lines", lambda: iam_lines(args.mirrors, args.data, groups)),
         ("iam-words", lambda: iam_words(args.mirrors, args.data, forms)),
