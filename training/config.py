@@ -56,6 +56,8 @@ class TrainConfig:
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: letters crowded or spread (see pipeline.tracking)
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips and fading
+    pad_extra: float = 0.0  # of batches: 64-512 px more paper after every crop (pipeline.batch_width)
+    val_app_widths: bool = False  # validation also reads each crop padded as the app does; the score is that reading
     font_styles: bool = False  # also train on the training families' bold, hairline and italic styles
     checkpoint_every: int = 100  # steps between resumable checkpoints
     fonts_dir: str = ""

@@ -96,6 +96,7 @@ class BatchMaker:
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: drawn letter by letter, crowded or spread
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips (augment._ink_gaps)
+    pad_extra: float = 0.0  # of batches: more paper to the right of every crop (see batch_width)
     augment: bool = True
     shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
     width_downsample: int = 4  # the network's input columns per output frame
@@ -160,11 +161,25 @@ class BatchMaker:
             tensors.append(x)
             labels.append(ids)
         widest = max(t.shape[1] for t in tensors)
-        batch = pad_batch(tensors, self.spec, width=-(-widest // 64) * 64)  # few distinct shapes
+        # its own generator, so that a config with pad_extra draws the same crops as one without
+        width = batch_width(widest, np.random.default_rng([self.seed, self.shard, step, 1]), self.pad_extra,
+                            self.spec.max_width)
+        batch = pad_batch(tensors, self.spec, width=width)
         target = np.zeros((len(labels), max(len(ll) for ll in labels)), dtype=np.int32)
         for i, ll in enumerate(labels):
             target[i, : len(ll)] = ll
         return batch, target
+
+
+def batch_width(widest: int, rng: np.random.Generator, pad_extra: float, max_width: int) -> int:
+    """A batch's width: its widest crop in steps of 64 (few distinct shapes), and in a share ``pad_extra`` of the
+    batches 64-512 px more. A short crop is read with up to a width bucket of paper after it (``model.recognizer``),
+    but the names, words and form fields of a batch are of similar widths, so a network trained on tight batches
+    alone reads a name worse the more paper follows it (session 12); the extra paper teaches it to ignore that."""
+    width = -(-widest // 64) * 64
+    if pad_extra and rng.random() < pad_extra:
+        width = max(width, min(-(-max_width // 64) * 64, width + 64 * int(rng.integers(1, 9))))
+    return width
 
 
 def tracking(rng: random.Random) -> float:

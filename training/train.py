@@ -50,27 +50,48 @@ def ctc_loss(y_true: Any, y_pred: Any) -> Any:
 
 
 def predict_texts(model: Any, tensors: list[np.ndarray], spec: InputSpec, charset: Charset,
-                  batch_size: int = 16) -> list[str]:
-    """Greedy transcription of prepared tensors with a Keras model (used for validation)."""
-    texts: list[str] = []
-    for i in range(0, len(tensors), batch_size):
-        chunk = tensors[i: i + batch_size]
-        logits = np.asarray(model(pad_batch(chunk, spec), training=False))
-        texts.extend(greedy_decode(softmax(row), charset).text for row in logits)
-    return texts
+                  batch_size: int = 16, app_widths: bool = False) -> list[str]:
+    """Greedy transcription of prepared tensors with a Keras model (used for validation). ``app_widths``: each
+    crop padded to its width bucket and read from its own frames (and two more), as ``Recognizer`` reads it; else
+    the tensors are batched as they come (sorted by width, little padding)."""
+    if not app_widths:
+        texts: list[str] = []
+        for i in range(0, len(tensors), batch_size):
+            chunk = tensors[i: i + batch_size]
+            logits = np.asarray(model(pad_batch(chunk, spec), training=False))
+            texts.extend(greedy_decode(softmax(row), charset).text for row in logits)
+        return texts
+    from model.recognizer import bucket_width
+
+    out = [""] * len(tensors)
+    groups: dict[int, list[int]] = {}
+    for i, t in enumerate(tensors):
+        groups.setdefault(bucket_width(t.shape[1]), []).append(i)
+    for width, idx in groups.items():
+        for k in range(0, len(idx), batch_size):
+            chunk = idx[k: k + batch_size]
+            logits = np.asarray(model(pad_batch([tensors[i] for i in chunk], spec, width=width), training=False))
+            downsample = max(1, round(width / logits.shape[1]))
+            for j, i in enumerate(chunk):
+                valid = -(-tensors[i].shape[1] // downsample) + 2
+                out[i] = greedy_decode(softmax(logits[j, :valid]), charset).text
+    return out
 
 
-def validate(model: Any, sets: list[ValidationTensors], spec: InputSpec, charset: Charset) -> dict[str, float]:
-    """Greedy CER per validation set (case-insensitive where the set says so) and their mean."""
+def validate(model: Any, sets: list[ValidationTensors], spec: InputSpec, charset: Charset,
+             app_widths: bool = False) -> dict[str, float]:
+    """Greedy CER per validation set (case-insensitive where the set says so) and their mean. ``app_widths``: also
+    each set read at the app's widths (``val_cer_<set>_app``), and the mean (the score) of those."""
     out: dict[str, float] = {}
-    for vs in sets:
-        preds = predict_texts(model, [t for t, _ in vs.items], spec, charset)
-        truths = [t for _, t in vs.items]
-        if vs.ignore_case:
-            preds, truths = [p.upper() for p in preds], [t.upper() for t in truths]
-        out[f"val_cer_{vs.name}"] = score(truths, preds).cer
-    if sets:
-        out["val_score"] = float(np.mean([out[f"val_cer_{vs.name}"] for vs in sets]))
+    for suffix, app in (("", False), ("_app", True)) if app_widths else (("", False),):
+        for vs in sets:
+            preds = predict_texts(model, [t for t, _ in vs.items], spec, charset, app_widths=app)
+            truths = [t for _, t in vs.items]
+            if vs.ignore_case:
+                preds, truths = [p.upper() for p in preds], [t.upper() for t in truths]
+            out[f"val_cer_{vs.name}{suffix}"] = score(truths, preds).cer
+        if sets:
+            out["val_score"] = float(np.mean([out[f"val_cer_{vs.name}{suffix}"] for vs in sets]))
     return out
 
 
@@ -170,7 +191,8 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
     maker = BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
                        cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard,
                        width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
-                       synth_tracking=cfg.synth_tracking, ink_gaps=cfg.ink_gaps)
+                       synth_tracking=cfg.synth_tracking, ink_gaps=cfg.ink_gaps,
+                       pad_extra=cfg.pad_extra)
     total = cfg.epochs * cfg.steps_per_epoch
     strategy = _strategy(cfg.strategy)
     with strategy.scope():
@@ -310,7 +332,7 @@ def _judge_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, 
                  spec: InputSpec, charset: Charset, out: Path, loss: float) -> bool:
     """Validate the model as it is, keep best/last, log history, adjust the learning rate."""
     epoch = state.step // cfg.steps_per_epoch
-    figures = validate(model, val_sets, spec, charset)
+    figures = validate(model, val_sets, spec, charset, app_widths=cfg.val_app_widths)
     current = figures.get("val_score", loss)
     row = {"epoch": epoch, "step": state.step, "loss": round(loss, 4),
            "lr": float(np.asarray(optimizer.learning_rate)), "seconds": round(state.seconds, 1),

@@ -151,3 +151,29 @@ def test_augment_without_ink_gaps_draws_as_before(fonts):
     gapped = [augment(img, np.random.default_rng(s), gaps=1.0) for s in range(6)]
     plain = [augment(img, np.random.default_rng(s)) for s in range(6)]
     assert any(g.shape != p.shape or not np.array_equal(g, p) for g, p in zip(gapped, plain))
+
+
+def test_batch_width_adds_paper_only_when_asked():
+    from training.pipeline import batch_width
+
+    rng = np.random.default_rng(0)
+    assert {batch_width(200, rng, 0.0, 1600) for _ in range(50)} == {256}
+    widths = [batch_width(200, rng, 1.0, 1600) for _ in range(200)]
+    assert all(w % 64 == 0 and 256 + 64 <= w <= 256 + 512 for w in widths)
+    assert len(set(widths)) == 8  # every amount from 64 to 512 px
+    assert {batch_width(1580, rng, 1.0, 1600) for _ in range(20)} == {1600}  # never beyond the input's limit
+
+
+def test_extra_paper_keeps_the_batches_crops_and_labels(fonts):
+    """pad_extra draws from its own generator: the same crops and labels as without it, only wider."""
+    from training.pipeline import BatchMaker
+
+    def batch(share: float) -> tuple[np.ndarray, np.ndarray]:
+        maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=0.0,
+                           pad_extra=share, seed=5)
+        return maker.make(2)
+
+    (tight, labels), (wide, wide_labels) = batch(0.0), batch(1.0)
+    assert np.array_equal(labels, wide_labels)
+    assert wide.shape[2] > tight.shape[2]
+    assert np.array_equal(wide[:, :, : tight.shape[2]], tight) and not wide[:, :, tight.shape[2]:].any()
