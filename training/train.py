@@ -67,14 +67,14 @@ def predict_texts(model: Any, tensors: list[np.ndarray], spec: InputSpec, charse
     groups: dict[int, list[int]] = {}
     for i, t in enumerate(tensors):
         groups.setdefault(bucket_width(t.shape[1]), []).append(i)
-    for width, idx in groups.items():
-        for k in range(0, len(idx), batch_size):
-            chunk = idx[k: k + batch_size]
-            logits = np.asarray(model(pad_batch([tensors[i] for i in chunk], spec, width=width), training=False))
-            downsample = max(1, round(width / logits.shape[1]))
-            for j, i in enumerate(chunk):
-                valid = -(-tensors[i].shape[1] // downsample) + 2
-                out[i] = greedy_decode(softmax(logits[j, :valid]), charset).text
+    for width, members in groups.items():
+        for k in range(0, len(members), batch_size):
+            part = members[k: k + batch_size]
+            rows = np.asarray(model(pad_batch([tensors[n] for n in part], spec, width=width), training=False))
+            downsample = max(1, round(width / rows.shape[1]))
+            for row, n in zip(rows, part):
+                valid = -(-tensors[n].shape[1] // downsample) + 2
+                out[n] = greedy_decode(softmax(row[:valid]), charset).text
     return out
 
 

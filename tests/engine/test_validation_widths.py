@@ -62,3 +62,34 @@ def test_validation_scores_the_app_reading_when_asked(crops, network):
     assert set(tight) == {"val_cer_a", "val_cer_b", "val_score"}
     assert {k: both[k] for k in ("val_cer_a", "val_cer_b")} == {k: tight[k] for k in ("val_cer_a", "val_cer_b")}
     assert both["val_score"] == pytest.approx((both["val_cer_a_app"] + both["val_cer_b_app"]) / 2)
+
+
+def _padding_curve():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "padding_curve.py"
+    spec = importlib.util.spec_from_file_location("padding_curve", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_padding_curve_widths():
+    pc = _padding_curve()
+    assert [pc.padded_width(200, m) for m in ("exact", "bucket", "+32", "+512")] == [200, 256, 232, 712]
+    assert pc.padded_width(201, "exact") == 208 and pc.padded_width(64, "bucket") == 64
+    with pytest.raises(ValueError):
+        pc.padded_width(200, "wide")
+
+
+def test_padding_curve_in_buckets_is_the_validations_app_reading(crops, network):
+    """scripts/padding_curve.py's bucket reading and the training's app-width validation agree."""
+    from training.metrics import score
+    from training.train import predict_texts
+
+    items = list(zip(crops, TEXTS))
+    got = _padding_curve().curve(network, items, ignore_case=False, modes=("bucket", "+512"))
+    app = predict_texts(network, crops, SPEC, CS, app_widths=True)
+    assert got["bucket"] == round(score(TEXTS, app).cer, 4)
+    assert 0.0 <= got["+512"] <= 1.0
