@@ -46,6 +46,9 @@ class SaneScanner:
 
     name = "Scanner (SANE)"
     _lock = threading.Lock()
+    # SANE backends need not be reentrant: two device searches at once (a dialog's search still running when a
+    # newer one starts) can crash the process inside libsane, so every call into it takes this lock.
+    _calls = threading.Lock()
     _initialised = False
 
     def _sane(self):  # noqa: ANN202 - the optional module
@@ -68,7 +71,8 @@ class SaneScanner:
         """The scanners SANE finds (its ``test`` device can be typed in by name)."""
         sane = self._sane()
         try:
-            found = sane.get_devices()
+            with self._calls:
+                found = sane.get_devices()
         except Exception as exc:
             raise ScannerUnavailable(f"SANE cannot list scanners: {exc}") from None
         return [(dev[0], f"{dev[1]} {dev[2]} ({dev[0]})") for dev in found]
@@ -78,19 +82,20 @@ class SaneScanner:
         sane = self._sane()
         if not settings.device:
             raise ScannerUnavailable("No scanner was chosen (none found: is it connected and switched on?)")
-        try:
-            dev = sane.open(settings.device)
-        except Exception as exc:
-            raise ScannerUnavailable(f"Scanner {settings.device!r} cannot be opened: {exc}") from None
-        try:
-            self._configure(dev, settings)
-            image = np.asarray(dev.arr_scan())
-        except ScannerUnavailable:
-            raise
-        except Exception as exc:
-            raise ScannerUnavailable(f"Scanning failed on {settings.device!r}: {exc}") from None
-        finally:
-            dev.close()
+        with self._calls:
+            try:
+                dev = sane.open(settings.device)
+            except Exception as exc:
+                raise ScannerUnavailable(f"Scanner {settings.device!r} cannot be opened: {exc}") from None
+            try:
+                self._configure(dev, settings)
+                image = np.asarray(dev.arr_scan())
+            except ScannerUnavailable:
+                raise
+            except Exception as exc:
+                raise ScannerUnavailable(f"Scanning failed on {settings.device!r}: {exc}") from None
+            finally:
+                dev.close()
         if image.ndim == 3 and image.shape[2] == 1:
             image = image[:, :, 0]
         if image.ndim == 3 and image.shape[2] == 3:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
 import pytest
 
 from htr_desktop.scanning import CameraScanner, SaneScanner, ScannerUnavailable, ScanSettings
@@ -86,3 +87,50 @@ def test_a_late_device_search_does_not_overwrite_a_newer_answer(qtbot, window, m
     qtbot.wait(1500)  # the SANE search has finished by now
     assert "No camera found" in dialog.status.text()
     assert dialog.refresh.isEnabled()
+
+
+def test_sane_is_never_called_from_two_threads_at_once(monkeypatch):
+    """SANE backends are not reentrant: overlapping device searches and scans (a dialog's old search still running)
+    must queue, not run inside libsane together."""
+    import sys
+    import threading
+    import time
+    import types
+
+    inside, most = [0], [0]
+    guard = threading.Lock()
+
+    def busy(result):
+        def call(*_args):
+            with guard:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.02)
+            with guard:
+                inside[0] -= 1
+            return result
+        return call
+
+    device = types.SimpleNamespace(opt={}, arr_scan=busy(np.zeros((120, 150), np.uint8)), close=lambda: None)
+    fake = types.SimpleNamespace(init=lambda: None, get_devices=busy([("test:0", "Noname", "frontend-tester")]),
+                                 open=busy(device))
+    monkeypatch.setitem(sys.modules, "sane", fake)
+    monkeypatch.setattr(SaneScanner, "_initialised", False)
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(3):
+                if i % 2:
+                    SaneScanner().devices()
+                else:
+                    assert SaneScanner().scan(ScanSettings("test:0", 75)).shape == (120, 150)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and most[0] == 1
