@@ -46,8 +46,8 @@ class SaneScanner:
 
     name = "Scanner (SANE)"
     _lock = threading.Lock()
-    # SANE backends need not be reentrant: two device searches at once (a dialog's search still running when a
-    # newer one starts) can crash the process inside libsane, so every call into it takes this lock.
+    # SANE backends need not be reentrant, and a dialog's device search can still be running when a newer one (or a
+    # scan) starts: every call into libsane takes this lock.
     _calls = threading.Lock()
     _initialised = False
 

@@ -10,6 +10,10 @@ from model.recognizer import bucket_width
 from training.data_sources import ValidationTensors
 from training.synth import load_fonts, render
 
+# Keras/TensorFlow in the process: with the slow tests, which run in a pytest process of their own (TensorFlow's
+# libraries loaded beside libsane's backends crashed the GUI scan test inside sane.get_devices).
+pytestmark = pytest.mark.slow
+
 CS = Charset()
 SPEC = InputSpec(height=32)
 TEXTS = ["DANIEL", "MARTIN", "the end", "Lombardi, manicure", "Hello there, world", "tripp imbalances 15/9/96:",
