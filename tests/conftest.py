@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_DRIVER", "PySide6")
@@ -11,6 +12,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_leave_tensorflow_alone(request: pytest.FixtureRequest):  # noqa: ANN202 - a generator fixture
+    """``python -m tests`` runs the fast tests in a process without TensorFlow: with libsane's backends beside it,
+    ``sane.get_devices()`` segfaults there (tests/__main__.py). A test that loads it must be marked slow."""
+    yield
+    if request.config.getoption("markexpr") == "not slow" and "tensorflow" in sys.modules:
+        pytest.fail("TensorFlow was imported in the fast tests' process (by this test or an earlier one): "
+                    "mark the test that imports it @pytest.mark.slow")
 
 
 def render_text(text: str, height: int = 80, scale: float = 1.4, thickness: int = 3) -> np.ndarray:
