@@ -45,10 +45,9 @@ class SaneScanner:
     """Scanners through SANE (python-sane, optional: ``pip install htr-desktop[scan]``)."""
 
     name = "Scanner (SANE)"
-    _lock = threading.Lock()
     # SANE backends need not be reentrant, and a dialog's device search can still be running when a newer one (or a
-    # scan) starts: every call into libsane takes this lock.
-    _calls = threading.Lock()
+    # scan) starts: starting SANE and every call into it take this lock.
+    _lock = threading.Lock()
     _initialised = False
 
     def _sane(self):  # noqa: ANN202 - the optional module
@@ -71,7 +70,7 @@ class SaneScanner:
         """The scanners SANE finds (its ``test`` device can be typed in by name)."""
         sane = self._sane()
         try:
-            with self._calls:
+            with self._lock:
                 found = sane.get_devices()
         except Exception as exc:
             raise ScannerUnavailable(f"SANE cannot list scanners: {exc}") from None
@@ -82,7 +81,7 @@ class SaneScanner:
         sane = self._sane()
         if not settings.device:
             raise ScannerUnavailable("No scanner was chosen (none found: is it connected and switched on?)")
-        with self._calls:
+        with self._lock:
             try:
                 dev = sane.open(settings.device)
             except Exception as exc:

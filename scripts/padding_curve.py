@@ -34,30 +34,28 @@ def padded_width(width: int, mode: str) -> int:
 def curve(model: Any, items: list[tuple[np.ndarray, str]], ignore_case: bool,
           modes: tuple[str, ...] = MODES) -> dict[str, float]:
     """Greedy CER of ``items`` (prepared tensor, text) per padding mode."""
+    from functools import partial
+
     import tensorflow as tf
 
     from model.charset import Charset
-    from model.decode import greedy_decode, softmax
-    from model.preprocess import InputSpec, pad_batch
+    from model.preprocess import InputSpec
     from training.metrics import score
+    from training.train import predict_texts
 
     charset, spec = Charset(), InputSpec(height=items[0][0].shape[0])
-    run = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    compiled = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # eager LSTMs are slow
+
+    def run(x: np.ndarray, training: bool = False) -> Any:
+        return compiled(tf.constant(x))
+
     fold = (lambda s: s.upper()) if ignore_case else (lambda s: s)
+    truths = [fold(t) for _, t in items]
     out: dict[str, float] = {}
     for mode in modes:
-        groups: dict[int, list[int]] = {}
-        for i, (t, _) in enumerate(items):
-            groups.setdefault(padded_width(t.shape[1], mode), []).append(i)
-        preds = [""] * len(items)
-        for width, idx in groups.items():
-            for k in range(0, len(idx), 32):
-                chunk = idx[k: k + 32]
-                logits = np.asarray(run(tf.constant(pad_batch([items[i][0] for i in chunk], spec, width=width))))
-                for j, i in enumerate(chunk):
-                    keep = -(-items[i][0].shape[1] // 4) + 2
-                    preds[i] = fold(greedy_decode(softmax(logits[j, :keep]), charset).text)
-        out[mode] = round(score([fold(t) for _, t in items], preds).cer, 4)
+        preds = predict_texts(run, [t for t, _ in items], spec, charset, batch_size=32,
+                              pad_to=partial(padded_width, mode=mode))
+        out[mode] = round(score(truths, [fold(p) for p in preds]).cer, 4)
     return out
 
 

@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -50,23 +50,21 @@ def ctc_loss(y_true: Any, y_pred: Any) -> Any:
 
 
 def predict_texts(model: Any, tensors: list[np.ndarray], spec: InputSpec, charset: Charset,
-                  batch_size: int = 16, app_widths: bool = False) -> list[str]:
-    """Greedy transcription of prepared tensors with a Keras model (used for validation). ``app_widths``: each
-    crop padded to its width bucket and read from its own frames (and two more), as ``Recognizer`` reads it; else
-    the tensors are batched as they come (sorted by width, little padding)."""
-    if not app_widths:
+                  batch_size: int = 16, pad_to: Callable[[int], int] | None = None) -> list[str]:
+    """Greedy transcription of prepared tensors with a Keras model (used for validation). ``pad_to``: each crop
+    padded to ``pad_to(its width)`` (``bucket_width``: as ``Recognizer`` reads it), crops of one padded width
+    batched together, each read from its own frames and two more; None: the tensors batched as they come."""
+    if pad_to is None:
         texts: list[str] = []
         for i in range(0, len(tensors), batch_size):
             chunk = tensors[i: i + batch_size]
             logits = np.asarray(model(pad_batch(chunk, spec), training=False))
             texts.extend(greedy_decode(softmax(row), charset).text for row in logits)
         return texts
-    from model.recognizer import bucket_width
-
     out = [""] * len(tensors)
     groups: dict[int, list[int]] = {}
     for i, t in enumerate(tensors):
-        groups.setdefault(bucket_width(t.shape[1]), []).append(i)
+        groups.setdefault(pad_to(t.shape[1]), []).append(i)
     for width, members in groups.items():
         for k in range(0, len(members), batch_size):
             part = members[k: k + batch_size]
@@ -82,10 +80,12 @@ def validate(model: Any, sets: list[ValidationTensors], spec: InputSpec, charset
              app_widths: bool = False) -> dict[str, float]:
     """Greedy CER per validation set (case-insensitive where the set says so) and their mean. ``app_widths``: also
     each set read at the app's widths (``val_cer_<set>_app``), and the mean (the score) of those."""
+    from model.recognizer import bucket_width
+
     out: dict[str, float] = {}
-    for suffix, app in (("", False), ("_app", True)) if app_widths else (("", False),):
+    for suffix, pad_to in (("", None), ("_app", bucket_width)) if app_widths else (("", None),):
         for vs in sets:
-            preds = predict_texts(model, [t for t, _ in vs.items], spec, charset, app_widths=app)
+            preds = predict_texts(model, [t for t, _ in vs.items], spec, charset, pad_to=pad_to)
             truths = [t for _, t in vs.items]
             if vs.ignore_case:
                 preds, truths = [p.upper() for p in preds], [t.upper() for t in truths]

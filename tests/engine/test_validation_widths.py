@@ -51,7 +51,7 @@ def test_app_widths_read_each_crop_as_if_alone(crops, network):
     from training.train import predict_texts
 
     assert len({bucket_width(t.shape[1]) for t in crops}) >= 3  # several buckets, several crops in one of them
-    batched = predict_texts(network, crops, SPEC, CS, batch_size=3, app_widths=True)
+    batched = predict_texts(network, crops, SPEC, CS, batch_size=3, pad_to=bucket_width)
     assert batched == [_alone(network, t) for t in crops]
     assert sum(b == t for b, t in zip(batched, TEXTS)) >= len(TEXTS) // 2  # the bundled model reads most of them
 
@@ -94,6 +94,6 @@ def test_padding_curve_in_buckets_is_the_validations_app_reading(crops, network)
 
     items = list(zip(crops, TEXTS))
     got = _padding_curve().curve(network, items, ignore_case=False, modes=("bucket", "+512"))
-    app = predict_texts(network, crops, SPEC, CS, app_widths=True)
+    app = predict_texts(network, crops, SPEC, CS, pad_to=bucket_width)
     assert got["bucket"] == round(score(TEXTS, app).cer, 4)
     assert 0.0 <= got["+512"] <= 1.0
