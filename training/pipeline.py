@@ -81,6 +81,21 @@ def rescale(image: np.ndarray, rng: np.random.Generator, spec: InputSpec) -> np.
 
 
 @dataclass
+class BatchPlan:
+    """Batch ``step``'s draw: a real ``source``, or synthetic crops of ``kind`` with ``sampler``'s text."""
+
+    rng: np.random.Generator
+    source: Source | None
+    sampler: TextSampler | None
+    kind: str  # "line", "form" or "word" (synthetic batches)
+
+    @property
+    def label(self) -> str:
+        """The source's name for real batches, ``synth-<kind>`` for synthetic ones."""
+        return self.source.name if self.source is not None else f"synth-{self.kind}"
+
+
+@dataclass
 class BatchMaker:
     """Makes training batch ``step`` (deterministic) from real sources and synthetic text."""
 
@@ -134,8 +149,8 @@ class BatchMaker:
         image = rescale(item.image, rng, self.spec)
         return augment(image, rng, strength=source.strength, gaps=self.ink_gaps), item.text
 
-    def make(self, step: int) -> tuple[np.ndarray, np.ndarray]:
-        """Batch ``step``: (images (b, h, w, 1), labels (b, L) zero-padded)."""
+    def plan(self, step: int) -> BatchPlan:
+        """What batch ``step`` holds (one real source, or one kind of synthetic crop), and its generator."""
         rng = np.random.default_rng([self.seed, self.shard, step])
         use_real = rng.random() < self.real_fraction or not self.fonts
         source = self.sources[int(rng.choice(len(self.sources), p=self._weights))] if use_real else None
@@ -144,6 +159,12 @@ class BatchMaker:
         r = rng.random()
         kind = "line" if r < self.synth_line_fraction else (
             "form" if rng.random() < self.synth_form_fraction else "word")
+        return BatchPlan(rng, source, sampler, kind)
+
+    def make(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Batch ``step``: (images (b, h, w, 1), labels (b, L) zero-padded)."""
+        plan = self.plan(step)
+        rng, source, sampler, kind = plan.rng, plan.source, plan.sampler, plan.kind
         tensors: list[np.ndarray] = []
         labels: list[list[int]] = []
         while len(tensors) < self.batch_size:

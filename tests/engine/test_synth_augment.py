@@ -177,3 +177,30 @@ def test_extra_paper_keeps_the_batches_crops_and_labels(fonts):
     assert np.array_equal(labels, wide_labels)
     assert wide.shape[2] > tight.shape[2]
     assert np.array_equal(wide[:, :, : tight.shape[2]], tight) and not wide[:, :, tight.shape[2]:].any()
+
+
+def test_batch_plan_names_what_each_batch_holds(fonts):
+    """plan(step) says which source or synthetic kind batch ``step`` is drawn from (scripts/training_fit.py)."""
+    from training.pipeline import BatchMaker, RealImage, Source
+
+    def crops(text: str) -> list[RealImage]:
+        return [RealImage(render(text, fonts[0], random.Random(1)), text)]
+
+    sources = [Source("lines", crops("abc def"), 0.5), Source("names", crops("NAME"), 0.5)]
+    maker = BatchMaker(InputSpec(height=32), CS, sources, fonts, 2, real_fraction=0.5, synth_line_fraction=0.5,
+                       synth_form_fraction=0.5, augment=False, seed=3)
+    labels = {"lines": "abc def", "names": "NAME"}
+    seen = set()
+    for step in range(40):
+        label = maker.plan(step).label
+        seen.add(label)
+        _, ids = maker.make(step)
+        texts = {CS.decode([int(c) for c in row if c]) for row in ids}
+        if label in labels:
+            assert texts == {labels[label]}
+        else:
+            assert label in ("synth-line", "synth-form", "synth-word")
+            assert not texts & set(labels.values())
+            if label == "synth-line":
+                assert any(" " in t for t in texts)
+    assert seen == {"lines", "names", "synth-line", "synth-form", "synth-word"}
