@@ -204,3 +204,42 @@ def test_batch_plan_names_what_each_batch_holds(fonts):
             if label == "synth-line":
                 assert any(" " in t for t in texts)
     assert seen == {"lines", "names", "synth-line", "synth-form", "synth-word"}
+
+
+def test_training_fit_scores_each_batch_kind(fonts):
+    """scripts/training_fit.py: a reading that is always the truth scores 0 per kind, an empty reading 1."""
+    import importlib.util
+    from pathlib import Path
+
+    from training.pipeline import BatchMaker, RealImage, Source
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "training_fit.py"
+    spec = importlib.util.spec_from_file_location("training_fit", path)
+    fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit)
+
+    crops = [RealImage(render("Mary", fonts[0], random.Random(1)), "Mary")]
+    maker = BatchMaker(InputSpec(height=32), CS, [Source("names", crops, 1.0)], fonts, 2, real_fraction=0.5,
+                       synth_line_fraction=0.5, augment=False, seed=3)
+    steps = range(12)
+    truths = {}
+    for step in steps:  # the batches read_batches will build, each batch's labels keyed by its width
+        x, y = maker.make(step)
+        truths[x.tobytes()] = y
+
+    def oracle(x):  # logits spelling each row's label with blanks between, as the CTC path of the truth
+        labels = truths[np.asarray(x).tobytes()]
+        out = np.full((len(labels), 2 * labels.shape[1] + 1, CS.num_classes), -9.0, np.float32)
+        out[:, :, 0] = 9.0
+        for i, row in enumerate(labels):
+            for j, c in enumerate(row[row > 0]):
+                out[i, 2 * j + 1, 0], out[i, 2 * j + 1, c] = -9.0, 9.0
+        return out
+
+    def blank(x):
+        return np.zeros((np.asarray(x).shape[0], 8, CS.num_classes), np.float32) + np.eye(CS.num_classes)[0]
+
+    kinds = {maker.plan(s).label for s in steps}
+    assert "names" in kinds and len(kinds) >= 2
+    assert fit.read_batches(oracle, maker, steps) == dict.fromkeys(sorted(kinds), 0.0)
+    assert fit.read_batches(blank, maker, steps) == dict.fromkeys(sorted(kinds), 1.0)
