@@ -110,6 +110,24 @@ def _submit(executor: ProcessPoolExecutor, fn: Callable[..., R], *args: Any) -> 
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
+@contextlib.contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """In the main thread: a Ctrl+C that comes within is raised once the block ended (an item submitted there is
+    also kept, for ``Results.rest()``). Blocking SIGINT is not enough: one already caught runs at the next line."""
+    before = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or before is None:
+        yield  # (other threads get no KeyboardInterrupt; None: a handler Python cannot put back)
+        return
+    came: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+    if came:
+        signal.raise_signal(signal.SIGINT)  # to the handler it came for
+
+
 def can_fork() -> bool:
     """Whether workers may be forked from this process: Linux, and no other Python thread running."""
     return sys.platform.startswith("linux") and threading.active_count() == 1
@@ -486,7 +504,7 @@ class _Shared(Results[R]):
             from concurrent.futures import Future
 
             while True:  # (a closure, not a method: the futures' callbacks must not keep these results alive)
-                with lock:
+                with _ctrl_c_after(), lock:  # (in this process's thread) an item given out is always in futures
                     if ends[0] >= ends[1]:
                         return
                     i = ends[0]
