@@ -257,7 +257,8 @@ class RecognizerPool:
             raise ModelError(next(e for e in errors if e))
 
     def map(self, fn: Callable[[Any, T], R], items: Iterable[T]) -> Results[R]:
-        """``fn(recognizer, item)`` for every item, in the workers, yielded in order (``Results``).
+        """``fn(recognizer, item)`` for every item, in the workers, yielded in order (``Results``). None is given to a
+        worker before the first result is read: a Ctrl+C until then leaves nothing running that ``rest()`` cannot tell.
 
         Raises ModelError if the model could not be loaded, RuntimeError if a worker process died.
         """
@@ -265,7 +266,7 @@ class RecognizerPool:
             return _Local(fn, self.local, list(items))
         if self._own is not None:
             return _Shared(fn, self._own, list(items), self._executor, self.workers)
-        return _Queued([_submit(self._executor, _call, fn, item) for item in items])
+        return _Queued(partial(_submit, self._executor, _call, fn), list(items))
 
     def recognize(self, images: Sequence[np.ndarray]) -> list[Any]:
         """Recognize word/line crops, spread over the workers; same results as ``Recognizer.recognize``."""
@@ -461,29 +462,44 @@ def _done(future: Future[Any] | None) -> tuple[bool, Any]:
 
 
 class _Queued(Results[R]):
-    """Every item queued to the workers at once (spawned workers)."""
+    """Every item queued to the workers at once (spawned workers), as the first result is read."""
 
-    def __init__(self, futures: list[Future[R]]) -> None:
-        super().__init__(len(futures))
-        self._futures = futures
+    def __init__(self, queue: Callable[[T], Future[R]], items: list[T]) -> None:
+        super().__init__(len(items))
+        self._queue = queue
+        self._items: list[T] | None = items  # until queued
+        self._futures: list[Future[R] | None] = [None] * len(items)
 
     def _take(self, i: int) -> R:
-        return _result(self._futures[i])
+        if self._items is not None:
+            items, self._items = self._items, None  # (once: a Ctrl+C that cuts it short queues no more)
+            for n, item in enumerate(items):
+                with _ctrl_c_after():  # an item queued is always in futures, for rest()
+                    self._futures[n] = self._queue(item)
+        future = self._futures[i]
+        if future is None:  # closed before it was queued
+            from concurrent.futures import CancelledError
+
+            raise CancelledError
+        return _result(future)
 
     def close(self) -> None:
+        self._items = None
         for future in self._futures:
-            future.cancel()
+            if future is not None:
+                future.cancel()
 
     def _wait(self) -> None:
         from concurrent.futures import wait
 
-        wait(self._futures[self._next:])
+        wait([f for f in self._futures[self._next:] if f is not None])
 
     def _finished(self, i: int) -> tuple[bool, Any]:
         return _done(self._futures[i])
 
     def _started(self, i: int) -> bool:
-        return not self._futures[i].cancelled()
+        future = self._futures[i]
+        return future is not None and not future.cancelled()
 
 
 class _Shared(Results[R]):
@@ -520,16 +536,24 @@ class _Shared(Results[R]):
                     return
 
         self._feed = feed
-        if not getattr(executor, "_processes", None):  # the first work forks the workers: from a frozen heap
-            gc.freeze()  # collections skip everything loaded so far (until close()): its pages stay shared
-        for _ in range(workers - 1):  # one item running in each worker, the next fed as one finishes
-            feed()
+        self._executor = executor
+        self._workers = workers
+        self._begun = False  # the workers' first items are given as the first result is read
         # A second item waiting in each worker hides the hand-over between short items (lines), but one waiting
         # there is that worker's even if this process is free first: for long items (pages) it would leave this
         # process idle at the end, and the first of few items to a worker while this process reads nothing.
         self._deepen = workers - 1
 
+    def _begin(self) -> None:
+        self._begun = True
+        if not getattr(self._executor, "_processes", None):  # the first work forks the workers: from a frozen heap
+            gc.freeze()  # collections skip everything loaded so far (until close()): its pages stay shared
+        for _ in range(self._workers - 1):  # one item running in each worker, the next fed as one finishes
+            self._feed()
+
     def _take(self, i: int) -> R:
+        if not self._begun:
+            self._begin()
         while i not in self._own:
             with self._lock:
                 future = self._futures[i]

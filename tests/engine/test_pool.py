@@ -80,51 +80,92 @@ def test_an_item_finished_as_ctrl_c_came_is_not_lost(fn):
 
 
 def _write(recognizer, path):
-    """Write the item's file; the workers' first item waits until this process has read one (recognizer None)."""
+    """Write the item's file; the workers' item 0 waits until this process has read one (recognizer None)."""
     go = Path(path).parent / "go"
     if recognizer is None:
         go.touch()
     elif Path(path).name == "0":
-        for _ in range(600):
-            if go.exists():
-                break
-            time.sleep(0.1)
+        _appears(go)
     Path(path).write_text("written")
     return path
 
 
-def test_ctrl_c_just_after_this_process_gave_an_item_to_a_worker_still_tells_its_file(tmp_path, monkeypatch, pool):
+def _appears(path, seconds=60.0):
+    for _ in range(int(seconds * 10)):
+        if path.exists():
+            return
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def ctrl_c_as_given(monkeypatch):
+    """``ctrl_c_as_given(n)``: a Ctrl+C right after this thread gives a worker its n-th item; returns the items given
+    so (one)."""
+    import model.pool
+
+    submit, count, given = model.pool._submit, [], []
+
+    def arm(n):
+        count[:] = [n]
+        return given
+
+    def submit_then_ctrl_c(executor, fn, *args):
+        future = submit(executor, fn, *args)
+        if count and threading.current_thread() is threading.main_thread():
+            count[0] -= 1
+            if not count[0]:
+                count.clear()
+                given.append(args[-1])
+                signal.raise_signal(signal.SIGINT)  # the Ctrl+C, as the item is with a worker
+        return future
+
+    monkeypatch.setattr(model.pool, "_submit", submit_then_ctrl_c)
+    return arm
+
+
+def _files(folder):
+    return sorted(str(p) for p in folder.iterdir() if p.name != "go")
+
+
+def test_ctrl_c_just_after_this_process_gave_an_item_to_a_worker_still_tells_its_file(
+        tmp_path, monkeypatch, pool, ctrl_c_as_given):
     """The CLI's forked pool: this process gives the workers their next item too. A Ctrl+C right after one went to a
     worker, before its future was kept, left its file written but untold (in003.xml of test_interrupt)."""
     import model.pool
 
-    submit, given, armed = model.pool._submit, [], []
-
-    def submit_then_ctrl_c(executor, fn, *args):
-        future = submit(executor, fn, *args)
-        if armed and threading.current_thread() is threading.main_thread():
-            armed.clear()
-            given.append(args[-1])
-            signal.raise_signal(signal.SIGINT)  # the Ctrl+C, as the item is with a worker
-        return future
-
-    monkeypatch.setattr(model.pool, "_submit", submit_then_ctrl_c)
     monkeypatch.setattr(model.pool, "SHORT_ITEM_S", float("inf"))  # this process's first item: the next one is given
     items = [str(tmp_path / str(n)) for n in range(6)]
+    given = ctrl_c_as_given(2)  # 1st: item 0 to start; 2nd: the next, once this process read item 5 (as 0 runs)
     results = model.pool._Shared(_write, None, items, pool._executor, pool.workers)  # (as fork=True gives)
-    armed.append(True)
     told = []
     with pytest.raises(KeyboardInterrupt):
-        for result in results:  # the worker reads 0, this process 5, then gives the worker 1: Ctrl+C
+        for result in results:
             told.append(result)
             results.told()
-    assert given == [items[1]]
-    for _ in range(600):  # the worker writes it (not cancelled: it was running)
-        if Path(given[0]).exists():
-            break
-        time.sleep(0.1)
+    assert len(given) == 1
+    _appears(Path(given[0]))  # the worker writes it (not cancelled: it was running)
     told += results.rest()
-    assert sorted(told) == sorted(str(p) for p in tmp_path.iterdir() if p.name != "go")
+    assert sorted(told) == _files(tmp_path)
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "spawned"])
+def test_ctrl_c_as_the_first_item_is_given_to_a_worker_still_tells_its_file(tmp_path, pool, ctrl_c_as_given, forked):
+    """A Ctrl+C as ``map()`` gave the workers their first items left no ``Results`` to ask what they wrote: none is
+    given before the first result is read, so the Ctrl+C comes from ``next()`` and ``rest()`` tells them."""
+    import model.pool
+
+    items = [str(tmp_path / name) for name in "abcd"]
+    given = ctrl_c_as_given(1)
+    try:
+        results = (model.pool._Shared(_write, None, items, pool._executor, pool.workers) if forked
+                   else pool.map(_write, items))
+    except KeyboardInterrupt:
+        pytest.fail("map() was interrupted: what it gave the workers cannot be told")
+    with pytest.raises(KeyboardInterrupt):
+        next(results)
+    assert given == [items[0]]
+    _appears(Path(given[0]))
+    assert results.rest() == _files(tmp_path)
 
 
 @pytest.mark.parametrize("told", [True, False])
