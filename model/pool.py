@@ -358,13 +358,14 @@ class Results(Iterator[R]):
         self._count = count
         self._handed: tuple[int, R] | None = None  # the last result read, until told()
         self.unfinished = 0  # after rest(): items given to a worker that did not finish (stopped, or failed)
+        self._ended = False  # rest() was asked: no more results are read
 
     def __iter__(self) -> Results[R]:
         return self
 
     def __next__(self) -> R:
         i = self._next
-        if i >= self._count:
+        if i >= self._count or self._ended:
             self.close()
             raise StopIteration
         self._handed = None  # (the caller reads on: it told the last one)
@@ -388,17 +389,17 @@ class Results(Iterator[R]):
     def rest(self, wait: bool = True) -> list[R]:
         """After Ctrl+C: no item starts; those started finish (``wait``); the finished ones not read yet, in order.
 
-        Items that failed or never ran are left out (their inputs name which were done). A KeyboardInterrupt while
-        waiting loses nothing: ``rest(wait=False)`` (after ``RecognizerPool.stop_now()``) still gives them.
+        Items that failed or never ran are left out (their inputs name which were done). A KeyboardInterrupt in it
+        loses nothing: ``rest(wait=False)`` (after ``RecognizerPool.stop_now()``) still gives them (it gives the same
+        each time: nothing is dropped before it returns).
         """
+        self._ended = True
         self.close()
         if wait:
             self._wait()
-        start = self._next
+        start, handed = self._next, self._handed
         found = [self._finished(i) for i in range(start, self._count)]
         self.unfinished = sum(not ok and self._started(i) for i, (ok, _) in enumerate(found, start))
-        self._next = self._count
-        handed, self._handed = self._handed, None
         if handed is not None and handed[0] < start:  # read but not told (at start: it is among those found)
             found.insert(0, (True, handed[1]))
         return [value for ok, value in found if ok]
@@ -420,6 +421,7 @@ class Results(Iterator[R]):
         """Wait for the items started (after ``close``)."""
 
     def _finished(self, i: int) -> tuple[bool, Any]:
+        """(True, item i's result) if it finished well, else (False, None); it is kept (rest() may be asked again)."""
         raise NotImplementedError
 
     def __del__(self) -> None:
@@ -449,7 +451,7 @@ class _Local(Results[R]):
         self._kept.pop(i, None)
 
     def _finished(self, i: int) -> tuple[bool, Any]:
-        return (i in self._kept, self._kept.pop(i, None))
+        return (i in self._kept, self._kept.get(i))
 
 
 def _done(future: Future[Any] | None) -> tuple[bool, Any]:
@@ -603,8 +605,7 @@ class _Shared(Results[R]):
 
     def _finished(self, i: int) -> tuple[bool, Any]:
         if i in self._own:
-            ok, value = self._own.pop(i)
-            return ok, value
+            return self._own[i]
         return _done(self._futures[i])
 
     def _started(self, i: int) -> bool:

@@ -68,15 +68,27 @@ def _kept_then_stopped(recognizer, word):
     return word
 
 
+def _ctrl_c(*_):
+    raise KeyboardInterrupt
+
+
 @pytest.mark.parametrize("fn", [_stop_at, _kept_then_stopped], ids=["as-it-ended", "before-it-returned"])
-def test_an_item_finished_as_ctrl_c_came_is_not_lost(fn):
+@pytest.mark.parametrize("again", [False, True], ids=["rest", "rest-cut-short"])
+def test_an_item_finished_as_ctrl_c_came_is_not_lost(fn, again):
+    """``again``: a second Ctrl+C cuts rest() short once it found the finished items; asked again (as the CLI does
+    after stop_now()), it gives them still."""
     with RecognizerPool(decoder="greedy", workers=1) as p:
         results = p.map(fn, ["a", "stop", "b"])
         assert next(results) == "a"
         results.told()
         with pytest.raises(KeyboardInterrupt):
             next(results)
-        assert results.rest() == ["STOP"] and list(results) == []
+        if again:
+            results._started = _ctrl_c  # (asked once the finished items were found)
+            with pytest.raises(KeyboardInterrupt):
+                results.rest()
+            del results._started
+        assert results.rest(wait=not again) == ["STOP"] and list(results) == []
 
 
 def _write(recognizer, path):
