@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import cv2
 import numpy as np
@@ -18,16 +19,30 @@ from model.preprocess import PreparedLine
 Box = tuple[int, int, int, int]
 
 
-def _cut(counts: np.ndarray, a: float, b: float) -> float:
-    """Where to cut between pixel columns ``a`` and ``b``: the middle of the widest run of the emptiest columns."""
+def _cut(counts: list[int], a: float, b: float) -> float:
+    """Where to cut between pixel columns ``a`` and ``b``: the middle of the widest (first such) run of the emptiest
+    columns (a loop over the few columns of a gap: numpy's calls on them cost more than the work)."""
     lo, hi = max(0, int(math.ceil(a))), min(len(counts), int(math.floor(b)))
     if hi <= lo:
         return (a + b) / 2
-    low = counts[lo:hi] == counts[lo:hi].min()
-    edges = np.diff(np.concatenate([[0], low.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    k = int(np.argmax(ends - starts))
-    return lo + (starts[k] + ends[k]) / 2
+    low = min(counts[lo:hi])
+    best, widest, start = (0, 0), 0, -1
+    for i in range(lo, hi + 1):
+        if i < hi and counts[i] == low:
+            start = i if start < 0 else start
+        elif start >= 0:
+            if i - start > widest:
+                best, widest = (start, i), i - start
+            start = -1
+    return lo + (best[0] - lo + best[1] - lo) / 2
+
+
+def _first_last(counts: list[int], a: int, b: int) -> tuple[int, int] | None:
+    """The first and last column in ``a`` .. ``b`` - 1 with ink (None if none)."""
+    first = next((i for i in range(a, b) if counts[i]), None)
+    if first is None:
+        return None
+    return first, next(i for i in range(b - 1, first - 1, -1) if counts[i])
 
 
 def aligned_word_boxes(spans: Sequence[tuple[int, int]], prepared: PreparedLine, columns_per_frame: int
@@ -38,7 +53,7 @@ def aligned_word_boxes(spans: Sequence[tuple[int, int]], prepared: PreparedLine,
         return []
     per_column = (x1 - x0) / prepared.tensor.shape[1]  # pixels (of the reduced crop) per input column
     ink = prepared.ink.view(np.uint8)
-    counts = cv2.reduce(ink, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()  # ink pixels a column (5x numpy's sum)
+    counts = cast(list[int], cv2.reduce(ink, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel().tolist())  # ink a column
     cuts = [0.0]
     for (_, end), (start, _) in zip(spans, spans[1:]):
         gap_from = columns_per_frame * (end + 1) * per_column
@@ -50,9 +65,9 @@ def aligned_word_boxes(spans: Sequence[tuple[int, int]], prepared: PreparedLine,
     for a, b in zip(cuts, cuts[1:]):
         ca = min(x1 - x0 - 1, int(math.floor(a)))
         cb = max(ca + 1, int(math.ceil(b)))
-        ink_cols = np.flatnonzero(counts[ca:cb])
-        if len(ink_cols):
-            left, right = ca + int(ink_cols[0]), ca + int(ink_cols[-1]) + 1
+        columns = _first_last(counts, ca, cb)
+        if columns is not None:
+            left, right = columns[0], columns[1] + 1
             rows = np.flatnonzero(cv2.reduce(ink[:, left:right], 1, cv2.REDUCE_MAX))
             top, bottom = int(rows[0]), int(rows[-1]) + 1
         else:  # no ink between the cuts: the strip itself

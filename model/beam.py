@@ -23,6 +23,7 @@ from model.decode import (
     Decoded,
     DecodedWord,
     char_runs,
+    char_runs_rows,
     is_block_capitals,
     log_softmax,
     mostly_capitals,
@@ -153,9 +154,9 @@ class BeamDecoder:
         top = max(r.score for r in results)
         keep = sorted((r for r in results if r.score >= top - self.config.nbest_margin), key=lambda r: -r.score)
         best: dict[str, Hypothesis] = {}
-        for result in keep[: self.config.nbest]:
-            path = np.asarray(result.tokens[1:-1], dtype=np.int64)
-            ids, starts, ends, confs = char_runs(path, probs)
+        kept = keep[: self.config.nbest]
+        runs = char_runs_rows([result.tokens[1:-1] for result in kept], probs) if kept else []
+        for result, (path, ids, starts, ends, confs) in zip(kept, runs):
             text = "".join(self._chars[ids].tolist())
             score = float(result.score)
             words = split_words(text, frames[starts], frames[ends])
@@ -332,9 +333,11 @@ def word_evidence(search: Search, temperature: float = 1.0, listed: Callable[[st
 
 
 @functools.lru_cache(maxsize=16)
-def _feature_index(names: tuple[str, ...]) -> list[int]:
-    """Positions of the named features in ``FEATURES`` (an unknown name gets one past the end)."""
-    return [_FEATURE_INDEX.get(n, len(FEATURES)) for n in names]
+def _logistic(weights: tuple[float, ...], names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, int]:
+    """The weights after the bias as an array, the positions of the named features in ``FEATURES`` (an unknown name
+    gets one past the end) and the highest of them (-1 if none): made once, not for every word."""
+    index = [_FEATURE_INDEX.get(n, len(FEATURES)) for n in names]
+    return np.asarray(weights[1:]), np.asarray(index, dtype=np.intp), max(index, default=-1)
 
 
 def word_confidence(features: np.ndarray, weights: tuple[float, ...] | None = None,
@@ -343,8 +346,9 @@ def word_confidence(features: np.ndarray, weights: tuple[float, ...] | None = No
     when weights were fitted on validation data, else n-best agreement times the square root of its characters'
     mean confidence."""
     if weights is not None:
-        index = _feature_index(tuple(names) if names else FEATURES[: len(weights) - 1])
-        if len(index) == len(weights) - 1 and all(i < len(features) for i in index):
-            z = weights[0] + float(np.dot(weights[1:], features[index]))
+        names = tuple(names) if names else FEATURES[: len(weights) - 1]
+        coefficients, index, highest = _logistic(tuple(weights), names)
+        if len(index) == len(weights) - 1 and highest < len(features):
+            z = weights[0] + float(np.dot(coefficients, features[index]))
             return float(1.0 / (1.0 + math.exp(-min(max(z, -30.0), 30.0))))
     return float(np.exp(features[0] + 0.5 * features[1]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -69,6 +70,27 @@ def char_runs(path: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return labels[keep], run_start[keep], run_end[keep], run_best[keep]
 
 
+def char_runs_rows(paths: Sequence[Sequence[int]], probs: np.ndarray
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Each frame path (label lists over the frames of ``probs``) as an array with its ``char_runs``, found for all
+    the paths at once when they are as long (a line's n-best paths: one set of numpy calls instead of one a path)."""
+    if len({len(p) for p in paths}) != 1 or len(paths[0]) == 0:
+        return [(path, *char_runs(path, probs)) for path in (np.asarray(p, dtype=np.int64) for p in paths)]
+    rows = np.array(paths, dtype=np.int64)
+    frames = rows.shape[1]
+    change = np.ones(rows.shape, dtype=bool)
+    change[:, 1:] = rows[:, 1:] != rows[:, :-1]  # every row starts a run: no run spans two paths
+    run_start = np.flatnonzero(change)
+    run_end = np.append(run_start[1:], rows.size) - 1
+    labels = rows.ravel()[run_start]
+    run_best = np.maximum.reduceat(probs[np.arange(frames), rows].ravel(), run_start)
+    keep = labels != 0
+    labels, run_start, run_end, run_best = labels[keep], run_start[keep], run_end[keep], run_best[keep]
+    cuts = np.searchsorted(run_start, np.arange(len(rows) + 1) * frames).tolist()
+    return [(rows[k], labels[a:b], run_start[a:b] - k * frames, run_end[a:b] - k * frames, run_best[a:b])
+            for k, (a, b) in enumerate(zip(cuts, cuts[1:]))]
+
+
 def split_words(text: str, starts: np.ndarray, ends: np.ndarray) -> tuple[tuple[str, int, int, int, int], ...]:
     """Words of ``text`` (one character per entry of ``starts``/``ends``) as (text, first char, end char,
     first frame, last frame)."""
@@ -119,14 +141,14 @@ def with_case_rule(decoded: Decoded) -> Decoded:
 
 def is_block_capitals(word: str) -> bool:
     """Whether a word is written in capitals (at least two letters, all upper-case)."""
-    letters = [c for c in word if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
+    letters = list(filter(str.isalpha, word))
+    return len(letters) >= 2 and all(map(str.isupper, letters))
 
 
 def mostly_capitals(text: str) -> bool:
     """Whether at least 60 % of the letters (and at least two) are capitals."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.6 * len(letters)
+    letters = list(filter(str.isalpha, text))
+    return len(letters) >= 2 and sum(map(str.isupper, letters)) >= 0.6 * len(letters)
 
 
 def harmonize_case(text: str) -> str:

@@ -7,6 +7,7 @@ import os
 import stat
 import struct
 from pathlib import Path
+from typing import BinaryIO
 
 # OpenCV reads this once, before decoding its first image: refuse decompression bombs.
 MAX_PIXELS = 120_000_000
@@ -61,8 +62,8 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
     if info.st_size > MAX_FILE_BYTES:
         raise ImageError(f"{name}: file is too large ({info.st_size / 1e6:.0f} MB)")
     try:
-        with open(p, "rb") as fh:  # read even when the size says 0 (files under /proc), but never without a bound
-            data = fh.read(MAX_FILE_BYTES + 1)
+        with open(p, "rb") as fh:
+            data = read_bounded(fh, info.st_size)
     except OSError as exc:
         raise ImageError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     if not data:
@@ -70,6 +71,15 @@ def read_bytes(path: str | os.PathLike[str]) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise ImageError(f"{name}: file is too large (over {MAX_FILE_BYTES / 1e6:.0f} MB)")
     return data
+
+
+def read_bounded(fh: BinaryIO, size: int) -> bytes:
+    """``fh.read(MAX_FILE_BYTES + 1)`` of a file said to be ``size`` bytes long: its size plus one byte first, the
+    rest only if there was more (a file under /proc says 0, a file may grow); a read of the bound itself would
+    set aside 300 MB for every image (0.05 ms of a line's 0.13 in reading its file)."""
+    first = min(size, MAX_FILE_BYTES) + 1
+    data = fh.read(first)
+    return data + fh.read(MAX_FILE_BYTES + 1 - first) if len(data) == first else data
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:

@@ -1,0 +1,251 @@
+"""The faster ways of reading a line (file, ink mask and box, n-best runs, word confidences, word boxes) give the
+plain results: each is checked against the plain definition it replaced."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from model import alignment, imageio
+from model.beam import FEATURES, word_confidence
+from model.decode import char_runs, char_runs_rows, is_block_capitals, mostly_capitals
+from model.imageio import MAX_FILE_BYTES, read_bounded
+from model.preprocess import (
+    INK_LEVEL,
+    PreparedLine,
+    _edge_box,
+    components_box,
+    mask_box,
+    prepare_line_parts,
+    remove_rules,
+    without_rules,
+)
+from model.recognizer import Recognizer
+from tests.conftest import render_text
+
+
+def _plain_remove_rules(ink: np.ndarray, threshold: float = 0.4) -> np.ndarray:
+    """``remove_rules`` as it was: its own mask, numpy's row sums."""
+    h, w = ink.shape
+    hlen = int(0.6 * w)
+    if hlen < 1.5 * h:
+        return ink
+    mask = (ink > threshold).astype(np.uint8)
+    if int(mask.sum(axis=1).max(initial=0)) < hlen:
+        return ink
+    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (hlen, 1)))
+    if not lines.any():
+        return ink
+    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+    out = ink.copy()
+    out[lines > 0] = 0.0
+    return out if (out > threshold).any() else ink
+
+
+def _ruled(rng: np.random.Generator) -> np.ndarray:
+    """A random ink map, often with ruled lines, sometimes only a rule."""
+    h, w = int(rng.integers(2, 60)), int(rng.integers(2, 400))
+    ink = (rng.random((h, w)) * (rng.random((h, w)) < rng.uniform(0.0, 0.5))).astype(np.float32)
+    if rng.random() < 0.3:
+        ink[:] = 0
+    for _ in range(int(rng.integers(0, 3))):
+        y = int(rng.integers(0, h))
+        ink[y, int(rng.integers(0, max(1, w // 5))): w - int(rng.integers(0, max(1, w // 5)))] = rng.uniform(0.3, 1)
+    return ink
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_rules_are_removed_as_before_with_the_mask_of_what_is_left(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        ink = _ruled(rng)
+        out, mask = without_rules(ink, ink > INK_LEVEL)
+        expected = _plain_remove_rules(ink)
+        assert np.array_equal(out, expected) and np.array_equal(remove_rules(ink), expected)
+        assert mask.dtype == bool and np.array_equal(mask, expected > INK_LEVEL)
+
+
+def _plain_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """``ink_box`` as it was: the components kept by OpenCV's default labelling, from a uint8 copy."""
+    binary = mask.astype(np.uint8)
+    if not binary.any():
+        return None
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = areas >= max(2, int(0.002 * areas.max()) + 1) if n > 2 else areas > 0
+    if not keep.any():
+        return None
+    boxes = stats[1:][keep]
+    x0, y0 = int(boxes[:, 0].min()), int(boxes[:, 1].min())
+    return x0, y0, int((boxes[:, 0] + boxes[:, 2]).max()) - x0, int((boxes[:, 1] + boxes[:, 3]).max()) - y0
+
+
+def _specked(rng: np.random.Generator) -> np.ndarray:
+    """A random mask: noise, or a few blobs (words) with specks of several sizes around them."""
+    h, w = int(rng.integers(1, 80)), int(rng.integers(1, 500))
+    mask = rng.random((h, w)) < rng.uniform(0.0, 0.6)
+    if rng.random() < 0.7:
+        mask[:] = rng.random((h, w)) < rng.choice([0.0, 0.001, 0.01])
+        for _ in range(int(rng.integers(0, 4))):
+            y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+            mask[y: y + int(rng.integers(1, h + 1)), x: x + int(rng.integers(1, w + 1))] = True
+        for _ in range(int(rng.integers(0, 6))):  # specks of 1 to 16 pixels, often at the edges
+            y, x = int(rng.choice([0, h - 1, rng.integers(0, h)])), int(rng.choice([0, w - 1, rng.integers(0, w)]))
+            mask[y: y + int(rng.integers(1, 5)), x: x + int(rng.integers(1, 5))] = True
+    return mask
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_ink_box_from_its_edges_is_the_box_of_the_components_kept(seed):
+    rng = np.random.default_rng(seed)
+    told = 0
+    for _ in range(300):
+        mask = _specked(rng)
+        expected = _plain_box(mask)
+        assert mask_box(mask) == expected and components_box(mask.astype(np.uint8)) == expected
+        if mask.any():
+            edge = _edge_box(mask.view(np.uint8))
+            assert edge is None or edge == expected
+            told += edge is not None
+    assert told > 100  # the shortcut answers most masks
+
+
+def test_a_line_s_ink_is_its_crop_above_the_ink_level():
+    image = render_text("ruled and boxed")
+    image[5, :] = 0  # a rule across the crop, erased by the preprocessing
+    spec = Recognizer.load().info.input_spec
+    part = prepare_line_parts(image, spec)
+    assert part.cropped is not None and np.array_equal(part.ink, part.cropped > INK_LEVEL)
+    assert part.ink.flags.c_contiguous
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_char_runs_of_many_paths_are_each_path_s(seed):
+    rng = np.random.default_rng(seed)
+    frames, classes = int(rng.integers(1, 60)), 6
+    probs = rng.random((frames, classes)).astype(np.float32)
+    same = [rng.integers(0, classes, frames) * (rng.random(frames) < 0.6) for _ in range(int(rng.integers(1, 9)))]
+    ragged = [rng.integers(0, classes, int(rng.integers(0, frames + 1))) for _ in range(3)]
+    for paths in (same, [p.tolist() for p in same], ragged, [[]]):
+        for (path, *runs), original in zip(char_runs_rows(paths, probs), paths):
+            assert path.dtype == np.int64 and np.array_equal(path, np.asarray(original, np.int64))
+            for got, want in zip(runs, char_runs(np.asarray(original, np.int64), probs)):
+                assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("text", ["", "a", "AB", "Ab", "ABc", "aBC", "NEW York", "ÉCOLE", "ǅX", "ªB", "12 A-B",
+                                  "PRoclAIming", "Ünïcödé ÄÖ", "x" * 30, "ΣΊΣΥΦΟΣ", "ﬁ FI"])
+def test_capitals_tests_are_the_plain_ones(text):
+    letters = [c for c in text if c.isalpha()]
+    assert is_block_capitals(text) == (len(letters) >= 2 and all(c.isupper() for c in letters))
+    assert mostly_capitals(text) == (len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.6 * len(letters))
+
+
+def _plain_confidence(features: np.ndarray, weights: tuple[float, ...] | None, names: tuple[str, ...] | None
+                      ) -> float:
+    """``word_confidence`` as it was: the weights and positions converted for every word."""
+    if weights is not None:
+        index = [{n: i for i, n in enumerate(FEATURES)}.get(n, len(FEATURES))
+                 for n in (tuple(names) if names else FEATURES[: len(weights) - 1])]
+        if len(index) == len(weights) - 1 and all(i < len(features) for i in index):
+            z = weights[0] + float(np.dot(weights[1:], features[index]))
+            return float(1.0 / (1.0 + math.exp(-min(max(z, -30.0), 30.0))))
+    return float(np.exp(features[0] + 0.5 * features[1]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_word_confidence_is_the_plain_logistic_model(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        features = rng.normal(size=int(rng.choice([len(FEATURES), 5]))) * 3
+        k = int(rng.integers(0, len(FEATURES) + 1))
+        weights = tuple(rng.normal(size=k + 1).tolist()) if rng.random() < 0.9 else None
+        names = None if rng.random() < 0.3 else tuple(rng.permutation(FEATURES)[:k].tolist())
+        if names and rng.random() < 0.2:
+            names = (*names[:-1], "an unknown feature")
+        assert word_confidence(features, weights, names) == _plain_confidence(features, weights, names)
+
+
+def _plain_cut(counts: np.ndarray, a: float, b: float) -> float:
+    """``alignment._cut`` as it was, in numpy."""
+    lo, hi = max(0, int(math.ceil(a))), min(len(counts), int(math.floor(b)))
+    if hi <= lo:
+        return (a + b) / 2
+    low = counts[lo:hi] == counts[lo:hi].min()
+    edges = np.diff(np.concatenate([[0], low.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    k = int(np.argmax(ends - starts))
+    return float(lo + (starts[k] + ends[k]) / 2)
+
+
+def _plain_boxes(spans: list[tuple[int, int]], prepared: PreparedLine, per_frame: int) -> list[tuple[int, ...]]:
+    """``aligned_word_boxes`` as it was, in numpy."""
+    x0, y0, x1, y1 = prepared.box
+    if not spans or x1 <= x0 or y1 <= y0:
+        return []
+    per_column = (x1 - x0) / prepared.tensor.shape[1]
+    ink = prepared.ink.view(np.uint8)
+    counts = cv2.reduce(ink, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    cuts = [0.0]
+    for (_, end), (start, _) in zip(spans, spans[1:]):
+        cut = _plain_cut(counts, per_frame * (end + 1) * per_column, per_frame * start * per_column)
+        cuts.append(min(float(x1 - x0), max(cuts[-1], cut)))
+    cuts.append(float(x1 - x0))
+    boxes = []
+    for a, b in zip(cuts, cuts[1:]):
+        ca = min(x1 - x0 - 1, int(math.floor(a)))
+        cb = max(ca + 1, int(math.ceil(b)))
+        cols = np.flatnonzero(counts[ca:cb])
+        if len(cols):
+            left, right = ca + int(cols[0]), ca + int(cols[-1]) + 1
+            rows = np.flatnonzero(cv2.reduce(ink[:, left:right], 1, cv2.REDUCE_MAX))
+            top, bottom = int(rows[0]), int(rows[-1]) + 1
+        else:
+            left, right, top, bottom = ca, cb, 0, y1 - y0
+        bx0, by0 = math.floor((x0 + left) * prepared.scale[0]), math.floor((y0 + top) * prepared.scale[1])
+        bx1, by1 = math.ceil((x0 + right) * prepared.scale[0]), math.ceil((y0 + bottom) * prepared.scale[1])
+        boxes.append((bx0, by0, max(1, bx1 - bx0), max(1, by1 - by0)))
+    return boxes
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_word_cuts_and_boxes_are_the_plain_ones(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        counts = rng.integers(0, 4, int(rng.integers(1, 80))) * (rng.random() < 0.9)
+        a, b = sorted(rng.uniform(-5, len(counts) + 5, 2).tolist())
+        assert alignment._cut(counts.tolist(), a, b) == _plain_cut(counts, a, b)
+        h, w = int(rng.integers(1, 40)), int(rng.integers(1, 300))
+        ink = (rng.random((h, w)) < 0.3) & (rng.random(w) < rng.uniform(0.2, 1))
+        x0, y0 = int(rng.integers(0, 20)), int(rng.integers(0, 20))
+        part = PreparedLine(np.zeros((32, int(rng.integers(16, 200))), np.float32), (x0, y0, x0 + w, y0 + h),
+                            (float(rng.uniform(1, 3)), float(rng.uniform(1, 3))), ink)
+        frames = -(-part.tensor.shape[1] // 4)
+        ends = np.sort(rng.integers(0, frames, 2 * int(rng.integers(0, 6)))).tolist()
+        spans = list(zip(ends[::2], ends[1::2]))
+        assert alignment.aligned_word_boxes(spans, part, 4) == _plain_boxes(spans, part, 4)
+
+
+@pytest.mark.parametrize("length", [0, 1, 5, 4096, 70_000])
+def test_a_bounded_read_is_one_read_up_to_the_bound(length):
+    data = bytes(range(256)) * (length // 256) + bytes(length % 256)
+    for said in (length, 0, max(0, length - 3), length + 10):  # as stat tells, a /proc file, a grown one, a shrunk one
+        assert read_bounded(io.BytesIO(data), said) == io.BytesIO(data).read(MAX_FILE_BYTES + 1)
+
+
+def test_a_read_stops_at_the_bound(monkeypatch):
+    class Endless(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:  # noqa: ANN001 - io's signature
+            buffer[:] = b"x" * len(buffer)
+            return len(buffer)
+
+    monkeypatch.setattr(imageio, "MAX_FILE_BYTES", 3)
+    for said in (0, 1, 3, 10):
+        assert read_bounded(io.BufferedReader(Endless()), said) == b"xxxx"
