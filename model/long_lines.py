@@ -8,6 +8,7 @@ the widest gaps (between words, not between letters); ``Recognizer.recognize`` r
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from model.input_spec import InputSpec
@@ -48,12 +49,11 @@ def cut_columns(ink: np.ndarray, spec: InputSpec) -> list[float]:
     gap's width), then minimises the widest piece (pieces of even widths).
     """
     h, w = ink.shape
-    cols = np.flatnonzero(ink.any(axis=0))
-    if len(cols) == 0:
+    first, _, width, height = cv2.boundingRect(np.ascontiguousarray(ink).view(np.uint8))  # of the ink
+    if width == 0:
         return []
-    first, last = int(cols[0]), int(cols[-1]) + 1
-    rows = np.flatnonzero(ink.any(axis=1))
-    if network_width(last - first, rows[-1] + 1 - rows[0], spec) <= spec.max_width:
+    last = first + width
+    if network_width(last - first, height, spec) <= spec.max_width:
         return []
     starts, ends = _gaps(ink.sum(axis=0))
     # A piece runs from the end of one gap (or the first ink column) to the start of a later one (or the last).
@@ -63,7 +63,7 @@ def cut_columns(ink: np.ndarray, spec: InputSpec) -> list[float]:
     has = ink.any(axis=0)
     top = np.where(has, ink.argmax(axis=0), h)
     bottom = np.where(has, h - ink[::-1].argmax(axis=0), 0)
-    good = WORD_GAP * (rows[-1] + 1 - rows[0])  # any gap this wide is as good a place to cut as a wider one
+    good = WORD_GAP * height  # any gap this wide is as good a place to cut as a wider one
     n = len(lefts)
     # best[j]: (excess width, pieces, -narrowest gap cut, widest piece) of the best way to the piece starting at j
     best: list[tuple[float, int, float, float] | None] = [None] * (n + 1)

@@ -20,8 +20,11 @@ from model.preprocess import (
     _edge_box,
     components_box,
     mask_box,
+    normalize_illumination,
+    paper_estimate,
     prepare_line_parts,
     remove_rules,
+    stretch_contrast,
     without_rules,
 )
 from model.recognizer import Recognizer
@@ -249,3 +252,34 @@ def test_a_read_stops_at_the_bound(monkeypatch):
     monkeypatch.setattr(imageio, "MAX_FILE_BYTES", 3)
     for said in (0, 1, 3, 10):
         assert read_bounded(io.BufferedReader(Endless()), said) == b"xxxx"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_opencv_s_bounding_rect_of_a_mask_is_its_ink_s_extent(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        mask = _specked(rng)
+        cols, rows = np.flatnonzero(mask.any(axis=0)), np.flatnonzero(mask.any(axis=1))
+        plain = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1 - int(cols[0]), int(rows[-1]) + 1 - int(rows[0])) \
+            if len(cols) else (0, 0, 0, 0)
+        assert cv2.boundingRect(mask.view(np.uint8)) == plain
+        assert cv2.boundingRect(mask[:, ::2].copy().view(np.uint8)) == cv2.boundingRect(mask[:, ::2].astype(np.uint8))
+
+
+def _plain_normalize(gray: np.ndarray) -> np.ndarray:
+    """``normalize_illumination`` as it was: the paper always raised to at least 1."""
+    img = gray.astype(np.float32)
+    ink = np.divide(img, np.maximum(paper_estimate(img), 1.0), out=img)
+    np.subtract(1.0, np.clip(ink, 0.0, 1.0, out=ink), out=ink)
+    return stretch_contrast(ink)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_illumination_is_normalized_as_before_on_dark_and_light_paper(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        h, w = int(rng.integers(2, 150)), int(rng.integers(2, 1200))
+        gray = rng.integers(0, 256, (h, w)).astype(np.uint8) // int(rng.choice([1, 50, 255]))  # black paper too
+        if rng.random() < 0.5:
+            gray[:, : w // 2] = 0
+        assert np.array_equal(normalize_illumination(gray), _plain_normalize(gray))
