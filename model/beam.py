@@ -23,7 +23,6 @@ from model.decode import (
     Decoded,
     DecodedWord,
     char_runs,
-    char_runs_rows,
     is_block_capitals,
     log_softmax,
     mostly_capitals,
@@ -154,9 +153,9 @@ class BeamDecoder:
         top = max(r.score for r in results)
         keep = sorted((r for r in results if r.score >= top - self.config.nbest_margin), key=lambda r: -r.score)
         best: dict[str, Hypothesis] = {}
-        kept = keep[: self.config.nbest]
-        runs = char_runs_rows([result.tokens[1:-1] for result in kept], probs) if kept else []
-        for result, (path, ids, starts, ends, confs) in zip(kept, runs):
+        for result in keep[: self.config.nbest]:
+            path = np.asarray(result.tokens[1:-1], dtype=np.int64)
+            ids, starts, ends, confs = char_runs(path, probs)
             text = "".join(self._chars[ids].tolist())
             score = float(result.score)
             words = split_words(text, frames[starts], frames[ends])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,27 +67,6 @@ def char_runs(path: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarr
     run_best = np.maximum.reduceat(frame_probs, run_start)
     keep = labels != 0
     return labels[keep], run_start[keep], run_end[keep], run_best[keep]
-
-
-def char_runs_rows(paths: Sequence[Sequence[int]], probs: np.ndarray
-                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Each frame path (label lists over the frames of ``probs``) as an array with its ``char_runs``, found for all
-    the paths at once when they are as long (a line's n-best paths: one set of numpy calls instead of one a path)."""
-    if len({len(p) for p in paths}) != 1 or len(paths[0]) == 0:
-        return [(path, *char_runs(path, probs)) for path in (np.asarray(p, dtype=np.int64) for p in paths)]
-    rows = np.array(paths, dtype=np.int64)
-    frames = rows.shape[1]
-    change = np.ones(rows.shape, dtype=bool)
-    change[:, 1:] = rows[:, 1:] != rows[:, :-1]  # every row starts a run: no run spans two paths
-    run_start = np.flatnonzero(change)
-    run_end = np.append(run_start[1:], rows.size) - 1
-    labels = rows.ravel()[run_start]
-    run_best = np.maximum.reduceat(probs[np.arange(frames), rows].ravel(), run_start)
-    keep = labels != 0
-    labels, run_start, run_end, run_best = labels[keep], run_start[keep], run_end[keep], run_best[keep]
-    cuts = np.searchsorted(run_start, np.arange(len(rows) + 1) * frames).tolist()
-    return [(rows[k], labels[a:b], run_start[a:b] - k * frames, run_end[a:b] - k * frames, run_best[a:b])
-            for k, (a, b) in enumerate(zip(cuts, cuts[1:]))]
 
 
 def split_words(text: str, starts: np.ndarray, ends: np.ndarray) -> tuple[tuple[str, int, int, int, int], ...]:

@@ -1,4 +1,4 @@
-"""The faster ways of reading a line (file, ink mask and box, n-best runs, word confidences, word boxes) give the
+"""The faster ways of reading a line (file, ink mask and box, capitals, word confidences, word boxes) give the
 plain results: each is checked against the plain definition it replaced."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from model import alignment, imageio
 from model.beam import FEATURES, word_confidence
-from model.decode import char_runs, char_runs_rows, is_block_capitals, mostly_capitals
+from model.decode import is_block_capitals, mostly_capitals
 from model.imageio import MAX_FILE_BYTES, read_bounded
 from model.preprocess import (
     INK_LEVEL,
@@ -124,20 +124,6 @@ def test_a_line_s_ink_is_its_crop_above_the_ink_level():
     part = prepare_line_parts(image, spec)
     assert part.cropped is not None and np.array_equal(part.ink, part.cropped > INK_LEVEL)
     assert part.ink.flags.c_contiguous
-
-
-@pytest.mark.parametrize("seed", range(10))
-def test_char_runs_of_many_paths_are_each_path_s(seed):
-    rng = np.random.default_rng(seed)
-    frames, classes = int(rng.integers(1, 60)), 6
-    probs = rng.random((frames, classes)).astype(np.float32)
-    same = [rng.integers(0, classes, frames) * (rng.random(frames) < 0.6) for _ in range(int(rng.integers(1, 9)))]
-    ragged = [rng.integers(0, classes, int(rng.integers(0, frames + 1))) for _ in range(3)]
-    for paths in (same, [p.tolist() for p in same], ragged, [[]]):
-        for (path, *runs), original in zip(char_runs_rows(paths, probs), paths):
-            assert path.dtype == np.int64 and np.array_equal(path, np.asarray(original, np.int64))
-            for got, want in zip(runs, char_runs(np.asarray(original, np.int64), probs)):
-                assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
 @pytest.mark.parametrize("text", ["", "a", "AB", "Ab", "ABc", "aBC", "NEW York", "ÉCOLE", "ǅX", "ªB", "12 A-B",
