@@ -258,7 +258,7 @@ class Recognizer:
         """A crop prepared as it is: the frames its reading will have and the strokes of its ink ((0, 0) if blank)."""
         if part.cropped is None:
             return 0, 0.0
-        return -(-part.tensor.shape[1] // self._downsample) + 2, strokes(part.ink)  # frames as ``_run`` keeps them
+        return -(-part.width // self._downsample) + 2, strokes(part.ink)  # frames as ``_run`` keeps them
 
     def _read_lines(self, images: Sequence[np.ndarray], max_batch: int | None, stretch: float | None = None
                     ) -> list[tuple[PreparedLine, tuple[np.ndarray | None, int]]]:

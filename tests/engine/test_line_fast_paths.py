@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -24,6 +25,7 @@ from model.preprocess import (
     paper_estimate,
     prepare_line_parts,
     remove_rules,
+    resize_to_height,
     stretch_contrast,
     without_rules,
 )
@@ -124,6 +126,24 @@ def test_a_line_s_ink_is_its_crop_above_the_ink_level():
     part = prepare_line_parts(image, spec)
     assert part.cropped is not None and np.array_equal(part.ink, part.cropped > INK_LEVEL)
     assert part.ink.flags.c_contiguous
+
+
+@pytest.mark.parametrize("x_scale", [1.0, 1.3, 0.5])
+def test_a_line_is_resized_when_its_input_is_first_asked_for_as_it_was_at_once(x_scale):
+    spec = replace(Recognizer.load().info.input_spec, x_scale=x_scale)
+    image = render_text("resized only once")
+    part = prepare_line_parts(image, spec)
+    assert "tensor" not in part.__dict__ and part.cropped is not None
+    width = part.width  # known without resizing
+    assert "tensor" not in part.__dict__
+    assert np.array_equal(part.tensor, resize_to_height(part.cropped, spec).astype(np.float32))
+    assert part.tensor.dtype == np.float32 and part.tensor.shape == (spec.height, width) and part.width == width
+    wider = replace(spec, x_scale=x_scale * 1.5)
+    again = part.stretched(wider)
+    assert again.width == again.tensor.shape[1]
+    assert np.array_equal(again.tensor, prepare_line_parts(image, wider).tensor)
+    given = PreparedLine(np.zeros((32, 40), np.float32), (0, 0, 5, 5), (1.0, 1.0), np.zeros((5, 5), bool))
+    assert given.width == 40 and given.stretched(wider) is given
 
 
 @pytest.mark.parametrize("text", ["", "a", "AB", "Ab", "ABc", "aBC", "NEW York", "ÉCOLE", "ǅX", "ªB", "12 A-B",
