@@ -19,7 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from model.charset import Charset
 from model.decode import greedy_decode, softmax
 from model.network import NetworkSpec, build_crnn
 from model.preprocess import InputSpec, pad_batch
+from training import bn_stats
 from training.config import TrainConfig
 from training.data_sources import ValidationTensors, load_data
 from training.metrics import score
@@ -214,6 +215,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
                     copy_fitting_weights(model, donor)
                     widen_conv(model, donor)
                     widen_recurrent(model, donor)
+            _prepare_batch_norm(cfg, model, maker)
             learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = cfg.learning_rate
             if cfg.lr_schedule == "cosine":
                 learning_rate = keras.optimizers.schedules.CosineDecay(
@@ -311,6 +313,17 @@ def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, va
     """Validate, keep best/last, log history, adjust the learning rate; True when training should stop."""
     with averaged_weights(model, optimizer):
         return _judge_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, loss)
+
+
+def _prepare_batch_norm(cfg: TrainConfig, model: Any, maker: BatchMaker) -> None:
+    """A new run's batch norm: statistics recomputed from ``bn_recalibrate`` batches of the run's mix (drawn apart
+    from the run's own), then frozen with ``freeze_bn``."""
+    if cfg.bn_recalibrate:
+        other = replace(maker, seed=maker.seed + 7919, shard=0)
+        used = bn_stats.recalibrate(model, (other.make(step)[0] for step in range(cfg.bn_recalibrate)))
+        log.info("batch norm statistics recomputed from %d batches", used)
+    if cfg.freeze_bn:
+        log.info("batch norm frozen in %d layers", bn_stats.freeze(model))
 
 
 @contextlib.contextmanager
