@@ -34,7 +34,7 @@ def _cut(counts: list[int], a: float, b: float) -> float:
             if i - start > widest:
                 best, widest = (start, i), i - start
             start = -1
-    return lo + (best[0] - lo + best[1] - lo) / 2
+    return (best[0] + best[1]) / 2
 
 
 def _first_last(counts: list[int], a: int, b: int) -> tuple[int, int] | None:

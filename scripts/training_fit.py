@@ -53,17 +53,13 @@ def main() -> None:
     from model.preprocess import InputSpec
     from training.config import TrainConfig
     from training.data_sources import load_data
-    from training.pipeline import BatchMaker
-    from training.train import validate
+    from training.train import batch_maker, validate
 
     scratch = tempfile.mkdtemp(prefix="training-fit-")  # load_data writes the counts into the run's folder
     cfg = TrainConfig.load(args.config, name="training-fit", run_dir=scratch)
     charset, spec = Charset(), InputSpec(height=cfg.height, max_width=cfg.max_width)
     sources, val_sets, fonts = load_data(cfg, charset, spec)
-    makers = {aug: BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
-                              cfg.synth_line_fraction, cfg.synth_form_fraction, args.seed,
-                              synth_caps_lines=cfg.synth_caps_lines, synth_tracking=cfg.synth_tracking,
-                              ink_gaps=cfg.ink_gaps, augment=aug, width_downsample=cfg.width_downsample)
+    makers = {aug: batch_maker(cfg, spec, charset, sources, fonts, seed=args.seed, augment=aug)
               for aug in (True, False)}
     for arg in args.models:
         name, path = arg.split("=", 1)

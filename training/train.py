@@ -34,7 +34,8 @@ from training import bn_stats
 from training.config import TrainConfig
 from training.data_sources import ValidationTensors, load_data
 from training.metrics import score
-from training.pipeline import BatchMaker
+from training.pipeline import BatchMaker, Source
+from training.synth import Font
 from training.warm_start import copy_fitting_weights, widen_conv, widen_recurrent
 
 log = logging.getLogger(__name__)
@@ -189,11 +190,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         return out / "best.keras" if (out / "best.keras").exists() else out / "last.keras"
 
     sources, val_sets, fonts = load_data(cfg, charset, spec)
-    maker = BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction,
-                       cfg.synth_line_fraction, cfg.synth_form_fraction, cfg.seed, shard=shard,
-                       width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
-                       synth_tracking=cfg.synth_tracking, ink_gaps=cfg.ink_gaps,
-                       pad_extra=cfg.pad_extra)
+    maker = batch_maker(cfg, spec, charset, sources, fonts, shard=shard)
     total = cfg.epochs * cfg.steps_per_epoch
     strategy = _strategy(cfg.strategy)
     with strategy.scope():
@@ -313,6 +310,17 @@ def _end_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, va
     """Validate, keep best/last, log history, adjust the learning rate; True when training should stop."""
     with averaged_weights(model, optimizer):
         return _judge_epoch(cfg, state, model, optimizer, val_sets, spec, charset, out, loss)
+
+
+def batch_maker(cfg: TrainConfig, spec: InputSpec, charset: Charset, sources: list[Source], fonts: list[Font], *,
+                seed: int | None = None, shard: int = 0, augment: bool = True) -> BatchMaker:
+    """The batches a run of ``cfg`` trains on (``seed``: another draw of them; ``augment``: False for them as
+    they come)."""
+    return BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction, cfg.synth_line_fraction,
+                      cfg.synth_form_fraction, cfg.seed if seed is None else seed, shard=shard,
+                      width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
+                      synth_tracking=cfg.synth_tracking, ink_gaps=cfg.ink_gaps, pad_extra=cfg.pad_extra,
+                      augment=augment)
 
 
 def _prepare_batch_norm(cfg: TrainConfig, model: Any, maker: BatchMaker) -> None:
