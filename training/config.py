@@ -64,6 +64,9 @@ class TrainConfig:
     init_from: str = ""  # .keras weights to fine-tune from
     init_partial: bool = False  # build this config's network and copy from init_from only the weights that fit
     freeze_bn: bool = False  # batch norm normalises with its moving statistics in training too, as the app does
+    teacher: str = ""  # .keras network whose frame posteriors the run also learns (training/distill.py)
+    distill_weight: float = 1.0  # with a teacher: loss = CTC + this x the frames' KL divergence from the teacher
+    distill_temperature: float = 1.0  # softmax temperature of both networks in the divergence
     bn_recalibrate: int = 0  # new runs: first set batch norm's statistics to the mean of this many batches' own
     run_dir: str = field(default_factory=lambda: str(Path(user_cache_dir("htr-desktop")) / "runs"))
     strategy: str = "default"  # default | mirrored | multiworker

@@ -5,7 +5,8 @@ State lives in ``<run_dir>/<name>/``: ``ckpt-<step>.keras`` (weights + optimizer
 patience counters; written after its checkpoint, so it always names a complete one), ``best.keras``,
 ``last.keras``, ``history.csv``. Batches are a pure function of (seed, step), so ``--resume`` continues
 exactly where an interrupted run stopped. With ``ema_momentum`` set, validation, ``best.keras`` and ``last.keras``
-use the moving average of the weights (the optimizer keeps it, so it resumes too).
+use the moving average of the weights (the optimizer keeps it, so it resumes too). With ``teacher`` set, the loss
+also pulls every frame towards a larger network's posteriors (``training/distill.py``); the reported loss stays CTC.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from model.charset import Charset
 from model.decode import greedy_decode, softmax
 from model.network import NetworkSpec, build_crnn
 from model.preprocess import InputSpec, pad_batch
-from training import bn_stats
+from training import bn_stats, distill
 from training.config import TrainConfig
 from training.data_sources import ValidationTensors, load_data
 from training.metrics import score
@@ -223,6 +224,7 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
             optimizer.build(model.trainable_variables)
         if cfg.lr_schedule == "plateau":
             optimizer.learning_rate.assign(state.learning_rate)
+        teacher = distill.load_teacher(cfg.path(cfg.teacher), model, spec.height) if cfg.teacher else None
 
     replicas = strategy.num_replicas_in_sync
 
@@ -232,8 +234,12 @@ def train(cfg: TrainConfig, resume: bool = True, stop_after: int | None = None) 
         def replica_step(x: Any, y: Any) -> Any:
             with tf.GradientTape() as tape:
                 logits = model(x, training=True)
-                loss = tf.reduce_mean(ctc_loss(y, logits))
-                scaled = loss / replicas  # gradients are summed over replicas
+                loss = tf.reduce_mean(ctc_loss(y, logits))  # what the run reports: comparable across runs
+                total = loss
+                if teacher is not None:
+                    kl = distill.frame_kl(teacher(x, training=False), logits, cfg.distill_temperature)
+                    total = loss + cfg.distill_weight * tf.reduce_mean(kl)
+                scaled = total / replicas  # gradients are summed over replicas
             grads = tape.gradient(scaled, model.trainable_variables)
             optimizer.apply(grads, model.trainable_variables)
             return loss
