@@ -6,8 +6,12 @@ import cv2
 import numpy as np
 
 
-def _geometry(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Slant, rotation, horizontal scale and a mild perspective in one warp."""
+#: The horizontal scale range of ``_geometry`` unless a run sets its own (``augment_x_scale``).
+X_SCALE = (0.75, 1.25)
+
+
+def _geometry(img: np.ndarray, rng: np.random.Generator, x_scale: tuple[float, float] = X_SCALE) -> np.ndarray:
+    """Slant, rotation, horizontal scale (uniform in ``x_scale``) and a mild perspective in one warp."""
     h, w = img.shape
     pad = h // 2
     img = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
@@ -15,7 +19,7 @@ def _geometry(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     shear = rng.uniform(-0.45, 0.45)
     limit = min(2.5, np.rad2deg(np.arctan(0.25 * h / max(w, 1))))
     angle = np.deg2rad(rng.uniform(-limit, limit))
-    sx = rng.uniform(0.75, 1.25)
+    sx = rng.uniform(*x_scale)
     a = np.array([[sx * np.cos(angle), -np.sin(angle) + shear, 0], [np.sin(angle), np.cos(angle), 0]])
     a[:, 2] = np.array([W / 2, H / 2]) - a[:, :2] @ np.array([W / 2, H / 2])
     src = np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32)
@@ -89,11 +93,13 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> 
     return out
 
 
-def augment(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0, gaps: float = 0.0) -> np.ndarray:
+def augment(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0, gaps: float = 0.0,
+            x_scale: tuple[float, float] = X_SCALE) -> np.ndarray:
     """Randomly distort a uint8 gray crop; ``strength`` 0..1 scales the photometric part, ``gaps`` is the chance of
-    breaking strokes (0: the random draws are exactly those of before it existed)."""
+    breaking strokes (0: the random draws are exactly those of before it existed), ``x_scale`` the range of
+    horizontal scales (letters drawn narrower or wider than the hand drew them)."""
     if rng.random() < 0.85:
-        img = _geometry(img, rng)
+        img = _geometry(img, rng, x_scale)
     if rng.random() < 0.5:
         img = _elastic(img, rng, rng.uniform(0.5, 2.0))
     img = _stroke(img, rng)

@@ -55,6 +55,7 @@ class TrainConfig:
     synth_form_fraction: float = 0.3  # of synthetic word batches: names in form fields (labels, boxes)
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: letters crowded or spread (see pipeline.tracking)
+    augment_x_scale: tuple[float, ...] = (0.75, 1.25)  # range of the horizontal scales of augmented crops
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips and fading
     pad_extra: float = 0.0  # of batches: 64-512 px more paper after every crop (pipeline.batch_width)
     val_app_widths: bool = False  # validation also reads each crop padded as the app does; the score is that reading
@@ -82,6 +83,11 @@ class TrainConfig:
     def checkpoint_dir(self) -> Path:
         """Checkpoints and backups live outside the work tree."""
         return Path(self.run_dir) / self.name
+
+    def __post_init__(self) -> None:
+        lo_hi = tuple(self.augment_x_scale)
+        if len(lo_hi) != 2 or not 0 < lo_hi[0] <= lo_hi[1]:
+            raise ValueError(f"augment_x_scale must be [low, high] with 0 < low <= high (got {list(lo_hi)})")
 
     def to_json(self) -> dict[str, Any]:
         """JSON-friendly dict."""

@@ -19,7 +19,7 @@ import numpy as np
 from model.charset import Charset
 from model.imageio import ImageError, load_image, to_gray
 from model.preprocess import InputSpec, pad_batch, prepare_line
-from training.augment import augment
+from training.augment import X_SCALE, augment
 from training.datasets import Sample
 from training.synth import Font, TextSampler, can_render, render, render_form_field
 
@@ -111,6 +111,7 @@ class BatchMaker:
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: drawn letter by letter, crowded or spread
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips (augment._ink_gaps)
+    x_scale: tuple[float, float] = X_SCALE  # horizontal scales of augmented crops (augment._geometry)
     pad_extra: float = 0.0  # of batches: more paper to the right of every crop (see batch_width)
     augment: bool = True
     shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
@@ -147,7 +148,7 @@ class BatchMaker:
         if not self.augment:
             return item.image, item.text
         image = rescale(item.image, rng, self.spec)
-        return augment(image, rng, strength=source.strength, gaps=self.ink_gaps), item.text
+        return augment(image, rng, strength=source.strength, gaps=self.ink_gaps, x_scale=self.x_scale), item.text
 
     def plan(self, step: int) -> BatchPlan:
         """What batch ``step`` holds (one real source, or one kind of synthetic crop), and its generator."""
@@ -174,7 +175,7 @@ class BatchMaker:
                 assert sampler is not None
                 image, text = self._synthetic(rng, sampler, kind)
                 if self.augment:
-                    image = augment(image, rng, strength=1.0, gaps=self.ink_gaps)
+                    image = augment(image, rng, strength=1.0, gaps=self.ink_gaps, x_scale=self.x_scale)
             x = prepare_line(image, self.spec)
             ids = self.charset.encode(text)
             if not ctc_feasible(ids, x.shape[1], self.width_downsample):

@@ -153,6 +153,46 @@ def test_augment_without_ink_gaps_draws_as_before(fonts):
     assert any(g.shape != p.shape or not np.array_equal(g, p) for g, p in zip(gapped, plain))
 
 
+def test_x_scale_sets_how_much_narrower_or_wider_crops_are_drawn(fonts):
+    """The same draws (slant, rotation, perspective) at another horizontal scale: only the width follows it."""
+    from training import augment as aug
+
+    img = render("narrow or wide", fonts[0], random.Random(3))
+    pad = img.shape[0] // 2
+    padded_w = img.shape[1] + 2 * pad
+    for seed in range(4):
+        narrow = aug._geometry(img, np.random.default_rng(seed), (0.6, 0.6))
+        wide = aug._geometry(img, np.random.default_rng(seed), (1.6, 1.6))
+        assert narrow.shape[0] == wide.shape[0] == img.shape[0] + 2 * pad
+        assert abs((wide.shape[1] - narrow.shape[1]) - padded_w) <= 2
+        ink_n, ink_w = np.flatnonzero((narrow < 128).any(0)), np.flatnonzero((wide < 128).any(0))
+        ratio = (ink_w[-1] - ink_w[0]) / (ink_n[-1] - ink_n[0])
+        assert 2.2 < ratio < 3.2  # 1.6 / 0.6 = 2.67, give or take the slant
+    default = augment(img, np.random.default_rng(1))
+    assert np.array_equal(default, augment(img, np.random.default_rng(1), x_scale=aug.X_SCALE))
+
+
+def test_batches_are_drawn_at_the_runs_horizontal_scales(fonts):
+    from training.pipeline import BatchMaker
+
+    def width(scale: float) -> int:
+        maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0, seed=7,
+                           x_scale=(scale, scale))
+        return sum(maker.make(step)[0].shape[2] for step in range(3))
+
+    assert width(1.6) > 1.5 * width(0.6)
+
+
+def test_a_config_needs_a_sensible_x_scale_range():
+    from training.config import TrainConfig
+
+    assert TrainConfig.load("training/configs/tiny.toml").augment_x_scale == (0.75, 1.25)
+    assert TrainConfig.load("training/configs/tiny.toml", augment_x_scale=[0.6, 1.3]).augment_x_scale == (0.6, 1.3)
+    for bad in ([1.3, 0.6], [0.0, 1.0], [1.0], [0.5, 1.0, 2.0]):
+        with pytest.raises(ValueError, match="augment_x_scale"):
+            TrainConfig.load("training/configs/tiny.toml", augment_x_scale=bad)
+
+
 def test_batch_width_adds_paper_only_when_asked():
     from training.pipeline import batch_width
 
