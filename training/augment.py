@@ -5,7 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
 #: The horizontal scale range of ``_geometry`` unless a run sets its own (``augment_x_scale``).
 X_SCALE = (0.75, 1.25)
 
