@@ -55,7 +55,7 @@ class TrainConfig:
     synth_form_fraction: float = 0.3  # of synthetic word batches: names in form fields (labels, boxes)
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: letters crowded or spread (see pipeline.tracking)
-    augment_x_scale: tuple[float, ...] = (0.75, 1.25)  # range of the horizontal scales of augmented crops
+    augment_x_scale: tuple[float, float] = (0.75, 1.25)  # range of the horizontal scales of augmented crops
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips and fading
     pad_extra: float = 0.0  # of batches: 64-512 px more paper after every crop (pipeline.batch_width)
     val_app_widths: bool = False  # validation also reads each crop padded as the app does; the score is that reading
@@ -65,10 +65,10 @@ class TrainConfig:
     init_from: str = ""  # .keras weights to fine-tune from
     init_partial: bool = False  # build this config's network and copy from init_from only the weights that fit
     freeze_bn: bool = False  # batch norm normalises with its moving statistics in training too, as the app does
+    bn_recalibrate: int = 0  # new runs: first set batch norm's statistics to the mean of this many batches' own
     teacher: str = ""  # .keras network whose frame posteriors the run also learns (training/distill.py)
     distill_weight: float = 1.0  # with a teacher: loss = CTC + this x the frames' KL divergence from the teacher
     distill_temperature: float = 1.0  # softmax temperature of both networks in the divergence
-    bn_recalibrate: int = 0  # new runs: first set batch norm's statistics to the mean of this many batches' own
     run_dir: str = field(default_factory=lambda: str(Path(user_cache_dir("htr-desktop")) / "runs"))
     strategy: str = "default"  # default | mirrored | multiworker
     workers: int = 2

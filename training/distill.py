@@ -16,8 +16,8 @@ def frame_kl(teacher_logits: Any, student_logits: Any, temperature: float = 1.0)
 
     t = tf.cast(teacher_logits, tf.float32) / temperature
     s = tf.cast(student_logits, tf.float32) / temperature
-    p = tf.nn.softmax(t, axis=-1)
-    kl = tf.reduce_sum(p * (tf.nn.log_softmax(t, axis=-1) - tf.nn.log_softmax(s, axis=-1)), axis=-1)
+    log_p = tf.nn.log_softmax(t, axis=-1)
+    kl = tf.reduce_sum(tf.exp(log_p) * (log_p - tf.nn.log_softmax(s, axis=-1)), axis=-1)
     return tf.reduce_sum(kl, axis=-1) * temperature**2
 
 

@@ -326,7 +326,7 @@ def batch_maker(cfg: TrainConfig, spec: InputSpec, charset: Charset, sources: li
                       cfg.synth_form_fraction, cfg.seed if seed is None else seed, shard=shard,
                       width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
                       synth_tracking=cfg.synth_tracking, ink_gaps=cfg.ink_gaps, pad_extra=cfg.pad_extra,
-                      x_scale=(cfg.augment_x_scale[0], cfg.augment_x_scale[1]), augment=augment)
+                      x_scale=cfg.augment_x_scale, augment=augment)
 
 
 def _prepare_batch_norm(cfg: TrainConfig, model: Any, maker: BatchMaker) -> None:
