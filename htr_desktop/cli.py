@@ -386,12 +386,11 @@ def _recognize_all(argv: list[str]) -> int:
                         results.told()
                     failures += "error" in result
             except KeyboardInterrupt:  # queued inputs dropped; those started finish (files complete) and are told
-                try:
-                    finished: list[dict[str, Any]] | None = results.rest()
-                except KeyboardInterrupt:  # Ctrl+C again while they finish: stop them now, tell the finished ones
-                    finished = None
-                with contextlib.suppress(KeyboardInterrupt), interrupt.held():  # more Ctrl+C: it is ending already
-                    if finished is None:
+                # All in a block Ctrl+C does not cut (more Ctrl+C: it is ending already), so that none can come between
+                # the wait's end and the printing: Ctrl+C again while they finish only ends the wait.
+                with contextlib.suppress(KeyboardInterrupt), interrupt.held():
+                    finished = results.rest(until=interrupt.pending)
+                    if interrupt.pending():  # Ctrl+C again while they finished: stop them now, tell the finished ones
                         pool.stop_now()
                         finished = results.rest(wait=False)
                         if results.unfinished:

@@ -50,6 +50,11 @@ def held() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+def pending() -> bool:
+    """Whether a Ctrl+C came during the ``held()`` block running now (it comes when the block ends)."""
+    return bool(_state["pending"])
+
+
 def caused_by_ctrl_c(exc: BaseException) -> bool:
     """Whether ``exc`` comes from a Ctrl+C: pybind11 modules (LiteRT's) turn one raised while they initialise into
     ``ImportError("initialization failed")`` with the KeyboardInterrupt as its cause."""

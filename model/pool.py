@@ -45,6 +45,7 @@ _recognizer: Any = None
 _load_error = ""
 STOP_SIGNAL = getattr(signal, "SIGUSR1", None)  # stop_now(): a worker's item stops where ``unstoppable()`` allows
 STOP_GRACE_S = 10.0  # stop_now(): workers still running after this are killed
+WAIT_POLL_S = 0.05  # rest(until=...): how often the wait for the running items asks whether to stop waiting
 _stop = {"running": False, "held": 0, "pending": False, "stopping": False}  # a worker's stop_now() state
 _keeper: list[Callable[[Any], None]] = []  # in this process: where keep() puts the result of the item running here
 
@@ -386,8 +387,9 @@ class Results(Iterator[R]):
         """The caller has dealt with the last result it read: ``rest()`` leaves it out."""
         self._handed = None
 
-    def rest(self, wait: bool = True) -> list[R]:
-        """After Ctrl+C: no item starts; those started finish (``wait``); the finished ones not read yet, in order.
+    def rest(self, wait: bool = True, until: Callable[[], bool] | None = None) -> list[R]:
+        """After Ctrl+C: no item starts; those started finish (``wait``, unless ``until()`` turns true first, e.g. a
+        second Ctrl+C held back); the finished ones not read yet, in order.
 
         Items that failed or never ran are left out (their inputs name which were done). A KeyboardInterrupt in it
         loses nothing: ``rest(wait=False)`` (after ``RecognizerPool.stop_now()``) still gives them (it gives the same
@@ -396,7 +398,7 @@ class Results(Iterator[R]):
         self._ended = True
         self.close()
         if wait:
-            self._wait()
+            self._wait(until or (lambda: False))
         start, handed = self._next, self._handed
         found = [self._finished(i) for i in range(start, self._count)]
         self.unfinished = sum(not ok and self._started(i) for i, (ok, _) in enumerate(found, start))
@@ -417,8 +419,8 @@ class Results(Iterator[R]):
     def _take(self, i: int) -> R:
         raise NotImplementedError
 
-    def _wait(self) -> None:
-        """Wait for the items started (after ``close``)."""
+    def _wait(self, until: Callable[[], bool]) -> None:
+        """Wait for the items started (after ``close``), or until ``until()`` is true."""
 
     def _finished(self, i: int) -> tuple[bool, Any]:
         """(True, item i's result) if it finished well, else (False, None); it is kept (rest() may be asked again)."""
@@ -491,10 +493,8 @@ class _Queued(Results[R]):
             if future is not None:
                 future.cancel()
 
-    def _wait(self) -> None:
-        from concurrent.futures import wait
-
-        wait([f for f in self._futures[self._next:] if f is not None])
+    def _wait(self, until: Callable[[], bool]) -> None:
+        _wait_for([f for f in self._futures[self._next:] if f is not None], until)
 
     def _finished(self, i: int) -> tuple[bool, Any]:
         return _done(self._futures[i])
@@ -598,10 +598,8 @@ class _Shared(Results[R]):
             if future is not None:
                 future.cancel()
 
-    def _wait(self) -> None:
-        from concurrent.futures import wait
-
-        wait([f for f in self._futures[self._next:] if f is not None])
+    def _wait(self, until: Callable[[], bool]) -> None:
+        _wait_for([f for f in self._futures[self._next:] if f is not None], until)
 
     def _finished(self, i: int) -> tuple[bool, Any]:
         if i in self._own:
@@ -611,6 +609,14 @@ class _Shared(Results[R]):
     def _started(self, i: int) -> bool:
         future = self._futures[i]
         return future is not None and not future.cancelled()
+
+
+def _wait_for(futures: list[Future[Any]], until: Callable[[], bool]) -> None:
+    """Wait until every future is done or ``until()`` is true (asked every WAIT_POLL_S)."""
+    from concurrent.futures import wait
+
+    while futures and not until():
+        futures = list(wait(futures, timeout=WAIT_POLL_S).not_done)
 
 
 def _kill(processes: list[Any]) -> None:

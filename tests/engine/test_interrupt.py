@@ -92,15 +92,20 @@ def test_a_second_ctrl_c_stops_the_inputs_still_running_and_tells_the_finished_o
     the inputs finished meanwhile are printed and counted, and every file written is told."""
     from PIL import Image
 
-    def tiff(path: Path, lines: int) -> Path:
-        frames = [Image.fromarray(render_text(w)) for w in (WORDS * lines)[:lines]]
+    from model.pdf import MAX_PAGES
+
+    def tiff(path: Path, lines: int, words: int = 1) -> Path:
+        texts = [" ".join(WORDS[(i + j) % len(WORDS)] for j in range(words)) for i in range(lines)]
+        frames = [Image.fromarray(render_text(text)) for text in texts]
         frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_deflate")
         return path
 
     first = tmp_path / "a.png"
     cv2.imwrite(str(first), render_text("hello"))
-    # The worker reads a.png, then b.tiff (many seconds); meanwhile this process reads d.tiff, then c.tiff.
-    paths = [first, tiff(tmp_path / "b.tiff", 600), tiff(tmp_path / "c.tiff", 20), tiff(tmp_path / "d.tiff", 20)]
+    # The worker reads a.png, then b.tiff (many seconds: as many pages as a TIFF may have, of 30-word lines; a longer
+    # TIFF would be refused at once); meanwhile this process reads d.tiff, then c.tiff.
+    paths = [first, tiff(tmp_path / "b.tiff", MAX_PAGES, words=30), tiff(tmp_path / "c.tiff", 20),
+             tiff(tmp_path / "d.tiff", 20)]
     out = tmp_path / "xml"
     started = time.monotonic()
     code, lines, err = ctrl_c(["recognize", "--json", "--layout", "line", "--workers", "2", "--format", "alto",

@@ -91,6 +91,27 @@ def test_an_item_finished_as_ctrl_c_came_is_not_lost(fn, again):
         assert results.rest(wait=not again) == ["STOP"] and list(results) == []
 
 
+def _slow(recognizer, word):
+    if word == "slow" and recognizer is not None:  # (in a worker; this process takes the last items itself)
+        time.sleep(60)
+    return word
+
+
+def test_the_wait_for_the_items_started_ends_when_asked_and_keeps_the_finished_ones():
+    """``rest(until=...)``: as the CLI's second Ctrl+C (held back while it waits) ends the wait at once."""
+    with RecognizerPool(decoder="greedy", workers=2, fork=True) as p:
+        results = p.map(_slow, ["a", "slow", "b", "c"])
+        assert next(results) == "a"
+        results.told()
+        time.sleep(0.5)  # (the worker has begun "slow")
+        began = time.monotonic()
+        rest = results.rest(until=lambda: time.monotonic() - began > 1)
+        assert time.monotonic() - began < 10  # not the 60 s "slow" takes
+        assert "slow" not in rest and set(rest) <= {"b", "c"}
+        p.stop_now()
+        assert results.rest(wait=False) == rest and results.unfinished == 1
+
+
 def _write(recognizer, path):
     """Write the item's file; the workers' item 0 waits until this process has read one (recognizer None)."""
     go = Path(path).parent / "go"
