@@ -14,7 +14,7 @@ from typing import Any
 
 from htr_desktop import __version__
 from htr_desktop.arguments import PDF_DPI, int_range
-from model.decoder_config import DECODERS
+from model.decoder_config import CHOICES
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf-dpi", type=int_range(*PDF_DPI), default=200,
                    help=f"resolution PDF pages are rendered at, {PDF_DPI[0]}-{PDF_DPI[1]} (default 200)")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
-    p.add_argument("--decoder", choices=DECODERS, help="override the model's decoder")
+    p.add_argument("--decoder", choices=CHOICES,
+                   help="override the model's decoder (beam+lm+words+widths: most accurate, about twice as slow)")
     p.add_argument("--threads", type=int_range(1), help="CPU threads for the network (per worker)")
     p.add_argument("--workers", type=int_range(1),
                    help="worker processes (default: one per core from 4 inputs on, or 2 of 0.5 MB in all; else none)")

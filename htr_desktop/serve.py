@@ -23,7 +23,7 @@ from typing import Any
 from htr_desktop import __version__
 from htr_desktop.arguments import int_range
 from htr_desktop.cli import LAYOUTS, recognize_bytes
-from model.decoder_config import DECODERS
+from model.decoder_config import CHOICES
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="TCP port (default: any free port; the URL is printed)")
     p.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1); nothing else")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
-    p.add_argument("--decoder", choices=DECODERS, help="override the model's decoder")
+    p.add_argument("--decoder", choices=CHOICES,
+                   help="override the model's decoder (beam+lm+words+widths: most accurate, about twice as slow)")
     p.add_argument("--workers", type=int_range(1), help="recognition worker processes (default: one per core)")
     return p
 

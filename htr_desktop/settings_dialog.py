@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 
 from htr_desktop.arguments import PDF_DPI
 from htr_desktop.settings import Settings
-from model.decoder_config import DECODER_LABELS
+from model.decoder_config import CHOICE_LABELS
 
-DECODER_CHOICES = [("", "Model default"), *DECODER_LABELS.items()]
+DECODER_CHOICES = [("", "Model default"), *CHOICE_LABELS.items()]
 LAYOUT_CHOICES = [("auto", "Automatic"), ("page", "Page (find lines)"), ("line", "Single line or word")]
 
 

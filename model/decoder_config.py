@@ -13,6 +13,12 @@ DECODER_LABELS = {
     "beam+lm+words": "Beam search + language model + word list",
 }
 DECODERS = tuple(DECODER_LABELS)
+#: A decoder name ending so also reads every line a second time, wider, and keeps the surer reading (Recognizer).
+TWO_WIDTHS = "+widths"
+#: What the app, the CLI and the server offer: the decoders, and the best of them reading every line at two widths.
+CHOICE_LABELS = {**DECODER_LABELS,
+                 f"beam+lm+words{TWO_WIDTHS}": "Most accurate: each line read at two widths (about twice as slow)"}
+CHOICES = tuple(CHOICE_LABELS)
 #: Names used by model 0.1 and older settings files.
 LEGACY_NAMES = {"beam+lexicon": "beam+lm+words"}
 
@@ -20,8 +26,8 @@ LEGACY_NAMES = {"beam+lexicon": "beam+lm+words"}
 def canonical_name(name: str) -> str:
     """A decoder name in today's spelling; raises ValueError for an unknown one."""
     name = LEGACY_NAMES.get(name, name)
-    if name not in DECODER_LABELS:
-        raise ValueError(f"unknown decoder {name!r}; choose one of {', '.join(DECODERS)}")
+    if name not in CHOICE_LABELS:
+        raise ValueError(f"unknown decoder {name!r}; choose one of {', '.join(CHOICES)}")
     return name
 
 
@@ -54,6 +60,7 @@ class DecoderConfig:
     dense_max_stretch: float = 1.5  # ... but at most this much wider
     dense_guess: float = 0.0  # characters per stroke crossing the line's body, to guess a dense line before reading it
     dense_tolerance: float = 0.2  # a line read at a guessed stretch is read again only if that stretch is this far off
+    second_width: float = 1.25  # a "+widths" decoder also reads every line this much wider than plain
 
     @property
     def uses_beam(self) -> bool:
@@ -68,7 +75,12 @@ class DecoderConfig:
     @property
     def uses_words(self) -> bool:
         """Whether n-best hypotheses are rescored with the word list."""
-        return self.name.endswith("+words") and self.words is not None
+        return "+words" in self.name and self.words is not None
+
+    @property
+    def two_widths(self) -> bool:
+        """Whether every line is also read at ``second_width`` (the surer reading kept)."""
+        return self.name.endswith(TWO_WIDTHS)
 
     def stretch_for(self, frames: float, characters: float) -> float:
         """How much wider to read a line read as ``characters`` in ``frames`` (1: as it is)."""

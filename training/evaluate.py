@@ -11,8 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model.decoder_config import CHOICES
 from model.preprocess import prepare_line
-from model.recognizer import DECODERS, Recognizer
+from model.recognizer import Recognizer
 from training.datasets import Sample, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
 from training.metrics import char_errors, score
 from training.render_eval import read_fonts
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m training evaluate [--model DIR] (--iam-gt F --groups a,b | --kaggle-csv F | --folder D)``."""
     p = argparse.ArgumentParser(prog="python -m training evaluate")
     p.add_argument("--model", help="bundle folder (default: the bundled model)")
-    p.add_argument("--decoder", action="append", choices=DECODERS, help="decoders to compare (repeatable)")
+    p.add_argument("--decoder", action="append", choices=CHOICES, help="decoders to compare (repeatable)")
     p.add_argument("--set", choices=("iam", "names", "fonts"),
                    help="a held-back set (training/validation.py); names: case-insensitive; fonts: held-out fonts")
     p.add_argument("--iam-gt")

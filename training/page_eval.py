@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.decoder_config import DECODERS
+from model.decoder_config import CHOICES
 from model.page import clear_cache, read_page, segment_page
 from training.metrics import score
 from training.pages import EVAL_STYLE, PHOTO_STYLE, GeneratedPage, LineSource, compose_page
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--recognize", action="store_true", help="also read the pages and compare with perfect crops")
     p.add_argument("--model", help="model bundle folder (default: the bundled model)")
-    p.add_argument("--decoder", choices=DECODERS)
+    p.add_argument("--decoder", choices=CHOICES)
     p.add_argument("--save", type=Path, help="write the generated pages and ground truth here")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

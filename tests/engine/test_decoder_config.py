@@ -3,7 +3,7 @@ import json
 import pytest
 
 from model.bundle import ModelError, ModelInfo, read_info
-from model.decoder_config import DECODERS, DecoderConfig, canonical_name
+from model.decoder_config import CHOICES, DECODERS, TWO_WIDTHS, DecoderConfig, canonical_name
 
 
 def test_round_trip_and_flags():
@@ -14,6 +14,17 @@ def test_round_trip_and_flags():
     plain = again.with_name("beam")
     assert plain.uses_beam and not plain.uses_lm and not plain.uses_words and plain.lm_weight == 1.1
     assert not again.with_name("greedy").uses_beam
+
+
+def test_the_two_widths_choice_is_the_best_decoder_reading_twice():
+    config = DecoderConfig(name="beam+lm+words", lm="lm.arpa.gz", words="w.tsv.gz")
+    assert not config.two_widths
+    twice = config.with_name("beam+lm+words" + TWO_WIDTHS)
+    assert twice.two_widths and twice.uses_beam and twice.uses_lm and twice.uses_words
+    assert twice.second_width == 1.25
+    assert twice.name in CHOICES and twice.name not in DECODERS  # (the decoder tuning runs logits: DECODERS only)
+    assert set(DECODERS) < set(CHOICES)
+    assert DecoderConfig.from_json(twice.to_json()) == twice
 
 
 def test_an_lm_decoder_without_an_lm_file_does_not_claim_to_use_one():
