@@ -11,7 +11,7 @@ import pytest
 from model.decode import greedy_length
 from model.decoder_config import DecoderConfig
 from model.recognizer import Recognizer
-from tests.conftest import render_text
+from tests.conftest import render_text, widths_read
 
 
 def test_greedy_length_counts_collapsed_non_blank_frames():
@@ -106,19 +106,6 @@ def test_a_line_of_normal_density_is_read_once(line_image):
     assert dense is not None and np.array_equal(plain, dense)
 
 
-def _widths_read(rec: Recognizer) -> list[int]:
-    """Record the width of every input the network runs on."""
-    widths: list[int] = []
-    run = rec.logits
-
-    def logits(batch: np.ndarray) -> np.ndarray:
-        widths.extend([batch.shape[2]] * batch.shape[0])
-        return run(batch)
-
-    rec.logits = logits  # type: ignore[method-assign]
-    return widths
-
-
 def test_a_line_guessed_dense_is_read_once_at_the_guessed_stretch(dense_line):
     from model.preprocess import prepare_line_parts
 
@@ -126,12 +113,12 @@ def test_a_line_guessed_dense_is_read_once_at_the_guessed_stretch(dense_line):
     rec = _with(Recognizer.load(decoder="greedy"), **settings, dense_guess=0.8, dense_tolerance=0.2)
     guess = rec.config.guess_stretch(*rec.density(prepare_line_parts(dense_line, rec.info.input_spec)))
     assert guess == 1.75
-    widths = _widths_read(rec)
+    widths = widths_read(rec)
     out = rec.outputs([dense_line])[0]
     assert len(widths) == 1  # one reading
     assert out is not None and np.array_equal(out, rec.outputs([dense_line], stretch=guess)[0])
     plain = _with(Recognizer.load(decoder="greedy"), **settings, dense_guess=0.0)  # read plain, then again wider
-    widths = _widths_read(plain)
+    widths = widths_read(plain)
     plain.outputs([dense_line])
     assert len(widths) == 2
 
@@ -139,7 +126,7 @@ def test_a_line_guessed_dense_is_read_once_at_the_guessed_stretch(dense_line):
 def test_a_wrong_guess_is_read_again_at_the_stretch_its_reading_asks_for(dense_line, line_image):
     rec = _with(Recognizer.load(decoder="greedy"), dense_below=2.5, dense_target=2.5, dense_max_stretch=1.75,
                 dense_guess=3.0, dense_tolerance=0.1)  # guesses three characters a stroke: every line looks dense
-    widths = _widths_read(rec)
+    widths = widths_read(rec)
     out = rec.outputs([line_image])[0]
     assert len(widths) == 2  # read at the guess, then again as it is (the line is not dense)
     assert out is not None and np.array_equal(out, rec.outputs([line_image], stretch=1.0)[0])

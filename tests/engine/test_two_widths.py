@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from model.recognizer import Prediction, Recognizer, Word, surer
-from tests.conftest import render_text
+from tests.conftest import render_text, widths_read
 
 TWICE = "beam+lm+words+widths"
 
@@ -42,14 +42,7 @@ def _mean(words) -> float:
 def test_each_line_is_read_at_both_widths_and_the_surer_reading_kept(recognizers):
     once, twice = recognizers
     assert twice.config.two_widths and twice.config.second_width == 1.25
-    widths: list[int] = []
-    run = twice.logits
-
-    def logits(batch: np.ndarray) -> np.ndarray:
-        widths.extend([batch.shape[2]] * batch.shape[0])
-        return run(batch)
-
-    twice.logits = logits  # type: ignore[method-assign]
+    widths = widths_read(twice)
     images = _texts()
     preds = twice.recognize(images)
     assert len(widths) >= 2 * len(images)  # every line twice (a dense one may be read a third time)
