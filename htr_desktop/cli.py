@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"resolution PDF pages are rendered at, {PDF_DPI[0]}-{PDF_DPI[1]} (default 200)")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
     p.add_argument("--decoder", choices=CHOICES,
-                   help="override the model's decoder (beam+lm+words+widths: most accurate, about twice as slow)")
+                   help="override the model's decoder (beam+lm+words+widths: most accurate, about 1.7x the time)")
     p.add_argument("--threads", type=int_range(1), help="CPU threads for the network (per worker)")
     p.add_argument("--workers", type=int_range(1),
                    help="worker processes (default: one per core from 4 inputs on, or 2 of 0.5 MB in all; else none)")

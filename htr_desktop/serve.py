@@ -165,7 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="a loopback address (127.0.0.1 or ::1); nothing else")
     p.add_argument("--model", help="a model bundle folder (default: the bundled model)")
     p.add_argument("--decoder", choices=CHOICES,
-                   help="override the model's decoder (beam+lm+words+widths: most accurate, about twice as slow)")
+                   help="override the model's decoder (beam+lm+words+widths: most accurate, about 1.7x the time)")
     p.add_argument("--workers", type=int_range(1), help="recognition worker processes (default: one per core)")
     return p
 

@@ -17,7 +17,7 @@ DECODERS = tuple(DECODER_LABELS)
 TWO_WIDTHS = "+widths"
 #: What the app, the CLI and the server offer: the decoders, and the best of them reading every line at two widths.
 CHOICE_LABELS = {**DECODER_LABELS,
-                 f"beam+lm+words{TWO_WIDTHS}": "Most accurate: each line read at two widths (about twice as slow)"}
+                 f"beam+lm+words{TWO_WIDTHS}": "Most accurate: each line read at two widths (about 1.7x the time)"}
 CHOICES = tuple(CHOICE_LABELS)
 #: Names used by model 0.1 and older settings files.
 LEGACY_NAMES = {"beam+lexicon": "beam+lm+words"}
