@@ -391,7 +391,7 @@ def _recognize_all(argv: list[str]) -> int:
                 # the wait's end and the printing: Ctrl+C again while they finish only ends the wait.
                 with contextlib.suppress(KeyboardInterrupt), interrupt.held():
                     finished = results.rest(until=interrupt.pending)
-                    if interrupt.pending():  # Ctrl+C again while they finished: stop them now, tell the finished ones
+                    if interrupt.pending():  # Ctrl+C again while they finish: stop them now, tell the finished ones
                         pool.stop_now()
                         finished = results.rest(wait=False)
                         if results.unfinished:
