@@ -243,15 +243,14 @@ class Recognizer:
                 pieces.extend(prepare_line_parts(img[:, a:b], spec) for a, b in columns)
                 owners.extend((i, a) for a, _ in columns)
         read: list[list[Prediction]] = [[] for _ in arrays]
-        runs = self._read_parts(pieces, max_batch)
-        if self.config.two_widths:
+        preds = [self._prediction(part, out, columns_per_frame, offset)
+                 for (_, offset), (part, (out, columns_per_frame)) in zip(owners, self._read_parts(pieces, max_batch))]
+        if self.config.two_widths:  # every piece again, wider than plain: the surer reading is kept
             second = self.config.second_width
             wider = self._read_parts([p.stretched(self._spec(second)) for p in pieces], max_batch, second)
-        for n, ((i, offset), (part, (out, columns_per_frame))) in enumerate(zip(owners, runs)):
-            pred = self._prediction(part, out, columns_per_frame, offset)
-            if self.config.two_widths:
-                other_part, (other, other_columns) = wider[n]
-                pred = surer(pred, self._prediction(other_part, other, other_columns, offset))
+            preds = [surer(pred, self._prediction(part, out, columns_per_frame, offset))
+                     for pred, (_, offset), (part, (out, columns_per_frame)) in zip(preds, owners, wider)]
+        for (i, _), pred in zip(owners, preds):
             read[i].append(pred)
         return [preds[0] if len(preds) == 1 else joined(preds) for preds in read]
 
