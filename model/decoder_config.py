@@ -13,7 +13,7 @@ DECODER_LABELS = {
     "beam+lm+words": "Beam search + language model + word list",
 }
 DECODERS = tuple(DECODER_LABELS)
-#: A decoder name ending so also reads every line a second time, wider, and keeps the surer reading (Recognizer).
+#: A decoder name ending so also reads every line again, wider, and merges the two readings word by word (Recognizer).
 TWO_WIDTHS = "+widths"
 #: What the app, the CLI and the server offer: the decoders, and the best of them reading every line at two widths.
 CHOICE_LABELS = {**DECODER_LABELS,
@@ -79,7 +79,7 @@ class DecoderConfig:
 
     @property
     def two_widths(self) -> bool:
-        """Whether every line is also read at ``second_width`` (the surer reading kept)."""
+        """Whether every line is also read at ``second_width`` (the two readings merged word by word)."""
         return self.name.endswith(TWO_WIDTHS)
 
     def stretch_for(self, frames: float, characters: float) -> float:

@@ -9,7 +9,8 @@ it tries guessing a dense line from its ink (``dense_guess`` characters per stro
 at once, read again only if its reading asks for a stretch more than ``dense_tolerance`` away, and keeps the guess
 that costs the network least among those no worse than not guessing (the mean CER and every set's).
 Every reading is the recognizer's own (the exact stretches it would use; before session 8 they were rounded to 0.05
-here, which moved the figures by up to 0.1 points from what the recognizer read).
+here, which moved the figures by up to 0.1 points from what the recognizer read), and a line read twice is both
+readings merged word by word, as the recognizer merges them (since session 17; before, the second reading was kept).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from model.bundle import read_info, write_info
 from model.decode import greedy_length
 from model.decoder_config import DecoderConfig
 from model.preprocess import prepare_line_parts
-from model.recognizer import Recognizer
+from model.recognizer import Prediction, Recognizer, Word, merged
 from training.metrics import char_errors
 from training.validation import font_samples, iam_samples, name_samples, readable
 
@@ -44,15 +45,15 @@ TIE = 0.0005  # mean CERs closer than 0.05 points count as equal: the cheaper se
 
 @dataclass
 class DenseSet:
-    """One validation set: its crops, truths, each crop's ``Recognizer.density`` and its reading (text, frames,
-    greedy length; None for a blank crop) at each stretch tried so far."""
+    """One validation set: its crops, truths, each crop's ``Recognizer.density`` and its reading (prediction,
+    frames, greedy length; None for a blank crop) at each stretch tried so far."""
 
     name: str
     images: list[np.ndarray]
     truths: list[str]
     case_sensitive: bool
     density: list[tuple[int, float]] = field(default_factory=list)
-    reads: dict[float, list[tuple[str, int, int] | None]] = field(default_factory=dict)
+    reads: dict[float, list[tuple[Prediction, int, int] | None]] = field(default_factory=dict)
 
     def cer(self, texts: list[str]) -> float:
         """Character error rate of ``texts`` against the truths (upper-cased for a case-insensitive set)."""
@@ -72,7 +73,16 @@ def read_at(rec: Recognizer, dense: DenseSet, stretch: float, which: list[int]) 
     todo = [i for i in which if done[i] is None]
     if todo:
         for i, out in zip(todo, rec.outputs([dense.images[i] for i in todo], stretch=stretch)):
-            done[i] = ("", 0, 0) if out is None else (rec.decode(out).text, out.shape[0], greedy_length(out))
+            done[i] = BLANK if out is None else (_prediction(rec, out), out.shape[0], greedy_length(out))
+
+
+BLANK = (Prediction("", 0.0), 0, 0)
+
+
+def _prediction(rec: Recognizer, out: np.ndarray) -> Prediction:
+    """The recognizer's prediction from one crop's logits, without word boxes (which the texts do not need)."""
+    d = rec.decode(out)
+    return Prediction(d.text, d.confidence, tuple(Word(w.text, w.confidence, w.alternatives) for w in d.words))
 
 
 def policy_texts(rec: Recognizer, dense: DenseSet, config: DecoderConfig) -> tuple[list[str], int, int]:
@@ -83,7 +93,7 @@ def policy_texts(rec: Recognizer, dense: DenseSet, config: DecoderConfig) -> tup
         read_at(rec, dense, s, [i for i, x in enumerate(firsts) if x == s])
     again: dict[int, float] = {}
     for i, first in enumerate(firsts):
-        _, frames, length = dense.reads[first][i] or ("", 0, 0)
+        _, frames, length = dense.reads[first][i] or BLANK
         stretch = config.again_stretch(first, frames, length) if frames else None
         if stretch is not None:
             again[i] = stretch
@@ -91,14 +101,15 @@ def policy_texts(rec: Recognizer, dense: DenseSet, config: DecoderConfig) -> tup
         read_at(rec, dense, s, [i for i, x in again.items() if x == s])
     texts, frames = [], 0
     for i, first in enumerate(firsts):
-        reading = dense.reads[first][i] or ("", 0, 0)
+        reading = dense.reads[first][i] or BLANK
         frames += reading[1]
+        pred = reading[0]
         if i in again:
-            second = dense.reads[again[i]][i] or ("", 0, 0)
+            second = dense.reads[again[i]][i] or BLANK
             frames += second[1]
-            if second[1]:  # a blank second reading keeps the first (as the recognizer does)
-                reading = second
-        texts.append(reading[0])
+            if second[1]:  # both readings merged word by word; a blank second one keeps the first (as the recognizer)
+                pred = merged(pred, second[0])
+        texts.append(pred.text)
     return texts, len(again), frames
 
 
