@@ -60,3 +60,16 @@ def test_smoke_ctrl_c_known_gap_is_only_a_traceback_wholly_in_the_bootstrap():
     assert not smoke.in_bootstrap(ours)
     assert not smoke.in_bootstrap("")
     assert not smoke.in_bootstrap(frozen.replace("KeyboardInterrupt", "ValueError: x"))
+
+
+def test_smoke_ctrl_c_known_gap_also_covers_one_ignored_in_an_import_callback():
+    smoke = load_smoke_module()
+    # what CI saw once (session 17): the Ctrl+C landed in an import-lock callback, ignored; the command ran on
+    ignored = ("Exception ignored in: <function _get_module_lock.<locals>.cb at 0x7f75833f9da0>\n"
+               "Traceback (most recent call last):\n  File \"<frozen importlib._bootstrap>\", line 198, in cb\n"
+               "KeyboardInterrupt:")
+    assert smoke.ignored_in_bootstrap(ignored)
+    assert not smoke.ignored_in_bootstrap(ignored.replace("<frozen importlib._bootstrap>", "model/pool.py"))
+    assert not smoke.ignored_in_bootstrap(ignored.replace("Exception ignored in: ", ""))  # a traceback that ended it
+    assert not smoke.ignored_in_bootstrap(ignored + "\nTraceback (most recent call last):\n  File \"x.py\"")
+    assert not smoke.ignored_in_bootstrap("")
