@@ -359,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry."""
     p = argparse.ArgumentParser(prog="python -m training tune-decoder")
     p.add_argument("--model", type=Path, default=Path("resources/model"), help="bundle folder")
-    p.add_argument("--sets", default="iam,names", help="validation sets: iam, names")
+    p.add_argument("--sets", default="iam,names",
+                   help="validation sets: iam, names, fonts (the held-out-font lines, which models are also chosen "
+                   "on; then not a --check)")
     p.add_argument("--docs", type=docs_folder, default=Path("docs"),
                    help="where decoding.md and the plot go ('' = none)")
     p.add_argument("--apply", action="store_true", help="write the tuned configuration into the bundle's model.json")
@@ -368,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", default="", help="'fonts': also score the fitted word confidences on lines in the "
                    "held-out fonts, never used for fitting or tuning (rendered once; needs npm the first time)")
     args = p.parse_args(argv)
+    if "fonts" in args.sets.split(",") and "fonts" in args.check.split(","):
+        p.error("the fonts cannot be both tuned on (--sets) and a check never used for tuning (--check)")
     folder = args.model
     rec = Recognizer.load(folder, decoder="greedy")
     sets = load_sets(rec, tuple(args.sets.split(",")))

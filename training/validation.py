@@ -5,7 +5,8 @@
   ``EMPTY`` and blank labels dropped); scored case-insensitively, the printed field labels are not in the labels.
 
 ``font_samples`` gives a third set, lines rendered in @fontsource families held out of training
-(``training.fonts.VALIDATION_FAMILIES``): ``python -m training evaluate --set fonts``.
+(``training.fonts.VALIDATION_FAMILIES``): ``python -m training evaluate --set fonts``, and ``fonts`` in
+``load_sets`` (``tune-decoder --sets iam,names,fonts`` tunes on all three, as models are chosen on them).
 """
 
 from __future__ import annotations
@@ -109,4 +110,6 @@ def load_sets(rec: Recognizer, which: tuple[str, ...] = ("iam", "names")) -> lis
             sets.append(compute(rec, "names", name_samples(), False))
         else:
             log.warning("held-back names not found under %s", NAMES_IMAGES.parent)
+    if "fonts" in which:
+        sets.append(compute(rec, "fonts", font_samples(), True))  # rendered once; case-sensitive
     return sets
