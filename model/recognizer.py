@@ -69,6 +69,13 @@ class Prediction:
     words: tuple[Word, ...] = field(default_factory=tuple)
 
 
+def prediction_of(decoded: Decoded, boxes: Sequence[tuple[int, int, int, int]] | None = None) -> Prediction:
+    """The prediction of one decoded reading; its words' boxes on the image when known."""
+    places = boxes if boxes is not None else [None] * len(decoded.words)
+    words = tuple(Word(w.text, w.confidence, w.alternatives, box) for w, box in zip(decoded.words, places))
+    return Prediction(decoded.text, decoded.confidence, words)
+
+
 def joined(pieces: Sequence[Prediction]) -> Prediction:
     """One line's prediction from those of its pieces, left to right: texts joined by a space, the confidence
     their geometric mean weighted by length (as a line's is over its characters)."""
@@ -303,9 +310,7 @@ class Recognizer:
             return Prediction("", 0.0)
         d = self.decode(out)
         boxes = aligned_word_boxes([(w.start, w.end) for w in d.words], part, columns_per_frame)
-        boxes = [(x + offset, y, w, h) for x, y, w, h in boxes]
-        words = tuple(Word(w.text, w.confidence, w.alternatives, box) for w, box in zip(d.words, boxes))
-        return Prediction(d.text, d.confidence, words)
+        return prediction_of(d, [(x + offset, y, w, h) for x, y, w, h in boxes])
 
     def outputs(self, images: Sequence[np.ndarray], max_batch: int | None = None, stretch: float | None = None
                 ) -> list[np.ndarray | None]:

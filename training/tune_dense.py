@@ -29,7 +29,7 @@ from model.bundle import read_info, write_info
 from model.decode import greedy_length
 from model.decoder_config import DecoderConfig
 from model.preprocess import prepare_line_parts
-from model.recognizer import Prediction, Recognizer, Word, merged
+from model.recognizer import Prediction, Recognizer, merged, prediction_of
 from training.metrics import char_errors
 from training.validation import font_samples, iam_samples, name_samples, readable
 
@@ -73,16 +73,10 @@ def read_at(rec: Recognizer, dense: DenseSet, stretch: float, which: list[int]) 
     todo = [i for i in which if done[i] is None]
     if todo:
         for i, out in zip(todo, rec.outputs([dense.images[i] for i in todo], stretch=stretch)):
-            done[i] = BLANK if out is None else (_prediction(rec, out), out.shape[0], greedy_length(out))
+            done[i] = BLANK if out is None else (prediction_of(rec.decode(out)), out.shape[0], greedy_length(out))
 
 
 BLANK = (Prediction("", 0.0), 0, 0)
-
-
-def _prediction(rec: Recognizer, out: np.ndarray) -> Prediction:
-    """The recognizer's prediction from one crop's logits, without word boxes (which the texts do not need)."""
-    d = rec.decode(out)
-    return Prediction(d.text, d.confidence, tuple(Word(w.text, w.confidence, w.alternatives) for w in d.words))
 
 
 def policy_texts(rec: Recognizer, dense: DenseSet, config: DecoderConfig) -> tuple[list[str], int, int]:

@@ -10,7 +10,7 @@ import pytest
 
 from model.decode import greedy_length
 from model.decoder_config import DecoderConfig
-from model.recognizer import Prediction, Recognizer, Word, merged
+from model.recognizer import Recognizer, merged, prediction_of
 from tests.conftest import render_text, widths_read
 
 
@@ -145,10 +145,6 @@ def _squeezed(text: str, factor: float) -> np.ndarray:
 def test_a_line_read_twice_is_its_two_readings_merged_word_by_word():
     rec = _with(Recognizer.load(), dense_below=2.5, dense_target=2.5, dense_max_stretch=1.75, dense_guess=0.0)
 
-    def prediction(out: np.ndarray) -> Prediction:
-        d = rec.decode(out)
-        return Prediction(d.text, d.confidence, tuple(Word(w.text, w.confidence, w.alternatives) for w in d.words))
-
     merges = 0
     for image in (_squeezed("minimum running", 3), _squeezed("mummy will win", 2), _squeezed("quick brown fox", 2)):
         first = rec.outputs([image], stretch=1.0)[0]
@@ -157,11 +153,11 @@ def test_a_line_read_twice_is_its_two_readings_merged_word_by_word():
         assert stretch is not None and stretch > 1.0  # each is read again
         second = rec.outputs([image], stretch=stretch)[0]
         assert second is not None
-        expected = merged(prediction(first), prediction(second))
+        expected = merged(prediction_of(rec.decode(first)), prediction_of(rec.decode(second)))
         got = rec.recognize([image])[0]
         assert got.text == expected.text
         assert [w.confidence for w in got.words] == pytest.approx([w.confidence for w in expected.words])
-        merges += expected.text != prediction(second).text  # not simply the second reading
+        merges += expected.text != rec.decode(second).text  # not simply the second reading
     # (with the bundled model, "mummy will win" merges to other words than its wider reading alone: a real merge)
     assert merges, "no line's merge differed from its second reading"
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from model.recognizer import KEEP_ALONE, Prediction, Recognizer, Word, merged
+from model.recognizer import KEEP_ALONE, Prediction, Recognizer, Word, merged, prediction_of
 from tests.conftest import render_text, widths_read
 
 TWICE = "beam+lm+words+widths"
@@ -14,10 +14,6 @@ TWICE = "beam+lm+words+widths"
 
 def _pred(*words: tuple[str, float]) -> Prediction:
     return Prediction(" ".join(t for t, _ in words), 0.5, tuple(Word(t, c, (f"{t}?",)) for t, c in words))
-
-
-def _texts_of(pred: Prediction) -> list[str]:
-    return [w.text for w in pred.words]
 
 
 def test_where_the_readings_agree_the_word_is_kept_with_the_higher_confidence():
@@ -76,8 +72,7 @@ def test_each_line_is_read_at_both_widths_and_the_readings_merged(recognizers):
         wide_out = once.outputs([image], stretch=1.25)[0]
         assert wide_out is not None
         wide = once.decode(wide_out)
-        wide_words = tuple(Word(w.text, w.confidence, w.alternatives) for w in wide.words)
-        expected = merged(usual, Prediction(wide.text, wide.confidence, wide_words))
+        expected = merged(usual, prediction_of(wide))
         assert pred.text == expected.text
         assert [w.confidence for w in pred.words] == pytest.approx([w.confidence for w in expected.words])
         kept["wider" if expected.text != usual.text else "usual"] += 1
