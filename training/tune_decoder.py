@@ -276,7 +276,9 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         "lines of the held-back IAM groups "
         "d05 g04 m03 n03 p01 (case-sensitive); `names` = the held-back Kaggle name crops TRAIN_10001-10500 "
         f"({sizes.get('names', 0)} with a readable label; case-insensitive, printed field labels are not in the "
-        "labels). The same sets chose the decoder settings, so the figures are slightly optimistic.", "",
+        "labels)" + (f"; `fonts` = {sizes['fonts']} lines in the @fontsource fonts held out of training "
+                     "(`training.fonts.VALIDATION_FAMILIES`; case-sensitive)" if "fonts" in sizes else "")
+        + ". The same sets chose the decoder settings, so the figures are slightly optimistic.", "",
         head, "|" + "---|" * (2 * len(sets) + 2)]
     for name in DECODERS:
         r = runs.get(name)
@@ -304,7 +306,7 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         "character confidence. The weights are fitted on the validation words and stored in `model.json` with "
         "the features' names. The figures below are out-of-fold (5 folds by line: each word scored by a model "
         "fitted without its line).", "",
-        f"Over {conf['words']} words ({conf['wrong_words']} wrong) of both sets with `{winner}`: ROC AUC "
+        f"Over {conf['words']} words ({conf['wrong_words']} wrong) of {'both' if len(sets) == 2 else 'all'} sets with `{winner}`: ROC AUC "
         f"**{conf['auc']}** for right vs wrong words (the eight features of model 0.6.1 and older: "
         f"{conf['auc_first_features']}; agreement x sqrt(character confidence), unfitted: "
         f"{conf['auc_agreement_times_characters']}; agreement alone {conf['auc_agreement_only']}; character "
