@@ -306,7 +306,8 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         "character confidence. The weights are fitted on the validation words and stored in `model.json` with "
         "the features' names. The figures below are out-of-fold (5 folds by line: each word scored by a model "
         "fitted without its line).", "",
-        f"Over {conf['words']} words ({conf['wrong_words']} wrong) of {'both' if len(sets) == 2 else 'all'} sets with `{winner}`: ROC AUC "
+        f"Over {conf['words']} words ({conf['wrong_words']} wrong) of {'both' if len(sets) == 2 else 'all'} sets "
+        f"with `{winner}`: ROC AUC "
         f"**{conf['auc']}** for right vs wrong words (the eight features of model 0.6.1 and older: "
         f"{conf['auc_first_features']}; agreement x sqrt(character confidence), unfitted: "
         f"{conf['auc_agreement_times_characters']}; agreement alone {conf['auc_agreement_only']}; character "
