@@ -57,6 +57,18 @@ def flagging(conf: np.ndarray, right: np.ndarray, threshold: float) -> Flagging:
     return Flagging(float(threshold), precision, recall, float(flagged.mean()) if len(conf) else 0.0)
 
 
+def flag_counts(truths: list[str], words: list[list[tuple[str, float]]], threshold: float) -> dict[str, object]:
+    """Word flags as the app shows them: each read word (text, confidence) right or wrong (``right_words``) and
+    flagged below ``threshold``; with the counts, so that sets can be pooled."""
+    ok = np.array([r for t, ws in zip(truths, words) for r in right_words(t, [w for w, _ in ws])], dtype=bool)
+    conf = np.array([c for ws in words for _, c in ws], dtype=float)
+    flagged, wrong = conf < threshold, ~ok
+    hits = int((flagged & wrong).sum())
+    return {"threshold": threshold, "words": int(len(ok)), "wrong": int(wrong.sum()), "flagged": int(flagged.sum()),
+            "flagged_and_wrong": hits, "flagged_wrong": round(hits / max(1, int(flagged.sum())), 4),
+            "wrong_flagged": round(hits / max(1, int(wrong.sum())), 4), "auc": round(roc_auc(conf, ok), 4)}
+
+
 def choose_threshold(conf: np.ndarray, right: np.ndarray) -> Flagging:
     """The threshold that maximises min(precision, recall) of flagging wrong words (both aimed at >= 70 %)."""
     candidates = np.unique(np.round(np.concatenate([conf, [0.0, 1.0 + 1e-9]]), 3))

@@ -14,6 +14,7 @@ import numpy as np
 from model.decoder_config import CHOICES
 from model.preprocess import prepare_line
 from model.recognizer import Recognizer
+from training.confidence import flag_counts
 from training.datasets import Sample, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
 from training.metrics import char_errors, score
 from training.render_eval import read_fonts
@@ -81,14 +82,18 @@ def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, gr
     truths = [recognizer.info.charset.filter(s.text) for s, _ in loaded]
     paths = [s.path for s, _ in loaded]
     start = time.perf_counter()
-    preds = [p.text for p in recognizer.recognize(images)]
+    predictions = recognizer.recognize(images)
     seconds = time.perf_counter() - start
+    preds = [p.text for p in predictions]
 
     def fold(text: str) -> str:
         return text if case_sensitive else text.upper()
 
     result: dict[str, object] = dict(score([fold(t) for t in truths], [fold(p) for p in preds]).as_dict())
     result["case_sensitive"] = case_sensitive
+    result["word_flags"] = flag_counts([fold(t) for t in truths],
+                                       [[(fold(w.text), w.confidence) for w in p.words] for p in predictions],
+                                       recognizer.low_confidence)  # the app's own reading, at the app's threshold
     if fonts:
         result["cer_by_font"] = by_font([p.name for p in paths], [fold(t) for t in truths], [fold(p) for p in preds],
                                         fonts)

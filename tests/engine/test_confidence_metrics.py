@@ -1,6 +1,6 @@
 import numpy as np
 
-from training.confidence import choose_threshold, flagging, reliability, right_words, roc_auc
+from training.confidence import choose_threshold, flag_counts, flagging, reliability, right_words, roc_auc
 
 
 def test_right_words_align_by_word_edits():
@@ -24,6 +24,15 @@ def test_threshold_balances_precision_and_recall():
     assert f.precision >= 2 / 3 and f.recall >= 2 / 3
     low = flagging(conf, ok, 0.25)
     assert low.precision == 1.0 and abs(low.recall - 2 / 3) < 1e-9
+
+
+def test_flag_counts_pool_across_lines_and_keep_the_counts():
+    truths = ["the cat sat", "on a mat"]
+    words = [[("the", 0.9), ("cot", 0.3), ("sat", 0.4)], [("on", 0.95), ("a", 0.2), ("mad", 0.8)]]
+    f = flag_counts(truths, words, 0.5)  # wrong: cot, mad; flagged: cot, sat, a
+    assert (f["words"], f["wrong"], f["flagged"], f["flagged_and_wrong"]) == (6, 2, 3, 1)
+    assert f["flagged_wrong"] == round(1 / 3, 4) and f["wrong_flagged"] == 0.5 and f["threshold"] == 0.5
+    assert flag_counts([], [], 0.5)["flagged_wrong"] == 0.0  # nothing read: no division by zero
 
 
 def test_reliability_bins():

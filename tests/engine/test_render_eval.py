@@ -41,3 +41,6 @@ def test_evaluate_prints_the_cer_by_font(two_fonts, tmp_path, capsys):
     per_font = result["cer_by_font"]
     assert sorted(per_font) == sorted(p.name for p in two_fonts)
     assert min(per_font.values()) <= result["cer"] <= max(per_font.values())
+    flags = result["word_flags"]  # the app's own words and confidences, at the bundle's threshold
+    assert flags["words"] >= 4 and 0 <= flags["flagged_and_wrong"] <= min(flags["flagged"], flags["wrong"])
+    assert 0.0 < flags["threshold"] < 1.0
