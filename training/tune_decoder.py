@@ -242,7 +242,8 @@ def fitted_confidences(folder: Path, sets: list[ValidationSet], winner: Run, fit
 
 
 def confidence_check(folder: Path, sets: list[ValidationSet], config: DecoderConfig) -> dict[str, object]:
-    """How the fitted confidences and threshold do on sets that fitted and tuned nothing (ROC AUC, flag shares)."""
+    """How the fitted confidences and threshold do on sets that did not fit them (ROC AUC, flag shares): a --check
+    set, which tuned nothing, or a set the decoder was tuned on but the confidences not fitted on."""
     out: dict[str, object] = {}
     for vset in sets:
         r = run(config, folder, [vset], timed=False)
