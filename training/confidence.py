@@ -62,11 +62,11 @@ def flag_counts(truths: list[str], words: list[list[tuple[str, float]]], thresho
     flagged below ``threshold``; with the counts, so that sets can be pooled."""
     ok = np.array([r for t, ws in zip(truths, words) for r in right_words(t, [w for w, _ in ws])], dtype=bool)
     conf = np.array([c for ws in words for _, c in ws], dtype=float)
-    flagged, wrong = conf < threshold, ~ok
-    hits = int((flagged & wrong).sum())
-    return {"threshold": threshold, "words": int(len(ok)), "wrong": int(wrong.sum()), "flagged": int(flagged.sum()),
-            "flagged_and_wrong": hits, "flagged_wrong": round(hits / max(1, int(flagged.sum())), 4),
-            "wrong_flagged": round(hits / max(1, int(wrong.sum())), 4), "auc": round(roc_auc(conf, ok), 4)}
+    f = flagging(conf, ok, threshold)
+    return {"threshold": threshold, "words": int(len(ok)), "wrong": int((~ok).sum()),
+            "flagged": int((conf < threshold).sum()), "flagged_and_wrong": int(((conf < threshold) & ~ok).sum()),
+            "flagged_wrong": round(f.precision, 4), "wrong_flagged": round(f.recall, 4),
+            "auc": round(roc_auc(conf, ok), 4)}
 
 
 def choose_threshold(conf: np.ndarray, right: np.ndarray) -> Flagging:

@@ -89,14 +89,14 @@ def evaluate(recognizer: Recognizer, samples: list[Sample], out: Path | None, gr
     def fold(text: str) -> str:
         return text if case_sensitive else text.upper()
 
-    result: dict[str, object] = dict(score([fold(t) for t in truths], [fold(p) for p in preds]).as_dict())
+    folded_truths, folded_preds = [fold(t) for t in truths], [fold(p) for p in preds]
+    result: dict[str, object] = dict(score(folded_truths, folded_preds).as_dict())
     result["case_sensitive"] = case_sensitive
-    result["word_flags"] = flag_counts([fold(t) for t in truths],
+    result["word_flags"] = flag_counts(folded_truths,
                                        [[(fold(w.text), w.confidence) for w in p.words] for p in predictions],
                                        recognizer.low_confidence)  # the app's own reading, at the app's threshold
     if fonts:
-        result["cer_by_font"] = by_font([p.name for p in paths], [fold(t) for t in truths], [fold(p) for p in preds],
-                                        fonts)
+        result["cer_by_font"] = by_font([p.name for p in paths], folded_truths, folded_preds, fonts)
     result["ms_per_sample"] = round(1000 * seconds / max(1, len(images)), 1)
     if out:
         out.mkdir(parents=True, exist_ok=True)
