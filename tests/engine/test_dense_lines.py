@@ -146,7 +146,9 @@ def test_a_line_read_twice_is_its_two_readings_merged_word_by_word():
     rec = _with(Recognizer.load(), dense_below=2.5, dense_target=2.5, dense_max_stretch=1.75, dense_guess=0.0)
 
     merges = 0
-    for image in (_squeezed("minimum running", 3), _squeezed("mummy will win", 2), _squeezed("quick brown fox", 2)):
+    lines = (("minimum running", 3), ("mummy will win", 2), ("quick brown fox", 2), ("millimetre units", 2.5),
+             ("jumping minnows", 2.5), ("many brown mummies", 3))
+    for image in (_squeezed(text, factor) for text, factor in lines):
         first = rec.outputs([image], stretch=1.0)[0]
         assert first is not None
         stretch = rec.config.again_stretch(1.0, first.shape[0], greedy_length(first))
@@ -158,7 +160,9 @@ def test_a_line_read_twice_is_its_two_readings_merged_word_by_word():
         assert got.text == expected.text
         assert [w.confidence for w in got.words] == pytest.approx([w.confidence for w in expected.words])
         merges += expected.text != rec.decode(second).text  # not simply the second reading
-    # (with the bundled model, "mummy will win" merges to other words than its wider reading alone: a real merge)
+    # (which lines merge to other words than their wider reading alone depends on the network: with model 0.9.0
+    # "mummy will win" did; with model 0.9.1 the last three do, e.g. "millimate unit" + "millimatre units" ->
+    # "millimate units")
     assert merges, "no line's merge differed from its second reading"
 
 
