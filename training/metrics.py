@@ -12,6 +12,11 @@ def _norm(s: str) -> str:
     return " ".join(s.split())
 
 
+def ref_length(truth: str) -> int:
+    """Characters a truth counts for in the CER (whitespace-normalised, as ``score`` counts them)."""
+    return len(_norm(truth))
+
+
 def char_errors(truth: str, pred: str) -> int:
     """Levenshtein distance on whitespace-normalised strings."""
     return Levenshtein.distance(_norm(truth), _norm(pred))
@@ -44,7 +49,7 @@ class Scores:
 def score(truths: list[str], preds: list[str]) -> Scores:
     """Corpus-level scores: error counts summed over samples, divided by reference lengths."""
     ce = sum(char_errors(t, p) for t, p in zip(truths, preds))
-    cl = sum(len(_norm(t)) for t in truths) or 1
+    cl = sum(ref_length(t) for t in truths) or 1
     we = sum(word_errors(t, p) for t, p in zip(truths, preds))
     wl = sum(len(_norm(t).split()) for t in truths) or 1
     correct_words = total_words = 0
