@@ -84,7 +84,10 @@ def _difference(name: str, cer_a: float, cer_b: float, diffs: np.ndarray) -> Dif
 
 
 def line_errors(a: Recognizer, b: Recognizer, samples: list[Sample], case_sensitive: bool) -> LineErrors:
-    """Both bundles read the samples whose image loads; their character errors and the truths' lengths per line."""
+    """Both bundles read the samples whose image loads; their character errors and the truths' lengths per line.
+    The truths are filtered to the bundles' character set, so both must have the same one."""
+    if a.info.charset != b.info.charset:
+        raise ValueError("the two bundles read different character sets: their truths would not be the same")
     loaded = readable(samples)
     images = [img for _, img in loaded]
 
@@ -124,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not names:
         p.error(f"unknown set(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SETS)}")
     a, b = (Recognizer.load(m, decoder=args.decoder) for m in args.model)
-    sets = {n: line_errors(a, b, SETS[n][0](), SETS[n][1]) for n in names}
+    try:
+        sets = {n: line_errors(a, b, SETS[n][0](), SETS[n][1]) for n in names}
+    except ValueError as exc:
+        p.error(str(exc))
     rows = compare(sets, rounds=args.rounds, seed=args.seed)
     print(f"A = {args.model[0]} (model {a.info.version}), B = {args.model[1]} (model {b.info.version}), "
           f"decoder {args.decoder}, {args.rounds} paired resamplings of the lines")

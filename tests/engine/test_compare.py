@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
@@ -82,3 +84,12 @@ def test_the_command_asks_for_two_bundles_and_known_sets(capsys):
     with pytest.raises(SystemExit):
         main(["--model", "a", "--model", "b", "--sets", "iam,lob"])
     assert "unknown set(s) lob" in capsys.readouterr().err
+
+
+def test_bundles_with_different_character_sets_are_not_compared():
+    from model.charset import Charset
+
+    a = SimpleNamespace(info=SimpleNamespace(charset=Charset("abc")))
+    b = SimpleNamespace(info=SimpleNamespace(charset=Charset("abcd")))
+    with pytest.raises(ValueError, match="different character sets"):
+        line_errors(a, b, [], case_sensitive=True)  # type: ignore[arg-type]
