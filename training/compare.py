@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from model.bundle import ModelError
 from model.decoder_config import CHOICES
 from model.recognizer import Recognizer
 from training.datasets import Sample
@@ -89,6 +90,8 @@ def line_errors(a: Recognizer, b: Recognizer, samples: list[Sample], case_sensit
     if a.info.charset != b.info.charset:
         raise ValueError("the two bundles read different character sets: their truths would not be the same")
     loaded = readable(samples)
+    if not loaded:
+        raise ValueError("no readable image in the set (is its data under ~/.cache/htr-desktop? docs/data.md)")
     images = [img for _, img in loaded]
 
     def fold(text: str) -> str:
@@ -126,11 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in names if s not in SETS]
     if unknown or not names:
         p.error(f"unknown set(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SETS)}")
-    a, b = (Recognizer.load(m, decoder=args.decoder) for m in args.model)
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     try:
-        sets = {n: line_errors(a, b, SETS[n][0](), SETS[n][1]) for n in names}
-    except ValueError as exc:
+        a, b = (Recognizer.load(m, decoder=args.decoder) for m in args.model)
+    except ModelError as exc:
         p.error(str(exc))
+    sets = {}
+    for n in names:
+        try:
+            sets[n] = line_errors(a, b, SETS[n][0](), SETS[n][1])
+        except ValueError as exc:
+            p.error(f"{n}: {exc}")
     rows = compare(sets, rounds=args.rounds, seed=args.seed)
     print(f"A = {args.model[0]} (model {a.info.version}), B = {args.model[1]} (model {b.info.version}), "
           f"decoder {args.decoder}, {args.rounds} paired resamplings of the lines")

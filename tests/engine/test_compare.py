@@ -84,6 +84,18 @@ def test_the_command_asks_for_two_bundles_and_known_sets(capsys):
     with pytest.raises(SystemExit):
         main(["--model", "a", "--model", "b", "--sets", "iam,lob"])
     assert "unknown set(s) lob" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--model", "resources/model", "--model", "no/such/bundle"])
+    assert "model folder not found" in capsys.readouterr().err
+
+
+def test_a_set_without_a_readable_image_is_an_error_not_a_crash(tmp_path):
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    rec = Recognizer.load(decoder="greedy")
+    with pytest.raises(ValueError, match="no readable image"):
+        line_errors(rec, rec, [Sample(tmp_path / "broken.png", "x")], case_sensitive=True)
+    with pytest.raises(ValueError, match="no readable image"):
+        line_errors(rec, rec, [], case_sensitive=True)
 
 
 def test_bundles_with_different_character_sets_are_not_compared():
