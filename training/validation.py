@@ -89,10 +89,12 @@ def readable(samples: list[Sample]) -> list[tuple[Sample, np.ndarray]]:
 
 
 def compute(rec: Recognizer, name: str, samples: list[Sample], case_sensitive: bool) -> ValidationSet:
-    """Run the network once over a set (unreadable files are skipped with a warning)."""
+    """Run the network once over a set, each line at its plain width whatever the bundle's dense-line setting (so
+    that ``tune-decoder`` fits the same on an exported bundle and on one ``tune-dense`` has set); unreadable files are
+    skipped with a warning."""
     loaded = readable(samples)
     truths = [rec.info.charset.filter(s.text) for s, _ in loaded]
-    outputs = rec.outputs([img for _, img in loaded])
+    outputs = rec.outputs([img for _, img in loaded], stretch=1.0)
     log.info("%s: %d crops", name, len(truths))
     return ValidationSet(name, truths, outputs, case_sensitive)
 
