@@ -34,10 +34,25 @@ def _let_ctrl_c_through() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _headless(command: str, argv: list[str]) -> int:
-    """Run ``recognize`` or ``serve``; a Ctrl+C at any point (even while importing) ends it with one line, code 130."""
+def _hold_ctrl_c() -> None:
+    """Block Ctrl+C (as the packaged executable does from its start) until ``recognize`` lets it through."""
+    import signal
+
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _headless(command: str, argv: list[str], hold: bool = False) -> int:
+    """Run ``recognize`` or ``serve``; a Ctrl+C at any point (even while importing) ends it with one line, code 130.
+
+    ``hold`` (the command is this process): ``recognize`` holds a Ctrl+C until its imports and the model's loading
+    are done (``htr_desktop.cli`` lets it through), because one landing in a compiled module's start-up (numpy's,
+    LiteRT's) came out as that module's ImportError or SystemError, with a traceback, or was lost."""
     try:
-        _let_ctrl_c_through()
+        if command == "serve" or not hold:
+            _let_ctrl_c_through()
+        else:
+            _hold_ctrl_c()
         if command == "serve":
             from htr_desktop.serve import run_serve
 
@@ -61,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     """``htr-desktop [--version] [recognize ...] [adapt ...] [FILES...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["recognize"], ["serve"]):
-        code = _headless(args[0], args[1:])
+        code = _headless(args[0], args[1:], hold=argv is None)
         if argv is None:  # this process is the command (not a caller's function call)
             _exit_now(code)
         return code

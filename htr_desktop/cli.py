@@ -371,10 +371,13 @@ def _recognize_all(argv: list[str]) -> int:
     stopped = ""  # after a second Ctrl+C: inputs that were running were stopped unfinished
     _preload(bool(args.format))
     try:
+        if "-" in args.paths:
+            interrupt.let_through()  # waiting for standard input: Ctrl+C ends the wait
         items = [read_stdin() if p == "-" else p for p in args.paths]  # (Ctrl+C while waiting for it: one line)
         args.paths = [STDIN if p == "-" else p for p in args.paths]
         with interrupt.installed(), RecognizerPool(args.model, decoder=args.decoder, threads=args.threads,
                                                    workers=workers, fork=True) as pool:
+            interrupt.let_through()  # held while the modules and the model loaded: a Ctrl+C meanwhile comes now
             pool.start()
             out = Output(args.format or "", str(args.out or ""), args.pdf_dpi,
                          _output_stems(args.paths) if args.format else ())

@@ -33,6 +33,12 @@ def installed() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def let_through() -> None:
+    """Unblock Ctrl+C, held while ``recognize`` starts (``htr_desktop.__main__``); a held one comes now."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 @contextlib.contextmanager
 def held() -> Iterator[None]:
     """A block Ctrl+C does not cut in two (a printed result, an input's files; in a worker process, nor the pool's

@@ -142,7 +142,26 @@ def test_a_ctrl_c_held_from_the_start_is_reported_once_the_command_runs(tmp_path
     os.killpg(proc.pid, signal.SIGINT)  # pending until htr_desktop.__main__ unblocks it
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and out == "", err
-    assert err.strip() == "htr-desktop recognize: interrupted"
+    assert err.strip() == "htr-desktop recognize: interrupted; 0 of 50 inputs done"  # (held until the model loaded)
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.3, 0.4, 0.6])
+def test_a_ctrl_c_while_recognize_starts_ends_it_with_one_line(tmp_path, delay):
+    """Ctrl+C while the command imports its modules and loads the model (numpy's and LiteRT's compiled start-up
+    turned one into their ImportError or SystemError with a traceback, or lost it): held until the model is loaded,
+    then one line and code 130."""
+    path = tmp_path / "in.png"
+    cv2.imwrite(str(path), render_text("hello"))
+    proc = subprocess.Popen([sys.executable, "-m", "htr_desktop", "recognize", "--json", *[str(path)] * 2000],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, process_group=0)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert group_ends(proc.pid)
+    assert proc.returncode == 130, (proc.returncode, err[-500:])
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "interrupted" in err
+    assert all(json.loads(line) for line in out.splitlines())  # whole results only
+    assert len(out.splitlines()) < 2000
 
 
 def _import_failing(cause: BaseException):
