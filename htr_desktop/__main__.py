@@ -26,22 +26,6 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
-def _let_ctrl_c_through() -> None:
-    """Unblock Ctrl+C, which the packaged executable holds from its start (packaging/rthook_sigint.py) until here."""
-    import signal
-
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-
-def _hold_ctrl_c() -> None:
-    """Block Ctrl+C (as the packaged executable does from its start) until ``recognize`` lets it through."""
-    import signal
-
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-
 def _headless(command: str, argv: list[str], hold: bool = False) -> int:
     """Run ``recognize`` or ``serve``; a Ctrl+C at any point (even while importing) ends it with one line, code 130.
 
@@ -49,10 +33,12 @@ def _headless(command: str, argv: list[str], hold: bool = False) -> int:
     are done (``htr_desktop.cli`` lets it through), because one landing in a compiled module's start-up (numpy's,
     LiteRT's) came out as that module's ImportError or SystemError, with a traceback, or was lost."""
     try:
-        if command == "serve" or not hold:
-            _let_ctrl_c_through()
+        from htr_desktop import interrupt
+
+        if hold:
+            interrupt.hold()
         else:
-            _hold_ctrl_c()
+            interrupt.let_through()
         if command == "serve":
             from htr_desktop.serve import run_serve
 
@@ -76,11 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     """``htr-desktop [--version] [recognize ...] [adapt ...] [FILES...]``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] in (["recognize"], ["serve"]):
-        code = _headless(args[0], args[1:], hold=argv is None)
+        code = _headless(args[0], args[1:], hold=argv is None and args[0] == "recognize")
         if argv is None:  # this process is the command (not a caller's function call)
             _exit_now(code)
         return code
-    _let_ctrl_c_through()
+    from htr_desktop.interrupt import let_through
+
+    let_through()  # held from the packaged executable's start (packaging/rthook_sigint.py) until here
     if args[:1] == ["adapt"]:
         from htr_desktop.adapt_cli import run_adapt
 

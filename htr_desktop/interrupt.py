@@ -33,8 +33,15 @@ def installed() -> Iterator[None]:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def hold() -> None:
+    """Block Ctrl+C (as the packaged executable does from its start, packaging/rthook_sigint.py) until
+    ``let_through()``: ``recognize`` holds it while its modules and the model load."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
 def let_through() -> None:
-    """Unblock Ctrl+C, held while ``recognize`` starts (``htr_desktop.__main__``); a held one comes now."""
+    """Unblock Ctrl+C, held by ``hold()`` or by the packaged executable's runtime hook; a held one comes now."""
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -20,11 +19,7 @@ from model.decoder_config import CHOICES
 from model.recognizer import Recognizer
 from training.datasets import Sample
 from training.metrics import char_errors, ref_length
-from training.validation import font_samples, iam_samples, name_samples, readable
-
-#: The validation sets: how to list their samples, and whether their CER is case-sensitive (as ``evaluate``).
-SETS: dict[str, tuple[Callable[[], list[Sample]], bool]] = {
-    "iam": (iam_samples, True), "names": (name_samples, False), "fonts": (font_samples, True)}
+from training.validation import SETS, readable
 
 
 @dataclass(frozen=True)
@@ -138,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = {}
     for n in names:
         try:
-            sets[n] = line_errors(a, b, SETS[n][0](), SETS[n][1])
+            sets[n] = line_errors(a, b, SETS[n].samples(), SETS[n].case_sensitive)
         except ValueError as exc:
             p.error(f"{n}: {exc}")
     rows = compare(sets, rounds=args.rounds, seed=args.seed)

@@ -18,19 +18,15 @@ from training.confidence import flag_counts
 from training.datasets import Sample, read_folder, read_iam_gt, read_kaggle_csv, split_by_groups
 from training.metrics import char_errors, score
 from training.render_eval import read_fonts
-from training.validation import font_samples, iam_samples, name_samples, readable
+from training.validation import SETS, readable
 
 log = logging.getLogger(__name__)
 
 
 def load_samples(args: argparse.Namespace) -> list[Sample]:
     """The evaluation samples the arguments name (IAM gt restricted to groups, Kaggle CSV, or folder)."""
-    if args.set == "iam":
-        samples = iam_samples()
-    elif args.set == "names":
-        samples = name_samples()
-    elif args.set == "fonts":
-        samples = font_samples()
+    if args.set:
+        samples = SETS[args.set].samples()
     elif args.iam_gt:
         samples = read_iam_gt(Path(args.iam_gt).expanduser())
         if not args.groups:
@@ -116,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m training evaluate")
     p.add_argument("--model", help="bundle folder (default: the bundled model)")
     p.add_argument("--decoder", action="append", choices=CHOICES, help="decoders to compare (repeatable)")
-    p.add_argument("--set", choices=("iam", "names", "fonts"),
+    p.add_argument("--set", choices=tuple(SETS),
                    help="a held-back set (training/validation.py); names: case-insensitive; fonts: held-out fonts")
     p.add_argument("--iam-gt")
     p.add_argument("--groups", help="comma-separated IAM groups (only allowed ones)")
@@ -129,11 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     samples = load_samples(args)
     fonts = read_fonts(Path(args.folder)) if args.folder else {}
+    case_sensitive = (SETS[args.set].case_sensitive if args.set else True) and not args.ignore_case
     results = {}
     for decoder in args.decoder or ["greedy"]:
         rec = Recognizer.load(args.model, decoder=decoder)
         out = args.out / decoder.replace("+", "_") if args.out else None
-        results[decoder] = evaluate(rec, samples, out, case_sensitive=args.set != "names" and not args.ignore_case,
+        results[decoder] = evaluate(rec, samples, out, case_sensitive=case_sensitive,
                                     fonts=fonts)
         print(json.dumps({"decoder": decoder, **results[decoder]}), flush=True)
     return 0

@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -77,6 +79,19 @@ def font_samples(count: int = 200) -> list[Sample]:
     return read_folder(folder)
 
 
+class SetSource(NamedTuple):
+    """How to list a validation set's samples, and whether its CER is case-sensitive."""
+
+    samples: Callable[[], list[Sample]]
+    case_sensitive: bool
+
+
+#: The validation sets by name (``evaluate --set``, ``compare --sets``, ``tune-decoder --sets``); the names are
+#: scored case-insensitively.
+SETS: dict[str, SetSource] = {"iam": SetSource(iam_samples, True), "names": SetSource(name_samples, False),
+                               "fonts": SetSource(font_samples, True)}
+
+
 def readable(samples: list[Sample]) -> list[tuple[Sample, np.ndarray]]:
     """The samples whose image loads, with the image (the others are skipped with a warning)."""
     loaded = []
@@ -101,17 +116,13 @@ def compute(rec: Recognizer, name: str, samples: list[Sample], case_sensitive: b
 
 def load_sets(rec: Recognizer, which: tuple[str, ...] = ("iam", "names")) -> list[ValidationSet]:
     """The validation sets whose data is on disk (a missing one is skipped with a warning)."""
+    present = {"iam": IAM_GT.exists(), "names": NAMES_CSV.exists() and NAMES_IMAGES.is_dir(), "fonts": True}
+    missing = {"iam": f"IAM validation lines not found at {IAM_GT}",
+               "names": f"held-back names not found under {NAMES_IMAGES.parent}"}
     sets = []
-    if "iam" in which:
-        if IAM_GT.exists():
-            sets.append(compute(rec, "iam", iam_samples(), True))
+    for name in (n for n in SETS if n in which):  # fonts: rendered once
+        if present[name]:
+            sets.append(compute(rec, name, SETS[name].samples(), SETS[name].case_sensitive))
         else:
-            log.warning("IAM validation lines not found at %s", IAM_GT)
-    if "names" in which:
-        if NAMES_CSV.exists() and NAMES_IMAGES.is_dir():
-            sets.append(compute(rec, "names", name_samples(), False))
-        else:
-            log.warning("held-back names not found under %s", NAMES_IMAGES.parent)
-    if "fonts" in which:
-        sets.append(compute(rec, "fonts", font_samples(), True))  # rendered once; case-sensitive
+            log.warning("%s", missing[name])
     return sets

@@ -22,7 +22,7 @@ def test_the_fonts_set_is_read_case_sensitively_when_asked_for(tmp_path, monkeyp
         path = tmp_path / f"line-{i}.png"
         cv2.imwrite(str(path), render_text(text))
         samples.append(Sample(path, text))
-    monkeypatch.setattr(validation, "font_samples", lambda count=200: samples)
+    monkeypatch.setitem(validation.SETS, "fonts", validation.SETS["fonts"]._replace(samples=lambda: samples))
     rec = Recognizer.load(decoder="greedy")
     (fonts,) = validation.load_sets(rec, ("fonts",))
     assert fonts.name == "fonts" and fonts.case_sensitive and fonts.truths == texts
