@@ -178,6 +178,18 @@ def nested_flagging(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int
     return conf, thresholds
 
 
+def nested_threshold(conf: np.ndarray, right: np.ndarray, groups: np.ndarray, folds: int = 5) -> Flagging:
+    """Flag figures with each word's threshold chosen (``choose_threshold``) on the words of the other folds (folds
+    by line, ``groups``): how a threshold chosen on such words does on words it was not chosen on."""
+    fold = groups % folds
+    thresholds = np.zeros(len(conf))
+    for k in range(folds):
+        test = fold == k
+        if test.any() and (~test).any():
+            thresholds[test] = choose_threshold(conf[~test], right[~test]).threshold
+    return flagging_at(conf, right, thresholds)
+
+
 def flagging_at(conf: np.ndarray, right: np.ndarray, thresholds: np.ndarray) -> Flagging:
     """Like ``flagging``, with a threshold per word (``nested_flagging``); ``threshold`` is their mean."""
     flagged = conf < thresholds

@@ -108,3 +108,55 @@ def test_confidence_check_scores_a_set_with_the_fitted_weights_and_threshold():
     never = confidence_check(BUNDLE, [vsets[0]], replace(config, low_confidence=0.0))["iam"]
     always = confidence_check(BUNDLE, [vsets[0]], replace(config, low_confidence=1.01))["iam"]
     assert never["flag_recall"] == 0.0 and (always["flag_recall"] == 1.0 or always["wrong"] == 0)
+
+
+def test_the_app_threshold_is_chosen_on_the_app_s_own_reading(tmp_path):
+    import cv2
+
+    from model.recognizer import Recognizer
+    from tests.conftest import render_text
+    from training.confidence import choose_threshold, right_words
+    from training.datasets import Sample
+    from training.tune_decoder import app_flags
+
+    texts = ["the cat sat on the mat", "a man and his dog", "where are you going now", "minimum running"]
+    names = ["JEAN DUPONT", "MARIE CLAIRE"]
+    samples = []
+    for i, text in enumerate(texts + names):
+        path = tmp_path / f"line-{i}.png"
+        cv2.imwrite(str(path), render_text(text))
+        samples.append(Sample(path, text if text not in names else text.lower()))  # names: compared upper-cased
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    rec = Recognizer.load()
+    app = app_flags(rec, [(samples[:4] + [Sample(tmp_path / "broken.png", "x")], True), (samples[4:], False)])
+    preds = rec.recognize([cv2.imread(str(s.path), cv2.IMREAD_GRAYSCALE) for s in samples])
+    conf = np.array([w.confidence for p in preds for w in p.words])
+    folds = [str] * len(texts) + [str.upper] * len(names)
+    ok = np.array([r for s, fold, p in zip(samples, folds, preds)
+                   for r in right_words(fold(s.text), [fold(w.text) for w in p.words])])
+    assert app["words"] == len(conf) and app["wrong"] == int((~ok).sum())  # the broken file skipped
+    assert app["threshold"] == round(choose_threshold(conf, ok).threshold, 3)
+    assert 0.0 <= app["nested_flag_precision"] <= 1.0 and 0.0 <= app["nested_flag_recall"] <= 1.0
+
+
+def test_the_app_s_threshold_replaces_the_read_once_one_and_scores_the_other_sets(tmp_path):
+    vsets = sets()
+    vsets.append(ValidationSet("fonts", vsets[0].truths[:3], vsets[0].outputs[:3], True))
+    runs = {"beam+lm+words": run(read_info(BUNDLE).decoder.with_name("beam+lm+words"), BUNDLE, vsets, timed=False)}
+    seen = []
+
+    def app(config):
+        seen.append(config)
+        return {"threshold": 0.123, "words": 40, "wrong": 10, "flag_precision": 0.7, "flag_recall": 0.71,
+                "flagged_share": 0.25, "nested_flag_precision": 0.69, "nested_flag_recall": 0.7}
+
+    final, facts = fitted_confidences(BUNDLE, vsets, runs["beam+lm+words"], ("iam", "names"), None, app)
+    assert seen[0].confidence_weights == final.confidence_weights  # read with the fitted weights
+    assert final.low_confidence == 0.123 and facts["threshold"] != 0.123  # the read-once choice kept in the facts
+    never = fitted_confidences(BUNDLE, vsets, runs["beam+lm+words"], ("iam", "names"), None)[1]["scored"]["fonts"]
+    assert facts["scored"]["fonts"]["words"] == never["words"]
+    write_doc(tmp_path / "decoding.md", runs, "beam+lm+words", facts, None, "test",
+              {s.name: len(s.truths) for s in vsets})
+    text = (tmp_path / "decoding.md").read_text()
+    assert "The app flags words below **0.123**" in text and "app's own reading" in text
+    assert f"the best threshold would be {facts['threshold']}" in text
