@@ -365,8 +365,7 @@ def write_doc(path: Path, runs: dict[str, Run], winner: str, conf: dict[str, obj
         f"{conf['auc_agreement_times_characters']}; agreement alone {conf['auc_agreement_only']}; character "
         f"confidences alone {conf['auc_character_confidence_only']}; n-best temperature {conf['temperature']}).",
         "",
-        _threshold_text(conf),
-        f"{100 * float(conf['flag_precision']):.1f} % of flagged "  # type: ignore[arg-type]
+        _threshold_text(conf) + f"{100 * float(conf['flag_precision']):.1f} % of flagged "  # type: ignore[arg-type]
         f"words are wrong and {100 * float(conf['flag_recall']):.1f} % of wrong words are flagged "  # type: ignore[arg-type]
         f"({100 * float(conf['flagged_share']):.0f} % of all words are flagged). "  # type: ignore[arg-type]
         "Choosing each fold's threshold without looking at that fold (on the out-of-fold confidences of the other "
