@@ -490,9 +490,15 @@ def main(argv: list[str] | None = None) -> int:
         info = read_info(folder)
         info.decoder = final
         info.figures["decoders_val_cer"] = {name: r["cer"] for name, r in summary.items()}  # details: docs/decoding.md
-        info.figures["word_confidence"] = {k: conf[k] for k in ("auc", "threshold", "flag_precision", "flag_recall",
-                                                                 "nested_flag_precision", "nested_flag_recall")}
-        if "app" in conf:  # the app's threshold, chosen on its own reading (``threshold`` above: read once)
-            info.figures["word_confidence"]["app_reading"] = conf["app"]
+        keys = ("threshold", "flag_precision", "flag_recall", "nested_flag_precision", "nested_flag_recall")
+        figures: dict[str, object] = {"auc": conf["auc"], **{k: conf[k] for k in keys}}
+        read_by_app = conf.get("app")
+        if isinstance(read_by_app, dict):  # the app's threshold and flags in its own reading; the read-once fit too
+            figures = {"auc": conf["auc"], **{k: read_by_app[k] for k in keys}, "read_once": {k: conf[k] for k in keys},
+                       "note": f"tune-decoder, confidences fitted on {','.join(fit)} read once at their plain width "
+                       "(read_once: the threshold that fit would choose); threshold and flags: the app's own reading "
+                       "of the same lines (long lines in pieces, dense lines read twice and merged), nested: each "
+                       "fold of lines at a threshold chosen on the others"}
+        info.figures["word_confidence"] = figures
         write_info(folder, info)
     return 0

@@ -160,3 +160,36 @@ def test_the_app_s_threshold_replaces_the_read_once_one_and_scores_the_other_set
     text = (tmp_path / "decoding.md").read_text()
     assert "The app flags words below **0.123**" in text and "app's own reading" in text
     assert f"the best threshold would be {facts['threshold']}" in text
+
+
+def test_apply_writes_the_app_s_threshold_and_the_read_once_fit_beside_it(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    import cv2
+
+    from tests.conftest import render_text
+    from training import validation
+    from training.datasets import Sample
+    from training.tune_decoder import main
+
+    texts = ["the cat sat on the mat", "a man and his dog", "where are you going now", "minimum running",
+             "Letter Garden", "hello world again", "quick brown foxes jump", "seven wild horses"]
+    samples = []
+    for i, text in enumerate(texts):
+        path = tmp_path / f"line-{i}.png"
+        cv2.imwrite(str(path), render_text(text))
+        samples.append(Sample(path, text))
+    monkeypatch.setitem(validation.SETS, "fonts", validation.SETS["fonts"]._replace(samples=lambda: samples))
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, bundle)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    assert main(["--model", str(bundle), "--sets", "fonts", "--confidence-sets", "fonts", "--no-grid", "--apply",
+                 "--docs", str(docs)]) == 0
+    info = json.loads((bundle / "model.json").read_text())
+    figures = info["figures"]["word_confidence"]
+    assert info["decoder"]["low_confidence"] == figures["threshold"]  # the app flags at the threshold reported
+    assert set(figures["read_once"]) == {"threshold", "flag_precision", "flag_recall", "nested_flag_precision",
+                                         "nested_flag_recall"} and "app's own reading" in figures["note"]
+    assert f"The app flags words below **{figures['threshold']}**" in (docs / "decoding.md").read_text()
