@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
     sub.add_parser("tune-decoder", help="tune and compare the decoders on the validation sets", add_help=False)
     sub.add_parser("compare", help="two bundles on the validation sets, with bootstrap intervals", add_help=False)
+    sub.add_parser("candidate", help="export a checkpoint as a candidate and judge it by the ship rule",
+                   add_help=False)
     sub.add_parser("tune-dense", help="choose when densely written lines are read again wider", add_help=False)
     sub.add_parser("build-lm", help="build the character language model from English text on npm", add_help=False)
     sub.add_parser("plot", help="plot a run's loss and validation CER to a PNG", add_help=False)
@@ -69,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.compare import main as compare_main
 
         return compare_main(rest)
+    if args.command == "candidate":
+        from training.candidate import main as candidate_main
+
+        return candidate_main(rest)
     if args.command == "tune-decoder":
         from training.tune_decoder import main as tune_main
 

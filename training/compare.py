@@ -100,6 +100,46 @@ def line_errors(a: Recognizer, b: Recognizer, samples: list[Sample], case_sensit
     return LineErrors(errors[0], errors[1], np.array([ref_length(t) for t in truths], dtype=np.int64))
 
 
+def compare_bundles(a: Recognizer, b: Recognizer, names: list[str], rounds: int = 2000, seed: int = 0
+                    ) -> list[Difference]:
+    """``compare`` of the two bundles' readings of the validation sets ``names`` (``training.validation.SETS``);
+    ValueError, naming the set, for one with no readable image."""
+    sets = {}
+    for n in names:
+        try:
+            sets[n] = line_errors(a, b, SETS[n].samples(), SETS[n].case_sensitive)
+        except ValueError as exc:
+            raise ValueError(f"{n}: {exc}") from None
+    return compare(sets, rounds=rounds, seed=seed)
+
+
+#: The ship rule (docs/training.md, session 19): a candidate B ships when the mean CER over the sets is lower, no set
+#: reads worse by more than ``SHIP_WORST_SET`` (0.3 points), and B reads better in at least ``SHIP_SHARE`` of the
+#: paired resamplings of the mean.
+SHIP_WORST_SET = 0.003
+SHIP_SHARE = 0.9
+
+
+def ship_verdict(rows: list[Difference]) -> list[str]:
+    """Why candidate B does not ship by the ship rule, given ``compare``'s rows; empty: it ships."""
+    per_set = [r for r in rows if r.name != "mean"]
+    mean = next((r for r in rows if r.name == "mean"), per_set[0])
+    reasons = []
+    if mean.diff >= 0:
+        reasons.append(f"the mean CER is not lower ({100 * mean.diff:+.2f} points)")
+    reasons += [f"{r.name} reads {100 * r.diff:.2f} points worse (at most {100 * SHIP_WORST_SET:.1f} allowed)"
+                for r in per_set if r.diff > SHIP_WORST_SET + 1e-12]
+    if mean.b_better < SHIP_SHARE:
+        reasons.append(f"better in {100 * mean.b_better:.0f} % of the resamplings of the mean "
+                       f"(at least {100 * SHIP_SHARE:.0f} % asked)")
+    return reasons
+
+
+def verdict_line(reasons: list[str]) -> str:
+    """The ship rule's verdict as one line."""
+    return "Ship rule: B ships." if not reasons else "Ship rule: B does not ship: " + "; ".join(reasons) + "."
+
+
 def table(rows: list[Difference]) -> str:
     """A Markdown table of the differences, in percentage points."""
     out = ["| set | CER A | CER B | B - A | 95 % interval | B better in |", "|---|---|---|---|---|---|"]
@@ -130,15 +170,15 @@ def main(argv: list[str] | None = None) -> int:
         a, b = (Recognizer.load(m, decoder=args.decoder) for m in args.model)
     except ModelError as exc:
         p.error(str(exc))
-    sets = {}
-    for n in names:
-        try:
-            sets[n] = line_errors(a, b, SETS[n].samples(), SETS[n].case_sensitive)
-        except ValueError as exc:
-            p.error(f"{n}: {exc}")
-    rows = compare(sets, rounds=args.rounds, seed=args.seed)
+    try:
+        rows = compare_bundles(a, b, names, rounds=args.rounds, seed=args.seed)
+    except ValueError as exc:
+        p.error(str(exc))
     print(f"A = {args.model[0]} (model {a.info.version}), B = {args.model[1]} (model {b.info.version}), "
           f"decoder {args.decoder}, {args.rounds} paired resamplings of the lines")
     print(table(rows))
-    print(json.dumps({"a": args.model[0], "b": args.model[1], "rows": [asdict(r) for r in rows]}))
+    reasons = ship_verdict(rows)
+    print(verdict_line(reasons))
+    print(json.dumps({"a": args.model[0], "b": args.model[1], "rows": [asdict(r) for r in rows],
+                      "ships": not reasons, "reasons": reasons}))
     return 0

@@ -105,3 +105,21 @@ def test_bundles_with_different_character_sets_are_not_compared():
     b = SimpleNamespace(info=SimpleNamespace(charset=Charset("abcd")))
     with pytest.raises(ValueError, match="different character sets"):
         line_errors(a, b, [], case_sensitive=True)  # type: ignore[arg-type]
+
+
+def test_the_ship_rule_asks_a_lower_mean_no_set_much_worse_and_90_percent_of_the_resamplings():
+    from training.compare import Difference, ship_verdict, verdict_line
+
+    def row(name, diff, better):
+        return Difference(name, 0.06, 0.06 + diff, diff, diff - 0.001, diff + 0.001, better)
+
+    assert ship_verdict([row("iam", -0.002, 0.97), row("names", -0.001, 0.9), row("mean", -0.0015, 0.95)]) == []
+    assert verdict_line([]) == "Ship rule: B ships."
+    noise = ship_verdict([row("iam", -0.001, 0.8), row("names", 0.0, 0.5), row("mean", -0.0005, 0.77)])
+    assert noise == ["better in 77 % of the resamplings of the mean (at least 90 % asked)"]
+    worse = ship_verdict([row("iam", -0.008, 1.0), row("names", 0.0035, 0.1), row("mean", -0.0022, 0.92)])
+    assert worse == ["names reads 0.35 points worse (at most 0.3 allowed)"]
+    same = ship_verdict([row("iam", 0.003, 0.2), row("mean", 0.0, 0.5)])
+    assert same[0] == "the mean CER is not lower (+0.00 points)"
+    alone = ship_verdict([row("iam", -0.004, 0.99)])  # one set: its own row is the mean
+    assert alone == [] and "does not ship: a; b." in verdict_line(["a", "b"])
