@@ -33,6 +33,23 @@ def render_text(text: str, height: int = 80, scale: float = 1.4, thickness: int 
     return img
 
 
+def rendered_sets(monkeypatch: pytest.MonkeyPatch, folder: Any, texts: list[str], names: tuple[str, ...] = ("fonts",)
+                  ) -> list[Any]:
+    """Lines rendered by ``render_text`` into ``folder`` (a Path), made the samples of the validation sets ``names``
+    (``training.validation.SETS``; the real sets are not in the repository); returns the samples."""
+    from training import validation
+    from training.datasets import Sample
+
+    samples = []
+    for i, text in enumerate(texts):
+        path = folder / f"line-{i}.png"
+        cv2.imwrite(str(path), render_text(text))
+        samples.append(Sample(path, text))
+    for name in names:
+        monkeypatch.setitem(validation.SETS, name, validation.SETS[name]._replace(samples=lambda: samples))
+    return samples
+
+
 def encode_heic(image: np.ndarray, orientation: int = 1) -> bytes:
     """An iPhone-like HEIC (HEVC, x265 through pillow-heif, a dev dependency) of a gray/RGB/RGBA uint8 image."""
     import io

@@ -9,11 +9,10 @@ import pytest
 
 from model.bundle import read_info
 from model.recognizer import Recognizer
-from tests.conftest import render_text
+from tests.conftest import rendered_sets
 from training import validation
 from training.candidate import main
 from training.compare import Difference, ship_verdict, verdict_line
-from training.datasets import Sample
 from training.metrics import score
 
 pytestmark = pytest.mark.slow  # an export (TensorFlow) and four readings of the sets
@@ -22,23 +21,17 @@ BUNDLE = Path(__file__).resolve().parents[2] / "resources" / "model"
 
 
 @pytest.fixture
-def rendered_sets(tmp_path, monkeypatch):
+def every_set_rendered(tmp_path, monkeypatch):
     """Every validation set made of rendered lines (the real ones are not in the repository)."""
     texts = ["the cat sat on the mat", "a man and his dog", "where are you going now", "minimum running",
              "Letter Garden", "hello world again", "quick brown foxes jump", "seven wild horses"]
-    samples = []
-    for i, text in enumerate(texts):
-        path = tmp_path / f"line-{i}.png"
-        cv2.imwrite(str(path), render_text(text))
-        samples.append(Sample(path, text))
-    for name in validation.SETS:
-        monkeypatch.setitem(validation.SETS, name, validation.SETS[name]._replace(samples=lambda: samples))
+    rendered_sets(monkeypatch, tmp_path, texts, tuple(validation.SETS))
     monkeypatch.setattr(validation, "IAM_GT", tmp_path / "line-0.png")  # "present": any existing file
     monkeypatch.setattr(validation, "NAMES_CSV", tmp_path / "line-0.png")
     monkeypatch.setattr(validation, "NAMES_IMAGES", tmp_path)
 
 
-def test_the_shipped_weights_as_a_candidate_keep_its_decoder_and_are_judged_by_the_rule(tmp_path, rendered_sets,
+def test_the_shipped_weights_as_a_candidate_keep_its_decoder_and_are_judged_by_the_rule(tmp_path, every_set_rendered,
                                                                                        capsys):
     out = tmp_path / "candidate"
     assert main([str(BUNDLE / "crnn.keras"), "--out", str(out), "--like", str(BUNDLE), "--rounds", "200"]) == 0

@@ -166,21 +166,12 @@ def test_apply_writes_the_app_s_threshold_and_the_read_once_fit_beside_it(tmp_pa
     import json
     import shutil
 
-    import cv2
-
-    from tests.conftest import render_text
-    from training import validation
-    from training.datasets import Sample
+    from tests.conftest import rendered_sets
     from training.tune_decoder import main
 
     texts = ["the cat sat on the mat", "a man and his dog", "where are you going now", "minimum running",
              "Letter Garden", "hello world again", "quick brown foxes jump", "seven wild horses"]
-    samples = []
-    for i, text in enumerate(texts):
-        path = tmp_path / f"line-{i}.png"
-        cv2.imwrite(str(path), render_text(text))
-        samples.append(Sample(path, text))
-    monkeypatch.setitem(validation.SETS, "fonts", validation.SETS["fonts"]._replace(samples=lambda: samples))
+    rendered_sets(monkeypatch, tmp_path, texts)
     bundle = tmp_path / "bundle"
     shutil.copytree(BUNDLE, bundle)
     docs = tmp_path / "docs"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from model.recognizer import Recognizer
-from tests.conftest import render_text, widths_read
+from tests.conftest import render_text, rendered_sets, widths_read
 from training import validation
 from training.datasets import Sample
 from training.tune_decoder import main as tune_main
@@ -17,12 +17,7 @@ from training.tune_decoder import main as tune_main
 
 def test_the_fonts_set_is_read_case_sensitively_when_asked_for(tmp_path, monkeypatch):
     texts = ["hello world", "Letter Garden"]
-    samples = []
-    for i, text in enumerate(texts):
-        path = tmp_path / f"line-{i}.png"
-        cv2.imwrite(str(path), render_text(text))
-        samples.append(Sample(path, text))
-    monkeypatch.setitem(validation.SETS, "fonts", validation.SETS["fonts"]._replace(samples=lambda: samples))
+    rendered_sets(monkeypatch, tmp_path, texts)
     rec = Recognizer.load(decoder="greedy")
     (fonts,) = validation.load_sets(rec, ("fonts",))
     assert fonts.name == "fonts" and fonts.case_sensitive and fonts.truths == texts
