@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("evaluate", help="score a model bundle on labelled images", add_help=False)
     sub.add_parser("export", help="export a .keras checkpoint to a model bundle", add_help=False)
     sub.add_parser("average", help="average the weights of several checkpoints of one network", add_help=False)
+    sub.add_parser("validate", help="greedy validation figures of checkpoints, as a run reports its epochs",
+                   add_help=False)
     sub.add_parser("page-eval", help="score page segmentation + recognition on composed pages", add_help=False)
     sub.add_parser("tune-decoder", help="tune and compare the decoders on the validation sets", add_help=False)
     sub.add_parser("compare", help="two bundles on the validation sets, with bootstrap intervals", add_help=False)
@@ -71,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from training.compare import main as compare_main
 
         return compare_main(rest)
+    if args.command == "validate":
+        from training.validate_checkpoints import main as validate_main
+
+        return validate_main(rest)
     if args.command == "candidate":
         from training.candidate import main as candidate_main
 

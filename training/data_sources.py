@@ -91,6 +91,26 @@ def held_out_font_lines(count: int) -> list[RealImage]:
         return []
 
 
+def validation_tensors(cfg: TrainConfig, charset: Charset, spec: InputSpec, lines_val: list[Sample] | None = None,
+                       names_val: list[Sample] | None = None) -> list[ValidationTensors]:
+    """The run's validation sets, prepared: the held-back IAM lines and names (``iam_line_samples``' and
+    ``name_samples``' second parts, read here when not given; the names case-insensitive) and the held-out-font
+    lines."""
+    n = cfg.workers
+    lines_val = iam_line_samples(cfg)[1] if lines_val is None else lines_val
+    names_val = name_samples(cfg)[1] if names_val is None else names_val
+    val_sets = []
+    if lines_val:
+        val_sets.append(ValidationTensors("iam", prepare_validation(load_real(lines_val, charset, n), spec)))
+    if names_val:
+        val_sets.append(ValidationTensors("names", prepare_validation(load_real(names_val, charset, n), spec),
+                                      ignore_case=True))
+    held_out = held_out_font_lines(cfg.val_font_lines) if cfg.val_font_lines else []
+    if held_out:
+        val_sets.append(ValidationTensors("fonts", prepare_validation(held_out, spec)))
+    return val_sets
+
+
 def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list[Source], list[ValidationTensors],
                                                                               list[Font]]:
     """Real training sources, validation sets and fonts; writes the counts to ``<run>/data.json``."""
@@ -104,15 +124,7 @@ def load_data(cfg: TrainConfig, charset: Charset, spec: InputSpec) -> tuple[list
     sources = [Source("lines", line_items, cfg.line_weight), Source("words", load_real(words, charset, n),
                cfg.word_weight), Source("names", load_real(names, charset, n), cfg.name_weight),
                Source("other", load_real(other, charset, n), cfg.other_weight)]
-    val_sets = []
-    if lines_val:
-        val_sets.append(ValidationTensors("iam", prepare_validation(load_real(lines_val, charset, n), spec)))
-    if names_val:
-        val_sets.append(ValidationTensors("names", prepare_validation(load_real(names_val, charset, n), spec),
-                                      ignore_case=True))
-    held_out = held_out_font_lines(cfg.val_font_lines) if cfg.val_font_lines else []
-    if held_out:
-        val_sets.append(ValidationTensors("fonts", prepare_validation(held_out, spec)))
+    val_sets = validation_tensors(cfg, charset, spec, lines_val, names_val)
     fonts = load_fonts(font_paths(cfg.fonts_dir or str(font_dir())), charset)
     if cfg.font_styles:
         fetch_font_styles()
