@@ -3,10 +3,11 @@
 State lives in ``<run_dir>/<name>/``: ``ckpt-<step>.keras`` (weights + optimizer state, written every
 ``checkpoint_every`` steps and at each epoch end), ``state.json`` (step, learning rate, best score,
 patience counters; written after its checkpoint, so it always names a complete one), ``best.keras``,
-``last.keras``, ``history.csv``. Batches are a pure function of (seed, step), so ``--resume`` continues
-exactly where an interrupted run stopped. With ``ema_momentum`` set, validation, ``best.keras`` and ``last.keras``
-use the moving average of the weights (the optimizer keeps it, so it resumes too). With ``teacher`` set, the loss
-also pulls every frame towards a larger network's posteriors (``training/distill.py``); the reported loss stays CTC.
+``last.keras``, ``epoch-<n>.keras`` (each epoch's weights, for ``average`` and ``candidate``), ``history.csv``.
+Batches are a pure function of (seed, step), so ``--resume`` continues exactly where an interrupted run stopped.
+With ``ema_momentum`` set, validation, ``best.keras`` and ``last.keras`` use the moving average of the weights (the
+optimizer keeps it, so it resumes too). With ``teacher`` set, the loss also pulls every frame towards a larger
+network's posteriors (``training/distill.py``); the reported loss stays CTC.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -368,6 +370,7 @@ def _judge_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, 
     state.history.append(row)
     print(f"\nepoch {epoch}: " + " ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     model.save(out / "last.keras")
+    shutil.copyfile(out / "last.keras", out / f"epoch-{epoch}.keras")  # each epoch kept, for `average` and `candidate`
     history = out / "history.csv"
     new_file = not history.exists()
     columns = list(row)

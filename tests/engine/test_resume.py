@@ -50,6 +50,9 @@ def test_stop_and_resume_equals_uninterrupted(tmp_path):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
     history = json.loads((parts.checkpoint_dir / "state.json").read_text())["history"]
     assert [h["epoch"] for h in history] == [1, 2]
+    for x, y in zip(_weights(parts.checkpoint_dir / "epoch-2.keras"), _weights(parts.checkpoint_dir / "last.keras")):
+        np.testing.assert_array_equal(x, y)  # every epoch's weights kept beside last.keras
+    assert (parts.checkpoint_dir / "epoch-1.keras").exists() and not (parts.checkpoint_dir / "epoch-3.keras").exists()
 
 
 def test_the_weight_average_is_validated_kept_and_resumed(tmp_path):
