@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shutil
 from dataclasses import asdict
 from pathlib import Path
@@ -27,8 +26,6 @@ from training.compare import compare_bundles, ship_verdict, table, verdict_line
 from training.export import export
 from training.tune_decoder import main as tune_decoder
 from training.validation import SETS
-
-log = logging.getLogger(__name__)
 
 
 def make_candidate(checkpoint: Path, out: Path, like: Path, version: str, data: Path | None = None) -> None:
