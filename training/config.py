@@ -55,6 +55,7 @@ class TrainConfig:
     synth_form_fraction: float = 0.3  # of synthetic word batches: names in form fields (labels, boxes)
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: letters crowded or spread (see pipeline.tracking)
+    synth_glyph_jitter: float = 0.0  # of synthetic lines and words: each letter its own slant, turn, size (synth)
     augment_x_scale: tuple[float, float] = (0.75, 1.25)  # range of the horizontal scales of augmented crops
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips and fading
     pad_extra: float = 0.0  # of batches: 64-512 px more paper after every crop (pipeline.batch_width)

@@ -110,6 +110,7 @@ class BatchMaker:
     seed: int = 1
     synth_caps_lines: float = 0.0  # of synthetic lines: written wholly in block capitals
     synth_tracking: float = 0.0  # of synthetic lines and words: drawn letter by letter, crowded or spread
+    synth_glyph_jitter: float = 0.0  # of synthetic lines and words: every letter slanted, turned, sized on its own
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips (augment._ink_gaps)
     x_scale: tuple[float, float] = X_SCALE  # horizontal scales of augmented crops (augment._geometry)
     pad_extra: float = 0.0  # of batches: more paper to the right of every crop (see batch_width)
@@ -139,7 +140,9 @@ class BatchMaker:
                 if kind == "form":
                     return render_form_field(text, font, r), text
                 crowd = tracking(r) if self.synth_tracking and r.random() < self.synth_tracking else 0.0
-                return render(text, font, r, tracking=crowd), text
+                jittered = self.synth_glyph_jitter and r.random() < self.synth_glyph_jitter
+                jitter = r.uniform(0.3, 1.0) if jittered else 0.0
+                return render(text, font, r, tracking=crowd, jitter=jitter), text
         return render("a", self.fonts[0], r), "a"
 
     def sample(self, rng: np.random.Generator, source: Source) -> tuple[np.ndarray, str]:

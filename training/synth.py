@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -179,13 +180,14 @@ def _word_box(word: str, f: ImageFont.FreeTypeFont, pens: list[float] | None) ->
             int(max(b[2] for b in boxes)) + 1, int(max(b[3] for b in boxes)))
 
 
-def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0) -> np.ndarray:
+def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0, jitter: float = 0.0) -> np.ndarray:
     """Render text word by word (jittered spacing, baseline and size) -> gray uint8, ink dark.
 
     The canvas is sized from every word's drawn box, so a drifting baseline or a tall swash is never cut off
     (the label must describe all of the image's ink, and only it). ``tracking`` (a fraction of the x-height, may be
     negative) draws each word letter by letter that much tighter or looser than the font sets it: real hands crowd
-    and spread their letters in ways a font's fixed advances never do.
+    and spread their letters in ways a font's fixed advances never do. ``jitter`` (0..1) draws every letter with its
+    own small slant, turn, size and baseline (``glyph_warp``): a hand never writes a letter twice alike, a font does.
     """
     words = text.split(" ")
     f = font.font
@@ -193,7 +195,8 @@ def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0) -> 
     space = max(4, int(f.getlength(" ") * rng.uniform(0.7, 1.6)))
     ascent, descent = f.getmetrics()
     widths = [int(f.getlength(w) + track * (len(w) - 1)) + 2 for w in words]
-    letters = [_letter_pens(w, f, track) if track and len(w) > 1 else None for w in words]  # None: drawn whole
+    apart = bool(track or jitter)
+    letters = [_letter_pens(w, f, track) if apart and len(w) > 1 else None for w in words]  # None: drawn whole
     boxes = [_word_box(w, f, pens) for w, pens in zip(words, letters)]  # (l, t, r, b) around the pen
     drift = rng.uniform(-0.03, 0.03)
     x = X_HEIGHT + rng.randint(0, 6)
@@ -206,14 +209,61 @@ def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0) -> 
     left = min(px + b[0] for (px, _), b in zip(pens, boxes))
     right = max(max(px + b[2] for (px, _), b in zip(pens, boxes)), x - space)
     pad = int((ascent + descent) * 0.3)
-    shift = max(0, 2 - left)  # a swash left of the first pen position
-    img = Image.new("L", (max(right + shift + X_HEIGHT, 8), max(bottom - top + 2 * pad, 8)), 255)
+    margin = int(np.ceil(JITTER_MARGIN * X_HEIGHT)) if jitter else 0  # room for letters warped beyond their boxes
+    shift = max(0, 2 - left) + margin  # a swash left of the first pen position
+    img = Image.new("L", (max(right + shift + X_HEIGHT + margin, 8), max(bottom - top + 2 * (pad + margin), 8)), 255)
     draw = ImageDraw.Draw(img)
     for w, (px, y), word_pens in zip(words, pens, letters):
         parts = zip(w, word_pens) if word_pens else [(w, 0)]  # letter by letter, or the whole word at its pen
         for part, lx in parts:
-            draw.text((px + shift + lx, pad - top + y), part, font=f, fill=0, anchor="ls")
+            pen = (px + shift + lx, pad + margin - top + y)
+            if jitter:
+                _draw_warped(img, part, f, pen, glyph_warp(rng, jitter))
+            else:
+                draw.text(pen, part, font=f, fill=0, anchor="ls")
     return np.asarray(img)
+
+
+JITTER_MARGIN = 0.5  # x-heights of paper added around a jittered line: a warped letter never leaves the image
+
+
+def glyph_warp(rng: random.Random, amount: float) -> np.ndarray:
+    """A 2x3 affine map about a letter's pen (its origin on the baseline): at ``amount`` 1 up to ±0.15 more slant,
+    ±4° of turn, ±10 % of height, ±8 % of width and ±1.5 px of baseline."""
+    shear = rng.uniform(-0.15, 0.15) * amount
+    turn = np.radians(rng.uniform(-4.0, 4.0) * amount)
+    sy = 1.0 + rng.uniform(-0.10, 0.10) * amount
+    sx = 1.0 + rng.uniform(-0.08, 0.08) * amount
+    dy = rng.uniform(-1.5, 1.5) * amount
+    c, s = np.cos(turn), np.sin(turn)
+    linear = np.array([[c, -s], [s, c]]) @ np.array([[1.0, -shear], [0.0, 1.0]]) @ np.diag([sx, sy])
+    return np.hstack([linear, [[0.0], [dy]]])
+
+
+def _draw_warped(img: Image.Image, letter: str, f: ImageFont.FreeTypeFont, pen: tuple[float, float],
+                 warp: np.ndarray) -> None:
+    """Draw ``letter`` into ``img`` (ink dark) with its pen at ``pen``, its shape mapped by ``warp`` about the pen."""
+    box = f.getbbox(letter, anchor="ls")
+    left, top, right, bottom = int(np.floor(box[0])), int(np.floor(box[1])), int(np.ceil(box[2])), int(np.ceil(box[3]))
+    if right <= left or bottom <= top:
+        return
+    room = int(np.ceil(JITTER_MARGIN * X_HEIGHT))
+    w, h = right - left + 2 * room, bottom - top + 2 * room
+    origin = (room - left, room - top)  # the pen inside the letter's own canvas
+    glyph = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(glyph).text(origin, letter, font=f, fill=255, anchor="ls")
+    to_origin = np.array([[1.0, 0.0, -origin[0]], [0.0, 1.0, -origin[1]], [0.0, 0.0, 1.0]])
+    back = np.array([[1.0, 0.0, origin[0]], [0.0, 1.0, origin[1]], [0.0, 0.0, 1.0]])
+    matrix = (back @ np.vstack([warp, [0.0, 0.0, 1.0]]) @ to_origin)[:2]
+    ink = cv2.warpAffine(np.asarray(glyph), matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+    x0, y0 = int(round(pen[0])) - origin[0], int(round(pen[1])) - origin[1]
+    page = np.asarray(img)
+    xa, ya, xb, yb = max(0, x0), max(0, y0), min(page.shape[1], x0 + w), min(page.shape[0], y0 + h)
+    if xb <= xa or yb <= ya:
+        return
+    region = page[ya:yb, xa:xb]
+    ink = ink[ya - y0:yb - y0, xa - x0:xb - x0]
+    img.paste(Image.fromarray(np.minimum(region, 255 - ink)), (xa, ya))
 
 
 def can_render(text: str, font: Font) -> bool:

@@ -327,7 +327,8 @@ def batch_maker(cfg: TrainConfig, spec: InputSpec, charset: Charset, sources: li
     return BatchMaker(spec, charset, sources, fonts, cfg.batch_size, cfg.real_fraction, cfg.synth_line_fraction,
                       cfg.synth_form_fraction, cfg.seed if seed is None else seed, shard=shard,
                       width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
-                      synth_tracking=cfg.synth_tracking, ink_gaps=cfg.ink_gaps, pad_extra=cfg.pad_extra,
+                      synth_tracking=cfg.synth_tracking, synth_glyph_jitter=cfg.synth_glyph_jitter,
+                      ink_gaps=cfg.ink_gaps, pad_extra=cfg.pad_extra,
                       x_scale=cfg.augment_x_scale, augment=augment)
 
 

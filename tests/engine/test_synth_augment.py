@@ -117,6 +117,55 @@ def test_synthetic_batches_crowd_letters_only_when_asked(fonts):
     assert batch(1.0).shape != batch(0.0).shape or not np.array_equal(batch(1.0), batch(0.0))
 
 
+def test_glyph_jitter_moves_every_letter_and_keeps_the_ink_inside(fonts):
+    """Each letter drawn with its own slant, turn and size: the same letters, drawn differently, none cut off."""
+    text = "Rand guarantees these minimum 15/10/96"
+    for font in fonts:
+        plain = render(text, font, random.Random(2), tracking=-0.1)
+        for amount in (0.5, 1.0):
+            img = render(text, font, random.Random(2), tracking=-0.1, jitter=amount)
+            ink = img < 200
+            assert not (ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any()), (font.path, amount)
+            # about as much ink as the letters drawn plain (a warp moves strokes; it neither drops nor doubles them)
+            assert 0.8 < ink.sum() / (plain < 200).sum() < 1.25, (font.path, amount)
+            cols = np.nonzero(ink.any(axis=0))[0]
+            plain_cols = np.nonzero((plain < 200).any(axis=0))[0]
+            assert abs((cols[-1] - cols[0]) - (plain_cols[-1] - plain_cols[0])) < 0.1 * (plain_cols[-1] - plain_cols[0])
+        a = render(text, font, random.Random(2), jitter=1.0)
+        b = render(text, font, random.Random(3), jitter=1.0)
+        assert a.shape != b.shape or not np.array_equal(a, b)
+
+
+def test_glyph_warp_is_the_identity_at_amount_zero_and_bounded_at_one():
+    from training.synth import glyph_warp
+
+    assert np.allclose(glyph_warp(random.Random(1), 0.0), [[1, 0, 0], [0, 1, 0]])
+    for seed in range(50):
+        warp = glyph_warp(random.Random(seed), 1.0)
+        corner = warp[:, :2] @ np.array([16.0, -16.0]) + warp[:, 2]  # a letter's top right, one x-height up
+        assert np.all(np.abs(corner - [16.0, -16.0]) < 0.5 * 16)
+        assert not np.allclose(warp, [[1, 0, 0], [0, 1, 0]])
+
+
+def test_glyph_jitter_zero_draws_the_same_image_as_before(fonts):
+    a = render("Hello there, world", fonts[1], random.Random(7))
+    b = render("Hello there, world", fonts[1], random.Random(7), jitter=0.0)
+    assert np.array_equal(a, b)
+
+
+def test_synthetic_batches_jitter_letters_only_when_asked(fonts):
+    from training.pipeline import BatchMaker
+
+    def batch(share: float) -> np.ndarray:
+        maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0,
+                           synth_glyph_jitter=share, augment=False)
+        return maker.make(5)[0]
+
+    assert batch(1.0).shape != batch(0.0).shape or not np.array_equal(batch(1.0), batch(0.0))
+    assert np.array_equal(batch(0.0), BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0,
+                                                 synth_line_fraction=1.0, augment=False).make(5)[0])
+
+
 def test_ink_gaps_break_strokes_and_leave_the_paper_alone(fonts):
     from training.augment import _ink_gaps
 
