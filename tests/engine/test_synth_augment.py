@@ -100,21 +100,27 @@ def test_tracking_crowds_and_spreads_letters_and_keeps_the_ink_inside(fonts):
         assert widths[0.3] > widths[0.0] + 0.25 * 16 * letters
 
 
-def test_tracking_zero_draws_the_same_image_as_before(fonts):
-    a = render("Hello there, world", fonts[0], random.Random(7))
-    b = render("Hello there, world", fonts[0], random.Random(7), tracking=0.0)
-    assert np.array_equal(a, b)
+@pytest.mark.parametrize("option", ["tracking", "jitter"])
+def test_an_option_at_zero_draws_the_same_image_as_before(fonts, option):
+    for font in fonts[:2]:
+        a = render("Hello there, world", font, random.Random(7))
+        b = render("Hello there, world", font, random.Random(7), **{option: 0.0})
+        assert np.array_equal(a, b)
 
 
-def test_synthetic_batches_crowd_letters_only_when_asked(fonts):
+@pytest.mark.parametrize("share", ["synth_tracking", "synth_glyph_jitter"])
+def test_synthetic_batches_crowd_or_jitter_letters_only_when_asked(fonts, share):
+    """A share of 1 changes the batch; a share of 0 draws the batch a config without the option draws."""
     from training.pipeline import BatchMaker
 
-    def batch(share: float) -> np.ndarray:
-        maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0,
-                           synth_tracking=share, augment=False)
+    def batch(**options: float) -> np.ndarray:
+        maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0, augment=False,
+                           **options)
         return maker.make(3)[0]
 
-    assert batch(1.0).shape != batch(0.0).shape or not np.array_equal(batch(1.0), batch(0.0))
+    on, off = batch(**{share: 1.0}), batch(**{share: 0.0})
+    assert on.shape != off.shape or not np.array_equal(on, off)
+    assert np.array_equal(off, batch())
 
 
 def test_glyph_jitter_moves_every_letter_and_keeps_the_ink_inside(fonts):
@@ -145,25 +151,6 @@ def test_glyph_warp_is_the_identity_at_amount_zero_and_bounded_at_one():
         corner = warp[:, :2] @ np.array([16.0, -16.0]) + warp[:, 2]  # a letter's top right, one x-height up
         assert np.all(np.abs(corner - [16.0, -16.0]) < 0.5 * 16)
         assert not np.allclose(warp, [[1, 0, 0], [0, 1, 0]])
-
-
-def test_glyph_jitter_zero_draws_the_same_image_as_before(fonts):
-    a = render("Hello there, world", fonts[1], random.Random(7))
-    b = render("Hello there, world", fonts[1], random.Random(7), jitter=0.0)
-    assert np.array_equal(a, b)
-
-
-def test_synthetic_batches_jitter_letters_only_when_asked(fonts):
-    from training.pipeline import BatchMaker
-
-    def batch(share: float) -> np.ndarray:
-        maker = BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0,
-                           synth_glyph_jitter=share, augment=False)
-        return maker.make(5)[0]
-
-    assert batch(1.0).shape != batch(0.0).shape or not np.array_equal(batch(1.0), batch(0.0))
-    assert np.array_equal(batch(0.0), BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0,
-                                                 synth_line_fraction=1.0, augment=False).make(5)[0])
 
 
 def test_ink_gaps_break_strokes_and_leave_the_paper_alone(fonts):
