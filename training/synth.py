@@ -213,15 +213,16 @@ def render(text: str, font: Font, rng: random.Random, tracking: float = 0.0, jit
     shift = max(0, 2 - left) + margin  # a swash left of the first pen position
     img = Image.new("L", (max(right + shift + X_HEIGHT + margin, 8), max(bottom - top + 2 * (pad + margin), 8)), 255)
     draw = ImageDraw.Draw(img)
+    page = np.array(img) if jitter else None  # warped letters are laid on this copy, not on the image
     for w, (px, y), word_pens in zip(words, pens, letters):
         parts = zip(w, word_pens) if word_pens else [(w, 0)]  # letter by letter, or the whole word at its pen
         for part, lx in parts:
             pen = (px + shift + lx, pad + margin - top + y)
-            if jitter:
-                _draw_warped(img, part, f, pen, glyph_warp(rng, jitter))
+            if page is not None:
+                _draw_warped(page, part, f, pen, glyph_warp(rng, jitter))
             else:
                 draw.text(pen, part, font=f, fill=0, anchor="ls")
-    return np.asarray(img)
+    return page if page is not None else np.asarray(img)
 
 
 JITTER_MARGIN = 0.5  # x-heights of paper added around a jittered line: a warped letter never leaves the image
@@ -240,9 +241,10 @@ def glyph_warp(rng: random.Random, amount: float) -> np.ndarray:
     return np.hstack([linear, [[0.0], [dy]]])
 
 
-def _draw_warped(img: Image.Image, letter: str, f: ImageFont.FreeTypeFont, pen: tuple[float, float],
+def _draw_warped(page: np.ndarray, letter: str, f: ImageFont.FreeTypeFont, pen: tuple[float, float],
                  warp: np.ndarray) -> None:
-    """Draw ``letter`` into ``img`` (ink dark) with its pen at ``pen``, its shape mapped by ``warp`` about the pen."""
+    """Draw ``letter`` into ``page`` (gray, ink dark) with its pen at ``pen``, its shape mapped by ``warp`` about the
+    pen."""
     box = f.getbbox(letter, anchor="ls")
     left, top, right, bottom = int(np.floor(box[0])), int(np.floor(box[1])), int(np.ceil(box[2])), int(np.ceil(box[3]))
     if right <= left or bottom <= top:
@@ -252,18 +254,14 @@ def _draw_warped(img: Image.Image, letter: str, f: ImageFont.FreeTypeFont, pen: 
     origin = (room - left, room - top)  # the pen inside the letter's own canvas
     glyph = Image.new("L", (w, h), 0)
     ImageDraw.Draw(glyph).text(origin, letter, font=f, fill=255, anchor="ls")
-    to_origin = np.array([[1.0, 0.0, -origin[0]], [0.0, 1.0, -origin[1]], [0.0, 0.0, 1.0]])
-    back = np.array([[1.0, 0.0, origin[0]], [0.0, 1.0, origin[1]], [0.0, 0.0, 1.0]])
-    matrix = (back @ np.vstack([warp, [0.0, 0.0, 1.0]]) @ to_origin)[:2]
+    linear, o = warp[:, :2], np.array(origin, dtype=np.float64)
+    matrix = np.hstack([linear, (warp[:, 2] + o - linear @ o)[:, None]])  # the warp about the pen, in canvas pixels
     ink = cv2.warpAffine(np.asarray(glyph), matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
     x0, y0 = int(round(pen[0])) - origin[0], int(round(pen[1])) - origin[1]
-    page = np.asarray(img)
     xa, ya, xb, yb = max(0, x0), max(0, y0), min(page.shape[1], x0 + w), min(page.shape[0], y0 + h)
-    if xb <= xa or yb <= ya:
-        return
-    region = page[ya:yb, xa:xb]
-    ink = ink[ya - y0:yb - y0, xa - x0:xb - x0]
-    img.paste(Image.fromarray(np.minimum(region, 255 - ink)), (xa, ya))
+    if xb > xa and yb > ya:
+        region = page[ya:yb, xa:xb]
+        np.minimum(region, 255 - ink[ya - y0:yb - y0, xa - x0:xb - x0], out=region)
 
 
 def can_render(text: str, font: Font) -> bool:
