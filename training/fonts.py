@@ -52,6 +52,21 @@ FONTSOURCE_FAMILIES = (
     "kolker-brush", "gwendolyn", "sofia", "norican", "pacifico", "felipa", "fondamento", "eagle-lake", "borel",
     "puppies-play", "twinkle-star", "butterfly-kids", "molle", "qwitcher-grypen", "send-flowers", "style-script",
     "tangerine", "whisper", "windsong",
+    # added in session 22: the rest of Google Fonts' "handwriting" category (latin) that @fontsource has on npm and
+    # Debian does not package (every file name checked with `apt-file search`), looked at one by one. Left out:
+    # outlined, hollow or swash-only display faces, near-illegible flourishes, the "-guides" variants (ruled lines
+    # drawn into every letter), mostly-CJK faces. Formal and brush scripts, and more school hands of Playwrite:
+    "aguafina-script", "alex-brush", "allison", "amita", "arizonia", "babylonica", "bilbo-swash-caps",
+    "birthstone-bounce", "birthstone", "bonheur-royale", "carattere", "charmonman", "clicker-script",
+    "comforter-brush", "condiment", "corinthia", "dr-sugiyama", "engagement", "ephesis", "euphoria-script", "festive",
+    "fleur-de-leah", "grand-hotel", "herr-von-muellerhoff", "hurricane", "imperial-script", "ingrid-darling",
+    "inspiration", "island-moments", "italianno", "kings", "league-script", "love-light",
+    "lovers-quarrel", "luxurious-script", "mea-culpa", "meddon", "meie-script", "meow-script", "montecarlo",
+    "moon-dance", "mr-bedfort", "mr-de-haviland", "my-soul", "niconne", "parisienne", "passions-conflict",
+    "petit-formal-script", "pinyon-script", "playwrite-au-vic", "playwrite-be-wal", "playwrite-cl", "playwrite-co",
+    "playwrite-es-deco", "playwrite-hr", "playwrite-id", "playwrite-in", "playwrite-nl", "playwrite-pe",
+    "playwrite-ro", "princess-sofia", "quintessential", "romanesco", "rouge-script", "ruge-boogie", "sassy-frass",
+    "smooch", "splash", "the-nautigal", "updock", "vujahday-script", "water-brush", "waterfall",
 )
 
 #: Handwriting families that Debian packages (fonts-dancingscript, fonts-kristi, fonts-nanum-extra's NanumPen,
@@ -62,6 +77,9 @@ DEBIAN_HANDWRITING = (
     "dancing-script", "kristi", "kaushan-script", "klee-one", "comic-neue", "great-vibes",
     "humor-sans", "dkg", "breip", "bwht", "femkeklaver", "ecolier-court", "joscelyn", "nanum-pen",
     "nanum-brush", "chilanka", "yeon-sung", "bm-yeonsung", "yusei-magic",
+    # session 22: more Debian fonts drawn like handwriting (fonts-rufscript, fonts-leckerli-one, fonts-lobster)
+    # and fonts-teluguvijayam (LakkiReddy, in Google Fonts' handwriting category)
+    "rufscript", "leckerli-one", "lobster", "lakki-reddy",
 )
 
 

@@ -19,6 +19,15 @@ def test_a_debian_font_in_the_font_folder_is_skipped(tmp_path):
     assert [p.name for p in font_paths(str(tmp_path))] == ["caveat.woff2"]
 
 
+def test_the_debian_fonts_found_in_session_22_are_reserved(tmp_path):
+    # Debian's own file names: fonts-teluguvijayam, fonts-rufscript, fonts-leckerli-one, fonts-lobster
+    for name in ("caveat.woff2", "LakkiReddy.ttf", "Rufscript010.ttf", "LeckerliOne-Regular.ttf", "Lobster.otf"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in font_paths(str(tmp_path))] == ["caveat.woff2"]
+    assert "lakki-reddy" not in FONTSOURCE_FAMILIES
+    assert len(set(FONTSOURCE_FAMILIES)) == len(FONTSOURCE_FAMILIES)
+
+
 def test_the_held_out_validation_families_are_never_trained_on(tmp_path):
     from training.fonts import VALIDATION_FAMILIES, is_validation
 
