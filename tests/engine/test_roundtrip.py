@@ -20,10 +20,15 @@ def tiny_bundle(tmp_path_factory):
     from training.fonts import fetch_fonts
     from training.train import train
 
-    if not fetch_fonts(("caveat", "kalam")):
+    fonts = fetch_fonts(("caveat", "kalam"))
+    if not fonts:
         pytest.skip("npm could not fetch @fontsource fonts")
     root = tmp_path_factory.mktemp("tiny")
-    cfg = TrainConfig.load("training/configs/tiny.toml", run_dir=str(root / "runs"))
+    # only these two fonts, whatever else the machine's font folder holds: the same tiny network on every machine
+    (root / "fonts").mkdir()
+    for font in fonts:
+        (root / "fonts" / font.name).write_bytes(font.read_bytes())
+    cfg = TrainConfig.load("training/configs/tiny.toml", run_dir=str(root / "runs"), fonts_dir=str(root / "fonts"))
     checkpoint = train(cfg)
     assert checkpoint.exists()
     out = root / "bundle"
