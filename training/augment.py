@@ -66,6 +66,41 @@ def _ink_gaps(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (img + (255.0 - img) * lift).astype(np.uint8)
 
 
+def core_rows(img: np.ndarray) -> tuple[int, int] | None:
+    """The rows of a crop's core (the x-height band: rows holding at least half the busiest row's ink, smoothed over
+    3 rows), as (first, end); None without ink."""
+    rows = (img < 128).sum(axis=1).astype(np.float32)
+    if not rows.any():
+        return None
+    rows = np.convolve(rows, np.ones(3, np.float32) / 3, mode="same")
+    core = np.flatnonzero(rows >= 0.5 * rows.max())
+    return int(core[0]), int(core[-1]) + 1
+
+
+def _zones(img: np.ndarray, rng: np.random.Generator, scale: tuple[float, float] = (0.6, 1.6)) -> np.ndarray:
+    """Lower case drawn smaller or larger beside the capitals and ascenders: the core rows (``core_rows``) scaled by
+    a log-uniform factor in ``scale``, the rows above and below it squeezed or stretched to keep the crop's height."""
+    h, w = img.shape
+    band = core_rows(img)
+    if band is None:
+        return img
+    top, end = band
+    core = end - top
+    rest = h - core
+    if core < 3 or rest < 2:
+        return img
+    k = float(np.exp(rng.uniform(np.log(scale[0]), np.log(scale[1]))))
+    k = min(k, (h - 0.3 * rest) / core)  # the rows outside the core keep at least 30 % of their height
+    s = (h - k * core) / rest
+    # output row -> source row: piecewise linear through the core's new edges
+    out_top = top * s
+    src = np.interp(np.arange(h, dtype=np.float32) + 0.5, [0.0, out_top, out_top + k * core, float(h)],
+                    [0.0, float(top), float(end), float(h)]) - 0.5
+    map_y = np.repeat(src.astype(np.float32)[:, None], w, axis=1)
+    map_x = np.repeat(np.arange(w, dtype=np.float32)[None, :], h, axis=0)
+    return cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 def _photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
     """Ink and paper tone, paper texture, illumination gradient, blur, noise, JPEG."""
     h, w = img.shape
@@ -93,10 +128,13 @@ def _photometric(img: np.ndarray, rng: np.random.Generator, strength: float) -> 
 
 
 def augment(img: np.ndarray, rng: np.random.Generator, strength: float = 1.0, gaps: float = 0.0,
-            x_scale: tuple[float, float] = X_SCALE) -> np.ndarray:
+            x_scale: tuple[float, float] = X_SCALE, zones: float = 0.0) -> np.ndarray:
     """Randomly distort a uint8 gray crop; ``strength`` 0..1 scales the photometric part, ``gaps`` is the chance of
-    breaking strokes (0: the random draws are exactly those of before it existed), ``x_scale`` the range of
-    horizontal scales (letters drawn narrower or wider than the hand drew them)."""
+    breaking strokes, ``zones`` that of resizing the lower case against the capitals (``_zones``; 0 for either: the
+    random draws are exactly those of before it existed), ``x_scale`` the range of horizontal scales (letters drawn
+    narrower or wider than the hand drew them)."""
+    if zones and rng.random() < zones:
+        img = _zones(img, rng)
     if rng.random() < 0.85:
         img = _geometry(img, rng, x_scale)
     if rng.random() < 0.5:

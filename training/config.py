@@ -58,6 +58,7 @@ class TrainConfig:
     synth_glyph_jitter: float = 0.0  # of synthetic lines and words: each letter its own slant, turn, size (synth)
     augment_x_scale: tuple[float, float] = (0.75, 1.25)  # range of the horizontal scales of augmented crops
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips and fading
+    augment_zones: float = 0.0  # of augmented crops: the lower case drawn smaller or larger beside the capitals
     pad_extra: float = 0.0  # of batches: 64-512 px more paper after every crop (pipeline.batch_width)
     val_app_widths: bool = False  # validation also reads each crop padded as the app does; the score is that reading
     font_styles: bool = False  # also train on the training families' bold, hairline and italic styles

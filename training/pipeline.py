@@ -113,6 +113,7 @@ class BatchMaker:
     synth_glyph_jitter: float = 0.0  # of synthetic lines and words: every letter slanted, turned, sized on its own
     ink_gaps: float = 0.0  # of augmented crops, real and synthetic: strokes broken by pen skips (augment._ink_gaps)
     x_scale: tuple[float, float] = X_SCALE  # horizontal scales of augmented crops (augment._geometry)
+    zones: float = 0.0  # of augmented crops: the lower case resized against the capitals (augment._zones)
     pad_extra: float = 0.0  # of batches: more paper to the right of every crop (see batch_width)
     augment: bool = True
     shard: int = 0  # worker index in multi-worker training: each worker draws its own batches
@@ -151,7 +152,8 @@ class BatchMaker:
         if not self.augment:
             return item.image, item.text
         image = rescale(item.image, rng, self.spec)
-        return augment(image, rng, strength=source.strength, gaps=self.ink_gaps, x_scale=self.x_scale), item.text
+        return augment(image, rng, strength=source.strength, gaps=self.ink_gaps, x_scale=self.x_scale,
+                       zones=self.zones), item.text
 
     def plan(self, step: int) -> BatchPlan:
         """What batch ``step`` holds (one real source, or one kind of synthetic crop), and its generator."""
@@ -178,7 +180,8 @@ class BatchMaker:
                 assert sampler is not None
                 image, text = self._synthetic(rng, sampler, kind)
                 if self.augment:
-                    image = augment(image, rng, strength=1.0, gaps=self.ink_gaps, x_scale=self.x_scale)
+                    image = augment(image, rng, strength=1.0, gaps=self.ink_gaps, x_scale=self.x_scale,
+                       zones=self.zones)
             x = prepare_line(image, self.spec)
             ids = self.charset.encode(text)
             if not ctc_feasible(ids, x.shape[1], self.width_downsample):

@@ -329,7 +329,7 @@ def batch_maker(cfg: TrainConfig, spec: InputSpec, charset: Charset, sources: li
                       width_downsample=cfg.width_downsample, synth_caps_lines=cfg.synth_caps_lines,
                       synth_tracking=cfg.synth_tracking, synth_glyph_jitter=cfg.synth_glyph_jitter,
                       ink_gaps=cfg.ink_gaps, pad_extra=cfg.pad_extra,
-                      x_scale=cfg.augment_x_scale, augment=augment)
+                      x_scale=cfg.augment_x_scale, zones=cfg.augment_zones, augment=augment)
 
 
 def _prepare_batch_norm(cfg: TrainConfig, model: Any, maker: BatchMaker) -> None:

@@ -189,6 +189,50 @@ def test_augment_without_ink_gaps_draws_as_before(fonts):
     assert any(g.shape != p.shape or not np.array_equal(g, p) for g, p in zip(gapped, plain))
 
 
+def test_zones_resize_the_lower_case_against_the_capitals_and_keep_the_height(fonts):
+    """The core (x-height) band grows or shrinks by the drawn factor; the crop keeps its size and its columns."""
+    from training.augment import _zones, core_rows
+
+    img = render("Hollow pebbles by the quay", fonts[0], random.Random(2))
+    top, end = core_rows(img)
+    core = end - top
+    columns = np.flatnonzero((img < 128).any(axis=0))
+    for factor in (0.6, 1.5):
+        out = _zones(img, np.random.default_rng(0), (factor, factor))
+        assert out.shape == img.shape and out.dtype == np.uint8
+        moved = np.flatnonzero((out < 128).any(axis=0))  # only rows move: the writing is no wider or narrower
+        assert abs(moved[0] - columns[0]) <= 1 and abs(moved[-1] - columns[-1]) <= 1
+        new_top, new_end = core_rows(out)
+        assert abs((new_end - new_top) - factor * core) <= 0.15 * factor * core + 2
+    blank = np.full((40, 90), 255, np.uint8)
+    assert np.array_equal(_zones(blank, np.random.default_rng(0)), blank)
+
+
+def test_augment_without_zones_draws_as_before_and_with_them_differs(fonts):
+    img = render("same as ever", fonts[1], random.Random(5))
+    for seed in range(4):
+        assert np.array_equal(augment(img, np.random.default_rng(seed), zones=0.0),
+                              augment(img, np.random.default_rng(seed)))
+    zoned = [augment(img, np.random.default_rng(s), zones=1.0) for s in range(4)]
+    plain = [augment(img, np.random.default_rng(s)) for s in range(4)]
+    assert all(z.shape != p.shape or not np.array_equal(z, p) for z, p in zip(zoned, plain))
+
+
+def test_a_runs_zones_share_reaches_its_batches(fonts):
+    from training.config import TrainConfig
+    from training.pipeline import BatchMaker
+
+    assert TrainConfig.load("training/configs/tiny.toml").augment_zones == 0.0
+    assert TrainConfig.load("training/configs/tiny.toml", augment_zones=0.5).augment_zones == 0.5
+
+    def batch(zones: float) -> np.ndarray:
+        return BatchMaker(InputSpec(height=32), CS, [], fonts, 4, 0.0, synth_line_fraction=1.0, seed=7,
+                          zones=zones).make(2)[0]
+
+    on, off = batch(1.0), batch(0.0)
+    assert on.shape != off.shape or not np.array_equal(on, off)
+
+
 def test_x_scale_sets_how_much_narrower_or_wider_crops_are_drawn(fonts):
     """The same draws (slant, rotation, perspective) at another horizontal scale: only the width follows it."""
     from training import augment as aug
