@@ -358,6 +358,24 @@ def averaged_weights(model: Any, optimizer: Any) -> Iterator[None]:
             var.assign(value)
 
 
+def log_history(history: Path, row: dict[str, Any]) -> None:
+    """Add an epoch's ``row`` to ``history.csv``, dropping rows from its step on: a run stopped after logging an
+    epoch but before its checkpoint logs that stretch again when resumed. A file begun before a column existed keeps
+    its header."""
+    columns, rows = list(row), []
+    if history.exists():
+        with history.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            columns = list(reader.fieldnames or columns)
+            rows = [r for r in reader if not r.get("step") or int(float(r["step"])) < row["step"]]
+    tmp = history.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows([*rows, row])
+    tmp.replace(history)
+
+
 def _judge_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, val_sets: list[ValidationTensors],
                  spec: InputSpec, charset: Charset, out: Path, loss: float) -> bool:
     """Validate the model as it is, keep best/last, log history, adjust the learning rate."""
@@ -372,17 +390,7 @@ def _judge_epoch(cfg: TrainConfig, state: RunState, model: Any, optimizer: Any, 
     print(f"\nepoch {epoch}: " + " ".join(f"{k}={v}" for k, v in row.items()), flush=True)
     model.save(out / "last.keras")
     shutil.copyfile(out / "last.keras", out / f"epoch-{epoch}.keras")  # each epoch kept, for `average` and `candidate`
-    history = out / "history.csv"
-    new_file = not history.exists()
-    columns = list(row)
-    if not new_file:
-        with history.open(newline="") as fh:
-            columns = next(csv.reader(fh), columns)
-    with history.open("a", newline="") as fh:  # a run begun before a column existed keeps its header
-        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        if new_file:
-            writer.writeheader()
-        writer.writerow(row)
+    log_history(out / "history.csv", row)
     if current < state.best:
         state.best, state.since_best, state.since_lr_drop = current, 0, 0
         model.save(out / "best.keras")
