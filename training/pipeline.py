@@ -152,8 +152,11 @@ class BatchMaker:
         if not self.augment:
             return item.image, item.text
         image = rescale(item.image, rng, self.spec)
-        return augment(image, rng, strength=source.strength, gaps=self.ink_gaps, x_scale=self.x_scale,
-                       zones=self.zones), item.text
+        return self._augment(image, rng, source.strength), item.text
+
+    def _augment(self, image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+        """``augment`` with this run's options."""
+        return augment(image, rng, strength=strength, gaps=self.ink_gaps, x_scale=self.x_scale, zones=self.zones)
 
     def plan(self, step: int) -> BatchPlan:
         """What batch ``step`` holds (one real source, or one kind of synthetic crop), and its generator."""
@@ -180,8 +183,7 @@ class BatchMaker:
                 assert sampler is not None
                 image, text = self._synthetic(rng, sampler, kind)
                 if self.augment:
-                    image = augment(image, rng, strength=1.0, gaps=self.ink_gaps, x_scale=self.x_scale,
-                       zones=self.zones)
+                    image = self._augment(image, rng, 1.0)
             x = prepare_line(image, self.spec)
             ids = self.charset.encode(text)
             if not ctc_feasible(ids, x.shape[1], self.width_downsample):
